@@ -1,0 +1,597 @@
+//! Admin API (`/admin/...`, JSON), its in-process twin [`Admin`], the gateway
+//! layer (API key, security headers) and fault injection.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::errors::json_response;
+use super::model::{
+    strip_org, ActorStatus, Client, ClientConfig, FileTransfer, FtStatus, Organisation, OrganisationConfig, PublicJwk,
+    Resource, ResourceConfig, SettingsConfig, SystemUserConfig,
+};
+use super::App;
+
+/// One fault-injection order. Every field is optional; `path_prefix` limits
+/// the fault to request paths that start with it (default: every non-admin path).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultSpec {
+    pub path_prefix: Option<String>,
+    /// Cut the connection after this many body bytes on the next matching
+    /// upload (streamed or TUS PATCH) or download.
+    pub drop_after_bytes: Option<u64>,
+    /// Answer the next N matching requests with 503.
+    pub fail_503: Option<u32>,
+    /// Answer the next N matching requests with the gateway's 429.
+    pub rate_limit_429: Option<u32>,
+    /// `Retry-After` seconds of those 429s (default 60).
+    pub retry_after_secs: Option<u64>,
+    /// Added latency per matching request, milliseconds (until cleared).
+    pub latency_ms: Option<u64>,
+    /// The next matching download sends only this many bytes, with a
+    /// `Content-Length` that matches the shortened body (silent truncation).
+    pub truncate_download_at: Option<u64>,
+    /// The next N matching JSON responses get a malformed body.
+    pub malformed_json: Option<u32>,
+}
+
+/// Active faults.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Faults {
+    pub drops: Vec<(String, u64)>,
+    pub fail_503: Vec<(String, u32)>,
+    pub rate_limit_429: Vec<(String, u32, u64)>,
+    pub latency: Vec<(String, u64)>,
+    pub truncate: Vec<(String, u64)>,
+    pub malformed: Vec<(String, u32)>,
+}
+
+impl Faults {
+    fn add(&mut self, f: &FaultSpec) {
+        let p = f.path_prefix.clone().unwrap_or_default();
+        if let Some(n) = f.drop_after_bytes {
+            self.drops.push((p.clone(), n));
+        }
+        if let Some(n) = f.fail_503 {
+            self.fail_503.push((p.clone(), n));
+        }
+        if let Some(n) = f.rate_limit_429 {
+            self.rate_limit_429.push((p.clone(), n, f.retry_after_secs.unwrap_or(60)));
+        }
+        if let Some(n) = f.latency_ms {
+            self.latency.push((p.clone(), n));
+        }
+        if let Some(n) = f.truncate_download_at {
+            self.truncate.push((p.clone(), n));
+        }
+        if let Some(n) = f.malformed_json {
+            self.malformed.push((p, n));
+        }
+    }
+}
+
+fn take_one(list: &mut Vec<(String, u64)>, path: &str) -> Option<u64> {
+    let i = list.iter().position(|(p, _)| path.starts_with(p.as_str()))?;
+    Some(list.remove(i).1)
+}
+
+fn take_counted(list: &mut Vec<(String, u32)>, path: &str) -> bool {
+    if let Some(e) = list.iter_mut().find(|(p, n)| *n > 0 && path.starts_with(p.as_str())) {
+        e.1 -= 1;
+        list.retain(|(_, n)| *n > 0);
+        return true;
+    }
+    false
+}
+
+pub(crate) fn take_drop(app: &App, path: &str) -> Option<u64> {
+    take_one(&mut app.faults.lock().unwrap().drops, path)
+}
+
+pub(crate) fn take_truncate(app: &App, path: &str) -> Option<u64> {
+    take_one(&mut app.faults.lock().unwrap().truncate, path)
+}
+
+/// The API gateway's 429 (Azure API Management format).
+pub(crate) fn apim_429(retry_after: i64) -> Response {
+    let mut r = json_response(
+        429,
+        &json!({"statusCode": 429, "message": format!("Rate limit is exceeded. Try again in {retry_after} seconds.")}),
+    );
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&retry_after.to_string()).unwrap());
+    r
+}
+
+/// Gateway layer: API key, injected faults, security headers.
+pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    app.counters.lock().unwrap().requests += 1;
+    if path.starts_with("/admin") {
+        return next.run(req).await;
+    }
+    let latency: u64 = {
+        let f = app.faults.lock().unwrap();
+        f.latency.iter().filter(|(p, _)| path.starts_with(p.as_str())).map(|(_, ms)| *ms).sum()
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let behind_gateway = path.starts_with("/broker") || path.starts_with("/authentication");
+    if behind_gateway {
+        if let Some(key) = app.read(|s| s.settings.api_key.clone()) {
+            let got = req.headers().get("Ocp-Apim-Subscription-Key").and_then(|v| v.to_str().ok());
+            let msg = match got {
+                None => Some("Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."),
+                Some(k) if k != key => Some("Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."),
+                _ => None,
+            };
+            if let Some(m) = msg {
+                return json_response(401, &json!({"statusCode": 401, "message": m}));
+            }
+        }
+    }
+    let (f503, f429) = {
+        let mut f = app.faults.lock().unwrap();
+        let a = take_counted(&mut f.fail_503, &path);
+        let b = if a {
+            None
+        } else {
+            let i = f.rate_limit_429.iter().position(|(p, n, _)| *n > 0 && path.starts_with(p.as_str()));
+            i.map(|i| {
+                f.rate_limit_429[i].1 -= 1;
+                let ra = f.rate_limit_429[i].2;
+                f.rate_limit_429.retain(|(_, n, _)| *n > 0);
+                ra
+            })
+        };
+        (a, b)
+    };
+    if f503 {
+        return super::errors::problem(503, "", "Service Unavailable (sandbox fault injection)");
+    }
+    if let Some(ra) = f429 {
+        return apim_429(ra as i64);
+    }
+    let mut resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.contains("json"))
+        .unwrap_or(false);
+    if is_json && take_counted(&mut app.faults.lock().unwrap().malformed, &path) {
+        let (mut parts, _) = resp.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        resp = Response::from_parts(parts, Body::from("{\"fileTransferId\": \"3f1d2c0e-7b6a-4c1e"));
+    }
+    let h = resp.headers_mut();
+    h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::DATE, HeaderValue::from_str(&httpdate::fmt_http_date(app.clock.now().into())).unwrap());
+    resp
+}
+
+// ---------------------------------------------------------------------------
+// In-process admin handle
+// ---------------------------------------------------------------------------
+
+/// Seeds a Published file transfer into an organisation's inbox.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeedFile {
+    /// Defaults to the first resource.
+    pub resource_id: Option<String>,
+    pub sender: String,
+    pub recipient: String,
+    pub file_name: String,
+    /// UTF-8 content (use `content_base64` for binary).
+    pub content: Option<String>,
+    pub content_base64: Option<String>,
+    pub senders_reference: Option<String>,
+    pub property_list: BTreeMap<String, String>,
+}
+
+/// In-process twin of the `/admin` HTTP API.
+#[derive(Clone)]
+pub struct Admin {
+    pub(crate) inner: App,
+}
+
+impl Admin {
+    pub fn add_organisation(&self, o: OrganisationConfig) {
+        let org = strip_org(&o.org_number);
+        self.inner.mutate(|s| s.organisations.insert(org.clone(), Organisation { org_number: org, name: o.name }));
+    }
+    /// Registers or replaces a Maskinporten client (its public JWKs and scopes).
+    pub fn register_client(&self, c: ClientConfig) {
+        self.inner.mutate(|s| {
+            s.clients.insert(
+                c.client_id.clone(),
+                Client {
+                    client_id: c.client_id,
+                    org_number: strip_org(&c.org_number),
+                    scopes: c.scopes,
+                    jwks: c.jwks,
+                    allow_certificate: c.allow_certificate,
+                },
+            )
+        });
+    }
+    pub fn add_resource(&self, r: ResourceConfig) -> Result<(), String> {
+        let res = Resource::from_config(&r)?;
+        self.inner.mutate(|s| {
+            s.ensure_service_owner(&res.service_owner);
+            s.resources.insert(res.resource_id.clone(), res)
+        });
+        Ok(())
+    }
+    /// Creates an approved system user directly; returns its id.
+    pub fn add_system_user(&self, su: SystemUserConfig) -> Uuid {
+        let now = self.inner.clock.now();
+        self.inner.mutate(|s| s.add_system_user(&su, now))
+    }
+    /// Approves (`true`) or rejects a system-user request. Returns the new status.
+    pub fn decide_request(&self, id: Uuid, approve: bool) -> Option<String> {
+        super::platform::decide(&self.inner, id, approve).map(|r| r.status)
+    }
+    pub fn advance_clock(&self, secs: i64) {
+        self.inner.clock.advance_secs(secs);
+        self.inner.mutate(|_| ());
+        super::broker::tick(&self.inner);
+    }
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.inner.clock.set_offset_secs(secs);
+        self.inner.mutate(|_| ());
+    }
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+    pub fn set_api_key(&self, key: Option<String>) {
+        self.inner.mutate(|s| s.settings.api_key = key);
+    }
+    pub fn settings(&self) -> SettingsConfig {
+        self.inner.read(|s| s.settings.clone())
+    }
+    pub fn set_settings(&self, settings: SettingsConfig) {
+        self.inner.mutate(|s| s.settings = settings);
+    }
+    pub fn add_fault(&self, f: FaultSpec) {
+        self.inner.faults.lock().unwrap().add(&f);
+    }
+    pub fn clear_faults(&self) {
+        *self.inner.faults.lock().unwrap() = Faults::default();
+    }
+    /// Maskinporten tokens issued to a client.
+    pub fn tokens_issued(&self, client_id: &str) -> u64 {
+        self.inner.read(|s| s.tokens_issued.get(client_id).copied().unwrap_or(0))
+    }
+    /// Body bytes received for a file transfer (all attempts, this process).
+    pub fn bytes_received(&self, file_transfer_id: Uuid) -> u64 {
+        self.inner.counters.lock().unwrap().bytes_received.get(&file_transfer_id).copied().unwrap_or(0)
+    }
+    /// Total requests served (all paths).
+    pub fn requests_served(&self) -> u64 {
+        self.inner.counters.lock().unwrap().requests
+    }
+    /// Current status of a file transfer, e.g. `"Published"`.
+    pub fn transfer_status(&self, id: Uuid) -> Option<String> {
+        self.inner.read(|s| s.transfers.get(&id).map(|f| format!("{:?}", f.status())))
+    }
+    /// Runs the background scheduler once (processing, expiry, purge).
+    pub fn run_jobs(&self) {
+        super::broker::tick(&self.inner);
+    }
+    /// Mints a Maskinporten-style access token signed by the sandbox without a
+    /// grant (a test shortcut; the real flow is `POST /token`).
+    pub fn mint_token(&self, org: &str, scopes: &str, system_user: Option<Uuid>) -> String {
+        let now = self.inner.clock.unix();
+        let org = strip_org(org);
+        let mut c = json!({
+            "iss": self.inner.issuer(), "client_amr": "private_key_jwt", "token_type": "Bearer",
+            "client_id": format!("sandbox-minted-{org}"),
+            "consumer": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")},
+            "scope": scopes, "iat": now, "exp": now + 3600, "jti": Uuid::new_v4().to_string(),
+        });
+        if let Some(id) = system_user {
+            let sys = self.inner.read(|s| s.system_users.get(&id).map(|u| u.system_id.clone())).unwrap_or_default();
+            c["authorization_details"] = json!([{
+                "type": "urn:altinn:systemuser", "systemuser_id": [id.to_string()],
+                "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")},
+                "system_id": sys,
+            }]);
+        }
+        self.inner.signer.sign(&c)
+    }
+    /// Seeds a Published file into `recipient`'s inbox; returns its id.
+    pub fn seed_file(&self, f: SeedFile) -> Result<Uuid, String> {
+        let bytes = match (&f.content_base64, &f.content) {
+            (Some(b), _) => base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| e.to_string())?,
+            (None, Some(t)) => t.clone().into_bytes(),
+            (None, None) => vec![],
+        };
+        let app = &self.inner;
+        let rid = match f.resource_id {
+            Some(r) => r,
+            None => app.read(|s| s.resources.keys().next().cloned()).ok_or("no resource")?,
+        };
+        let id = Uuid::new_v4();
+        std::fs::write(app.file_path(id), &bytes).map_err(|e| e.to_string())?;
+        let sum = {
+            use md5::Digest;
+            super::broker::hex(&md5::Md5::digest(&bytes))
+        };
+        let now = app.clock.now();
+        let recipient = format!("0192:{}", strip_org(&f.recipient));
+        let ttl = app.read(|s| s.resources.get(&rid).and_then(|r| r.file_transfer_time_to_live)).unwrap_or(30 * 86400);
+        let sender = if f.sender.contains(':') { f.sender.clone() } else { format!("0192:{}", f.sender) };
+        let mut ft = FileTransfer {
+            id,
+            resource_id: rid,
+            file_name: f.file_name,
+            senders_reference: f.senders_reference.unwrap_or_else(|| format!("sandbox-seed-{}", id.simple())),
+            sender,
+            recipients: vec![recipient.clone()],
+            property_list: f.property_list,
+            user_checksum: Some(String::new()),
+            computed_checksum: Some(sum),
+            use_virus_scan: true,
+            size: bytes.len() as u64,
+            created: now,
+            expiration: now + time::Duration::seconds(ttl),
+            history: vec![],
+            recipient_history: vec![],
+            has_file: true,
+            tus: None,
+            processing_pending: false,
+            purge_at: None,
+            last_range_download: BTreeMap::new(),
+        };
+        ft.add_actor(&recipient, ActorStatus::Initialized, now);
+        ft.set_status(FtStatus::Initialized, None, now);
+        ft.set_status(FtStatus::UploadStarted, None, now);
+        ft.set_status(FtStatus::UploadProcessing, None, now);
+        ft.set_status(FtStatus::Published, None, now);
+        app.mutate(|s| s.transfers.insert(id, ft));
+        Ok(id)
+    }
+    /// A JSON summary of the whole state (without file bytes and key).
+    pub fn snapshot(&self) -> Value {
+        self.inner.read(|s| {
+            let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("signing_key_pem");
+            }
+            v
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP routes
+// ---------------------------------------------------------------------------
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/admin/state", get(|State(a): State<App>| async move { Json(adm(&a).snapshot()) }))
+        .route("/admin/organisations", post(h_org))
+        .route("/admin/clients", put(h_client).post(h_client))
+        .route("/admin/resources", post(h_resource).put(h_resource))
+        .route("/admin/system-users", post(h_system_user))
+        .route("/admin/system-user-requests/{id}/approve", post(h_approve))
+        .route("/admin/system-user-requests/{id}/reject", post(h_reject))
+        .route("/admin/seed", post(h_seed))
+        .route("/admin/clock", get(h_clock))
+        .route("/admin/clock/advance", post(h_advance))
+        .route("/admin/clock/offset", post(h_offset))
+        .route("/admin/settings", get(h_settings_get).put(h_settings_put))
+        .route("/admin/api-key", post(h_api_key))
+        .route("/admin/faults", post(h_fault).delete(h_clear).get(h_faults_get))
+        .route("/admin/counters", get(h_counters))
+        .route("/admin/jobs/run", post(h_jobs))
+        .route("/admin/token", post(h_token))
+}
+
+fn adm(a: &App) -> Admin {
+    Admin { inner: a.clone() }
+}
+
+fn bad(e: impl std::fmt::Display) -> Response {
+    json_response(400, &json!({"error": e.to_string()}))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<T, Response> {
+    serde_json::from_slice(b).map_err(bad)
+}
+
+async fn h_org(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<OrganisationConfig>(&b) {
+        Ok(o) => {
+            adm(&a).add_organisation(o);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_client(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<ClientConfig>(&b) {
+        Ok(c) if c.client_id.is_empty() => bad("client_id is required"),
+        Ok(c) => {
+            if c.jwks.iter().any(|k: &PublicJwk| k.kty != "RSA" || k.n.is_empty() || k.e.is_empty() || k.kid.is_empty()) {
+                return bad("every JWK needs kty=RSA, n, e and kid");
+            }
+            adm(&a).register_client(c);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_resource(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<ResourceConfig>(&b) {
+        Ok(r) => match adm(&a).add_resource(r) {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => bad(e),
+        },
+        Err(r) => r,
+    }
+}
+
+async fn h_system_user(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<SystemUserConfig>(&b) {
+        Ok(s) => json_response(200, &json!({"id": adm(&a).add_system_user(s)})),
+        Err(r) => r,
+    }
+}
+
+async fn h_approve(State(a): State<App>, Path(id): Path<Uuid>) -> Response {
+    decide_resp(&a, id, true)
+}
+
+async fn h_reject(State(a): State<App>, Path(id): Path<Uuid>) -> Response {
+    decide_resp(&a, id, false)
+}
+
+fn decide_resp(a: &App, id: Uuid, ok: bool) -> Response {
+    match adm(a).decide_request(id, ok) {
+        Some(s) => json_response(200, &json!({"status": s})),
+        None => json_response(404, &json!({"error": "request not found"})),
+    }
+}
+
+async fn h_seed(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<SeedFile>(&b) {
+        Ok(f) => match adm(&a).seed_file(f) {
+            Ok(id) => json_response(200, &json!({"fileTransferId": id})),
+            Err(e) => bad(e),
+        },
+        Err(r) => r,
+    }
+}
+
+fn clock_json(a: &App) -> Value {
+    json!({"now": super::model::fmt_ts(a.clock.now()), "offset_seconds": a.clock.offset_ms() / 1000})
+}
+
+async fn h_clock(State(a): State<App>) -> Response {
+    json_response(200, &clock_json(&a))
+}
+
+#[derive(Deserialize)]
+struct Secs {
+    seconds: i64,
+}
+
+async fn h_advance(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<Secs>(&b) {
+        Ok(s) => {
+            adm(&a).advance_clock(s.seconds);
+            json_response(200, &clock_json(&a))
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_offset(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<Secs>(&b) {
+        Ok(s) => {
+            adm(&a).set_clock_offset(s.seconds);
+            json_response(200, &clock_json(&a))
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_settings_get(State(a): State<App>) -> Response {
+    json_response(200, &serde_json::to_value(adm(&a).settings()).unwrap())
+}
+
+/// Partial update: only the fields sent change.
+async fn h_settings_put(State(a): State<App>, b: Bytes) -> Response {
+    let Ok(patch) = serde_json::from_slice::<Value>(&b) else { return bad("invalid JSON") };
+    let mut cur = serde_json::to_value(adm(&a).settings()).unwrap();
+    if let (Some(c), Some(p)) = (cur.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    match serde_json::from_value::<SettingsConfig>(cur) {
+        Ok(s) => {
+            adm(&a).set_settings(s.clone());
+            json_response(200, &serde_json::to_value(s).unwrap())
+        }
+        Err(e) => bad(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiKey {
+    key: Option<String>,
+}
+
+async fn h_api_key(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<ApiKey>(&b) {
+        Ok(k) => {
+            adm(&a).set_api_key(k.key);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_fault(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<FaultSpec>(&b) {
+        Ok(f) => {
+            adm(&a).add_fault(f);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn h_clear(State(a): State<App>) -> Response {
+    adm(&a).clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn h_faults_get(State(a): State<App>) -> Response {
+    json_response(200, &serde_json::to_value(a.faults.lock().unwrap().clone()).unwrap())
+}
+
+async fn h_counters(State(a): State<App>) -> Response {
+    let tokens = a.read(|s| s.tokens_issued.clone());
+    let c = a.counters.lock().unwrap();
+    let bytes: BTreeMap<String, u64> = c.bytes_received.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    json_response(200, &json!({"tokens_issued": tokens, "bytes_received": bytes, "requests": c.requests}))
+}
+
+async fn h_jobs(State(a): State<App>) -> Response {
+    adm(&a).run_jobs();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct MintReq {
+    org: String,
+    scope: String,
+    system_user_id: Option<Uuid>,
+}
+
+async fn h_token(State(a): State<App>, b: Bytes) -> Response {
+    match parse::<MintReq>(&b) {
+        Ok(m) => json_response(200, &json!({"access_token": adm(&a).mint_token(&m.org, &m.scope, m.system_user_id)})),
+        Err(r) => r,
+    }
+}

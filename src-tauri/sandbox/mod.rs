@@ -1,0 +1,218 @@
+//! The practice sandbox: a faithful local Altinn (Maskinporten, token exchange,
+//! system users, Broker v1 with TUS). Tauri-free; see issue 3.
+//!
+//! One listener serves everything:
+//! * Maskinporten: `{base}/token`, `{base}/.well-known/oauth-authorization-server`, `{base}/jwks`
+//!   (issuer and grant `aud` = `{base}/`);
+//! * Altinn platform: `{base}/authentication/api/v1/...`;
+//! * Broker: `{base}/broker/api/v1/...`;
+//! * the system-user approval page: `{base}/sandbox/approve/{requestId}`;
+//! * the admin API (JSON): `{base}/admin/...`.
+//!
+//! With a data directory the state is written atomically (temp file + fsync +
+//! rename) after every mutation to `state.json`, and file bytes are streamed to
+//! `files/` beneath it, so a restart on the same directory continues where the
+//! previous run stopped (TUS offsets included).
+
+mod admin;
+mod auth;
+mod broker;
+mod errors;
+mod model;
+mod platform;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub use admin::{Admin, FaultSpec, Faults};
+pub use model::{
+    valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
+    SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
+};
+
+/// Errors from starting or configuring the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("sandbox configuration: {0}")]
+    Config(String),
+    #[error("sandbox I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("sandbox key: {0}")]
+    Key(String),
+}
+
+/// Shared server state.
+pub(crate) struct Inner {
+    pub state: Mutex<model::State>,
+    pub data_dir: PathBuf,
+    pub clock: model::Clock,
+    pub signer: auth::Signer,
+    pub base: String,
+    pub faults: Mutex<admin::Faults>,
+    pub counters: Mutex<Counters>,
+    pub tus_locks: Mutex<HashSet<String>>,
+    pub processing: Mutex<HashSet<Uuid>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub bytes_received: HashMap<Uuid, u64>,
+    /// (endpoint, caller) → (window start unix, count)
+    pub rate: HashMap<(String, String), (i64, u32)>,
+    pub requests: u64,
+}
+
+pub(crate) type App = Arc<Inner>;
+
+impl Inner {
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base)
+    }
+    pub fn altinn_issuer(&self) -> String {
+        format!("{}/authentication/api/v1/openid/", self.base)
+    }
+    /// Applies a mutation and persists the state atomically.
+    pub fn mutate<R>(&self, f: impl FnOnce(&mut model::State) -> R) -> R {
+        let mut st = self.state.lock().unwrap();
+        let r = f(&mut st);
+        st.clock_offset_ms = self.clock.offset_ms();
+        if let Err(e) = model::save_state(&self.data_dir, &st) {
+            tracing::warn!("sandbox: could not persist state: {e}");
+        }
+        r
+    }
+    pub fn read<R>(&self, f: impl FnOnce(&model::State) -> R) -> R {
+        let st = self.state.lock().unwrap();
+        f(&st)
+    }
+    pub fn file_path(&self, id: Uuid) -> PathBuf {
+        model::files_dir(&self.data_dir).join(id.to_string())
+    }
+    pub fn partial_path(&self, id: Uuid, pid: &str) -> PathBuf {
+        model::files_dir(&self.data_dir).join(format!("{id}.part.{pid}"))
+    }
+}
+
+/// Entry point.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Starts a sandbox on `127.0.0.1:0` (a free port).
+    pub async fn start(config: SandboxConfig, data_dir: PathBuf) -> Result<SandboxHandle, SandboxError> {
+        Self::start_on(config, data_dir, 0).await
+    }
+
+    /// Starts a sandbox on `127.0.0.1:port` (`0` = a free port).
+    pub async fn start_on(config: SandboxConfig, data_dir: PathBuf, port: u16) -> Result<SandboxHandle, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://127.0.0.1:{}", addr.port());
+        std::fs::create_dir_all(model::files_dir(&data_dir))?;
+
+        let (mut state, fresh) = match model::load_state(&data_dir) {
+            Some(s) => (s, false),
+            None => (model::State::default(), true),
+        };
+        if fresh {
+            state.apply_config(&config).map_err(SandboxError::Config)?;
+            state.clock_offset_ms = config.settings.clock_offset_secs * 1000;
+        }
+        let signer = auth::Signer::load_or_create(&mut state)?;
+        let clock = model::Clock::default();
+        clock.set_offset_ms(state.clock_offset_ms);
+        let inner = Arc::new(Inner {
+            state: Mutex::new(state),
+            data_dir: data_dir.clone(),
+            clock,
+            signer,
+            base: base.clone(),
+            faults: Mutex::new(admin::Faults::default()),
+            counters: Mutex::new(Counters::default()),
+            tus_locks: Mutex::new(HashSet::new()),
+            processing: Mutex::new(HashSet::new()),
+        });
+        inner.mutate(|_| ());
+
+        let app = router(inner.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        let ticker = tokio::spawn(broker::background(inner.clone()));
+        Ok(SandboxHandle { inner, addr, shutdown: Some(tx), server: Some(server), ticker: Some(ticker) })
+    }
+}
+
+fn router(inner: App) -> Router {
+    Router::new()
+        .merge(auth::routes())
+        .merge(platform::routes())
+        .merge(broker::routes())
+        .merge(admin::routes())
+        .layer(axum::middleware::from_fn_with_state(inner.clone(), admin::gateway_layer))
+        .with_state(inner)
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    inner: App,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.inner.base.clone()
+    }
+    /// Maskinporten issuer and grant audience: `{base}/`.
+    pub fn issuer(&self) -> String {
+        self.inner.issuer()
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+    /// In-process admin handle (same operations as the `/admin` HTTP API).
+    pub fn admin(&self) -> Admin {
+        Admin { inner: self.inner.clone() }
+    }
+    /// Stops the server and waits until the listener is closed.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        if let Some(s) = self.server.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s).await;
+        }
+    }
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(s) = self.server.take() {
+            s.abort();
+        }
+    }
+}
