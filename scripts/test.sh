@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every test: UI type check and unit tests,
+# Rust unit and integration tests (against the sandbox), the OS keyring in
+# each situation, and the end-to-end test of the real app under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+start=$(date +%s)
+
+say "UI: type check"
+(cd ui && npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human)
+say "UI: unit tests"
+(cd ui && npx vitest run)
+
+say "Rust: build"
+cargo build --locked --all-targets
+say "Rust: unit and integration tests"
+cargo test --locked
+
+say "Keyring: no usable keyring (no D-Bus, a kernel session keyring we may not use)"
+KEYRING_TEST=(cargo test --locked --lib secrets::tests::os_keyring_backends -- --exact --ignored)
+keyctl session - sh -c 'keyctl setperm @s 0 && exec env -u DBUS_SESSION_BUS_ADDRESS BUDBRINGER_KEYRING_TESTS=none "$@"' sh "${KEYRING_TEST[@]}"
+say "Keyring: kernel keyring only (no D-Bus)"
+keyctl session - env -u DBUS_SESSION_BUS_ADDRESS BUDBRINGER_KEYRING_TESTS=kernel-only "${KEYRING_TEST[@]}"
+say "Keyring: Secret Service (GNOME Keyring) first"
+BUDBRINGER_KEYRING_TESTS=secret-service scripts/desktop-session.sh "${KEYRING_TEST[@]}"
+
+say "End-to-end: the real app through tauri-driver and WebKitWebDriver"
+scripts/desktop-session.sh cargo test --locked --test e2e -- --ignored --test-threads=1
+echo "Screenshots: $(ls target/screenshots/*.png 2>/dev/null | wc -l) files in target/screenshots/"
+say "All tests passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,41 @@
+//! The Tauri application: window, plugins, state and command registration.
+
+use crate::commands;
+use crate::logging;
+use crate::state::AppState;
+use std::path::PathBuf;
+use tauri::Manager;
+
+/// Where the app keeps its data and logs. `BUDBRINGER_DATA_DIR` moves both
+/// (tests and portable installs use it); otherwise the platform's folders.
+fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, PathBuf)> {
+    if let Some(dir) = std::env::var_os("BUDBRINGER_DATA_DIR").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return Ok((dir.join("data"), dir.join("logs")));
+    }
+    Ok((app.path().app_data_dir()?, app.path().app_log_dir()?))
+}
+
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .setup(|app| {
+            let (data_dir, log_dir) = folders(app)?;
+            std::fs::create_dir_all(&data_dir)?;
+            std::fs::create_dir_all(&log_dir)?;
+            let guard = logging::init(&log_dir);
+            app.manage(guard);
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
+            let settings = commands::load_settings(app.handle(), &data_dir);
+            app.manage(AppState::new(settings, data_dir, log_dir));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::set_language,
+            commands::set_environment,
+            commands::set_poll_interval,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Budbringer could not start its window");
+}

@@ -1,0 +1,91 @@
+// The shell against a mocked Tauri IPC (@tauri-apps/api/mocks): the Rust
+// side is exercised for real by the end-to-end test in tests/e2e.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { render, screen, fireEvent, waitFor, cleanup } from '@testing-library/svelte';
+import { mockIPC, clearMocks } from '@tauri-apps/api/mocks';
+import App from '../src/App.svelte';
+import { setLang } from '../src/lib/i18n.svelte';
+
+let settings: any;
+let calls: { cmd: string; args: any }[];
+
+beforeEach(() => {
+  setLang('nb');
+  settings = { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60 };
+  calls = [];
+  mockIPC((cmd, args: any) => {
+    calls.push({ cmd, args });
+    switch (cmd) {
+      case 'app_info':
+        return { version: '0.1.0', settings, secretStore: 'memory', secretStoreProblem: null };
+      case 'set_language':
+        settings = { ...settings, language: args.language };
+        return settings;
+      case 'set_environment':
+        settings = { ...settings, environment: args.environment };
+        return settings;
+      case 'set_poll_interval':
+        if (args.seconds < 10) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'poll interval must be between 10 and 3600 seconds' };
+        settings = { ...settings, pollIntervalSecs: args.seconds };
+        return settings;
+    }
+    throw new Error(`unexpected command ${cmd}`);
+  });
+});
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe('the shell', () => {
+  it('shows the product name, the environment badge and every page', async () => {
+    render(App);
+    expect(await screen.findByTestId('env-badge')).toHaveProperty('textContent', expect.stringContaining('Øvingsmiljø'));
+    expect(screen.getByTestId('product-name').textContent).toBe('Budbringer');
+    for (const [id, heading] of [['inbox', 'Innboks'], ['sent', 'Sendt'], ['setup', 'Oppsett'], ['settings', 'Innstillinger'], ['send', 'Send filer']]) {
+      await fireEvent.click(screen.getByTestId(`nav-${id}`));
+      expect(screen.getByRole('heading', { level: 1 }).textContent).toBe(heading);
+      expect(screen.getByTestId(`nav-${id}`).getAttribute('aria-current')).toBe('page');
+    }
+  });
+
+  it('labels Altinn data on the inbox and sent pages', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-inbox'));
+    expect(screen.getByTestId('altinn-label').textContent).toContain('Data fra Altinn');
+    await fireEvent.click(screen.getByTestId('nav-sent'));
+    expect(screen.getByTestId('altinn-label').textContent).toContain('Data fra Altinn');
+  });
+
+  it('switches language through the backend and re-renders', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-settings'));
+    await fireEvent.change(screen.getByTestId('language'), { target: { value: 'en' } });
+    await waitFor(() => expect(screen.getByTestId('nav-inbox').textContent).toBe('Inbox'));
+    expect(calls.some((c) => c.cmd === 'set_language' && c.args.language === 'en')).toBe(true);
+    expect(document.documentElement.lang).toBe('en');
+  });
+
+  it('changes the environment badge when another environment is chosen', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-setup'));
+    await fireEvent.click(screen.getByLabelText('TT02 (test)'));
+    await waitFor(() => expect(screen.getByTestId('env-badge').dataset.env).toBe('tt02'));
+  });
+
+  it('shows a backend error translated by its code', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-settings'));
+    const input = screen.getByLabelText('Se etter nye filer hvert') as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: '5' } });
+    await fireEvent.submit(input.form!);
+    const alert = await screen.findByTestId('error');
+    expect(alert.dataset.code).toBe('INVALID_INPUT');
+    expect(alert.textContent).toContain('Det du skrev inn kan ikke brukes');
+  });
+});
