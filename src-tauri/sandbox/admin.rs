@@ -232,10 +232,17 @@ impl Admin {
     pub fn add_resource(&self, r: ResourceConfig) -> Result<(), String> {
         let res = Resource::from_config(&r)?;
         self.inner.mutate(|s| {
-            s.ensure_service_owner(&res.service_owner);
+            if res.configured {
+                s.ensure_service_owner(&res.service_owner);
+            }
             s.resources.insert(res.resource_id.clone(), res)
         });
         Ok(())
+    }
+    /// Removes a service owner (its resources then answer BRO-00002/00024).
+    pub fn remove_service_owner(&self, org: &str) {
+        let org = strip_org(org);
+        self.inner.mutate(|s| s.service_owners.remove(&org));
     }
     /// Creates an approved system user directly; returns its id.
     pub fn add_system_user(&self, su: SystemUserConfig) -> Uuid {

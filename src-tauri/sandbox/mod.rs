@@ -110,15 +110,21 @@ impl Sandbox {
 
     /// Starts a sandbox on `127.0.0.1:port` (`0` = a free port).
     pub async fn start_on(config: SandboxConfig, data_dir: PathBuf, port: u16) -> Result<SandboxHandle, SandboxError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://127.0.0.1:{}", addr.port());
         std::fs::create_dir_all(model::files_dir(&data_dir))?;
-
         let (mut state, fresh) = match model::load_state(&data_dir) {
             Some(s) => (s, false),
             None => (model::State::default(), true),
         };
+        let listener = match (port, state.last_port) {
+            (0, Some(p)) => match tokio::net::TcpListener::bind(("127.0.0.1", p)).await {
+                Ok(l) => l,
+                Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+            },
+            _ => tokio::net::TcpListener::bind(("127.0.0.1", port)).await?,
+        };
+        let addr = listener.local_addr()?;
+        let base = format!("http://127.0.0.1:{}", addr.port());
+        state.last_port = Some(addr.port());
         if fresh {
             state.apply_config(&config).map_err(SandboxError::Config)?;
             state.clock_offset_ms = config.settings.clock_offset_secs * 1000;

@@ -559,6 +559,10 @@ pub struct State {
     pub clock_offset_ms: i64,
     /// Maskinporten tokens issued per client id.
     pub tokens_issued: BTreeMap<String, u64>,
+    /// Port of the previous run; a restart on the same data dir tries it first
+    /// so that issuer, tokens and TUS locations stay valid.
+    #[serde(default)]
+    pub last_port: Option<u16>,
     /// Sandbox signing key (PKCS#1 PEM), so tokens survive a restart.
     pub signing_key_pem: Option<String>,
 }
@@ -583,7 +587,9 @@ impl State {
         }
         for r in &cfg.resources {
             let res = Resource::from_config(r)?;
-            self.ensure_service_owner(&res.service_owner);
+            if res.configured {
+                self.ensure_service_owner(&res.service_owner);
+            }
             self.resources.insert(res.resource_id.clone(), res);
         }
         for su in &cfg.system_users {

@@ -1,0 +1,6 @@
+//! Tests of the practice sandbox (one integration-test binary).
+
+mod bro;
+mod common;
+mod flow;
+mod maskinporten;
