@@ -27,7 +27,15 @@ pub fn run() {
             app.manage(guard);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
             let settings = commands::load_settings(app.handle(), &data_dir);
+            let environment = settings.environment;
             app.manage(AppState::new(settings, data_dir, log_dir));
+            if environment == crate::environment::Environment::Sandbox {
+                // Start the practice sandbox now, so the first screen can use it at once.
+                let state = app.state::<AppState>();
+                if let Err(e) = tauri::async_runtime::block_on(state.sandbox()) {
+                    tracing::error!(error = %e, "practice sandbox did not start");
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

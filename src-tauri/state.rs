@@ -1,7 +1,8 @@
 //! The application state shared by every command. Tauri-free: the app
 //! manages one, tests build their own.
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use crate::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
 use crate::settings::Settings;
 use std::path::PathBuf;
@@ -18,6 +19,9 @@ pub struct AppState {
     pub secret_store_problem: Option<AppError>,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// The embedded practice sandbox, started the first time it is needed.
+    /// Its state lives in `<data>/sandbox`, so practice files survive a restart.
+    sandbox: tokio::sync::OnceCell<SandboxHandle>,
 }
 
 impl AppState {
@@ -36,7 +40,34 @@ impl AppState {
                     }
                 }
             };
-        AppState { settings: RwLock::new(settings), secrets, secret_store_problem: problem, data_dir, log_dir }
+        AppState {
+            settings: RwLock::new(settings),
+            secrets,
+            secret_store_problem: problem,
+            data_dir,
+            log_dir,
+            sandbox: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The embedded sandbox, starting it if it is not running yet. It must be
+    /// called on the runtime that should run the sandbox's server.
+    pub async fn sandbox(&self) -> AppResult<&SandboxHandle> {
+        self.sandbox
+            .get_or_try_init(|| async {
+                let dir = self.data_dir.join("sandbox");
+                let handle = Sandbox::start(SandboxConfig::practice(), dir)
+                    .await
+                    .map_err(|e| AppError::new(ErrorCode::SandboxFailed).with_detail(e.to_string()))?;
+                tracing::info!(url = %handle.base_url(), "practice sandbox started");
+                Ok(handle)
+            })
+            .await
+    }
+
+    /// The sandbox's base URL, if it has been started.
+    pub fn sandbox_base_url(&self) -> Option<String> {
+        self.sandbox.get().map(|h| h.base_url())
     }
 
     pub fn settings(&self) -> Settings {

@@ -23,6 +23,8 @@ pub struct AppInfo {
     pub secret_store: &'static str,
     /// Why no OS keyring could be used, when that is the case.
     pub secret_store_problem: Option<AppError>,
+    /// Where the embedded practice sandbox listens, once started.
+    pub sandbox_url: Option<String>,
 }
 
 #[tauri::command]
@@ -32,6 +34,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         settings: state.settings(),
         secret_store: state.secrets.backend(),
         secret_store_problem: state.secret_store_problem.clone(),
+        sandbox_url: state.sandbox_base_url(),
     }
 }
 
@@ -45,11 +48,14 @@ pub fn set_language<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, l
 }
 
 #[tauri::command]
-pub fn set_environment<R: Runtime>(
+pub async fn set_environment<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     environment: Environment,
 ) -> AppResult<Settings> {
+    if environment == Environment::Sandbox {
+        state.sandbox().await?;
+    }
     update_settings(&app, &state, |s| {
         s.environment = environment;
         Ok(())

@@ -27,6 +27,18 @@ async fn shell_every_page_in_both_languages() {
         app.screenshot(&format!("shell-nb-{page}")).await;
     }
 
+    // The embedded practice sandbox runs, and answers like Maskinporten.
+    app.click("[data-testid=nav-setup]").await;
+    let text = app.text("[data-testid=sandbox-url]").await;
+    let url = text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL shown").to_owned();
+    let meta: serde_json::Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["issuer"], format!("{url}/"));
+
     // Switch to English through Settings; the choice goes through the backend.
     app.click("[data-testid=nav-settings]").await;
     app.find("[data-testid=language]").await.select_by_value("en").await.unwrap();

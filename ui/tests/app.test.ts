@@ -17,7 +17,7 @@ beforeEach(() => {
     calls.push({ cmd, args });
     switch (cmd) {
       case 'app_info':
-        return { version: '0.1.0', settings, secretStore: 'memory', secretStoreProblem: null };
+        return { version: '0.1.0', settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555' };
       case 'set_language':
         settings = { ...settings, language: args.language };
         return settings;

@@ -24,6 +24,7 @@ export interface AppInfo {
   settings: Settings;
   secretStore: string;
   secretStoreProblem: AppError | null;
+  sandboxUrl: string | null;
 }
 
 export function isAppError(e: unknown): e is AppError {
