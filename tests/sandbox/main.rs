@@ -4,3 +4,4 @@ mod bro;
 mod common;
 mod flow;
 mod maskinporten;
+mod tus;

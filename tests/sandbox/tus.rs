@@ -1,0 +1,206 @@
+//! TUS: creation, PATCH with resumed offsets, locking answers, concatenation,
+//! connection drops and a restart mid-upload.
+
+use budbringer_lib::sandbox::{FaultSpec, Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn tus_url(e: &Env, id: &str) -> String {
+    e.broker(&format!("/filetransfer/upload/tus/{id}"))
+}
+
+async fn create(e: &Env, id: &str, len: usize) -> reqwest::Response {
+    e.http
+        .post(tus_url(e, id))
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", len.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn head(e: &Env, url: &str) -> (u16, Option<u64>) {
+    let r = e.http.head(url).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    let off = r.headers().get("upload-offset").map(|v| v.to_str().unwrap().parse().unwrap());
+    (r.status().as_u16(), off)
+}
+
+async fn patch(e: &Env, url: &str, off: usize, data: &[u8]) -> Result<reqwest::Response, reqwest::Error> {
+    e.http
+        .patch(url)
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", off.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(data.to_vec())
+        .send()
+        .await
+}
+
+fn data(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn upload_in_several_patches_with_resumed_offset() {
+    let e = start().await;
+    let d = data(10_000);
+    let id = e.init_ok(json!({"checksum": md5hex(&d)})).await;
+    let opt = e.http.request(reqwest::Method::OPTIONS, tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).send().await.unwrap();
+    assert_eq!(opt.status(), 204);
+    assert!(opt.headers()["tus-extension"].to_str().unwrap().contains("concatenation"));
+    let r = create(&e, &id, d.len()).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"], format!("/broker/api/v1/filetransfer/upload/tus/{id}"));
+    assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
+    let url = tus_url(&e, &id);
+    assert_eq!(head(&e, &url).await, (200, Some(0)));
+    let r = patch(&e, &url, 0, &d[..4000]).await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["upload-offset"], "4000");
+    // A PATCH at a stale offset is refused with 409 and a plain-text body.
+    let r = patch(&e, &url, 0, &d[..100]).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().starts_with("Offset does not match file"));
+    // Resume from the offset HEAD reports.
+    let (_, off) = head(&e, &url).await;
+    let off = off.unwrap() as usize;
+    assert_eq!(off, 4000);
+    assert_eq!(patch(&e, &url, off, &d[off..7000]).await.unwrap().status(), 204);
+    assert_eq!(patch(&e, &url, 7000, &d[7000..]).await.unwrap().status(), 204);
+    // At the final offset a PATCH is idempotent.
+    let r = patch(&e, &url, 10_000, b"").await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["upload-offset"], "10000");
+    let v = e.wait_status(&id, "Published").await;
+    assert_eq!(v["checksum"], md5hex(&d));
+    let got = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.to_vec(), d);
+}
+
+#[tokio::test]
+async fn tus_errors_are_plain_text() {
+    let e = start().await;
+    let r = create(&e, &uuid::Uuid::new_v4().to_string(), 10).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.text().await.unwrap(), "The requested file transfer was not found");
+    let id = e.init_ok(json!({})).await;
+    let r = e.http.post(tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").header("Upload-Defer-Length", "1").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.text().await.unwrap(), "Upload-Defer-Length is not supported");
+    assert_eq!(create(&e, &id, 5).await.status(), 201);
+    let r = e
+        .http
+        .patch(tus_url(&e, &id))
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Upload-Checksum", "md5 XUFAKrxLKna5cZ2REBfFkg==")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 460);
+    // DELETE keeps the FT in UploadStarted; HEAD then has no upload.
+    let r = e.http.delete(tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
+    assert_eq!(head(&e, &tus_url(&e, &id)).await.0, 404);
+    // A read-only token cannot use TUS.
+    let r = e.http.head(tus_url(&e, &id)).bearer_auth(e.tok(A, "altinn:broker.read")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn tus_checksum_mismatch_fails_asynchronously() {
+    let e = start().await;
+    let id = e.init_ok(json!({"checksum": md5hex(b"other")})).await;
+    create(&e, &id, 5).await;
+    assert_eq!(patch(&e, &tus_url(&e, &id), 0, b"hello").await.unwrap().status(), 204);
+    let v = e.wait_status(&id, "Failed").await;
+    assert_eq!(v["fileTransferStatusText"], "Checksum mismatch");
+}
+
+#[tokio::test]
+async fn concatenation_of_partial_uploads() {
+    let e = start().await;
+    let d = data(3000);
+    let id = e.init_ok(json!({})).await;
+    let mut locs = vec![];
+    for part in [&d[..1000], &d[1000..]] {
+        let r = e
+            .http
+            .post(tus_url(&e, &id))
+            .bearer_auth(e.tok(A, RW))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", part.len().to_string())
+            .header("Upload-Concat", "partial")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        let pid = loc.rsplit('/').next().unwrap();
+        assert_eq!(pid.len(), 32);
+        assert!(loc.contains("/partial/"));
+        let url = format!("{}{loc}", e.base);
+        assert_eq!(patch(&e, &url, 0, part).await.unwrap().status(), 204);
+        let r = e.http.head(&url).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+        assert_eq!(r.headers()["upload-concat"], "partial");
+        locs.push(format!("{}{loc}", e.base));
+    }
+    let r = e
+        .http
+        .post(tus_url(&e, &id))
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Concat", format!("final;{}", locs.join(" ")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    e.wait_status(&id, "Published").await;
+    let got = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.to_vec(), d);
+}
+
+#[tokio::test]
+async fn dropped_connection_keeps_the_bytes_and_resumes() {
+    let e = start().await;
+    let d = data(8000);
+    let id = e.init_ok(json!({})).await;
+    create(&e, &id, d.len()).await;
+    let url = tus_url(&e, &id);
+    e.sb.admin().add_fault(FaultSpec { path_prefix: Some(url[e.base.len()..].to_string()), drop_after_bytes: Some(3000), ..Default::default() });
+    let r = patch(&e, &url, 0, &d).await;
+    assert!(r.is_err() || !r.unwrap().status().is_success());
+    let (_, off) = head(&e, &url).await;
+    assert_eq!(off, Some(3000));
+    assert_eq!(patch(&e, &url, 3000, &d[3000..]).await.unwrap().status(), 204);
+    e.wait_status(&id, "Published").await;
+    let ftid = uuid::Uuid::parse_str(&id).unwrap();
+    assert_eq!(e.sb.admin().bytes_received(ftid), 8000);
+}
+
+#[tokio::test]
+async fn upload_resumes_after_a_restart_on_the_same_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::start(SandboxConfig::practice(), dir.path().to_path_buf()).await.unwrap();
+    let e = Env { base: sb.base_url(), sb, http: reqwest::Client::new(), dir: tempfile::tempdir().unwrap() };
+    let d = data(5000);
+    let id = e.init_ok(json!({"checksum": md5hex(&d)})).await;
+    create(&e, &id, d.len()).await;
+    assert_eq!(patch(&e, &tus_url(&e, &id), 0, &d[..2000]).await.unwrap().status(), 204);
+    let Env { sb, .. } = e;
+    sb.shutdown().await;
+    let sb = Sandbox::start(SandboxConfig::practice(), dir.path().to_path_buf()).await.unwrap();
+    let e = Env { base: sb.base_url(), sb, http: reqwest::Client::new(), dir: tempfile::tempdir().unwrap() };
+    let url = tus_url(&e, &id);
+    assert_eq!(head(&e, &url).await, (200, Some(2000)));
+    assert_eq!(patch(&e, &url, 2000, &d[2000..]).await.unwrap().status(), 204);
+    let v: Value = e.wait_status(&id, "Published").await;
+    assert_eq!(v["checksum"], md5hex(&d));
+}
