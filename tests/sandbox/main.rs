@@ -3,5 +3,7 @@
 mod bro;
 mod common;
 mod flow;
+mod faults;
 mod maskinporten;
+mod platform;
 mod tus;
