@@ -2,6 +2,7 @@
 
 mod bro;
 mod common;
+mod contract;
 mod flow;
 mod faults;
 mod maskinporten;
