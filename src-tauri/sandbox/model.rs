@@ -775,6 +775,20 @@ mod tests {
     }
 
     #[test]
+    fn example_config_parses() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/sandbox/example-config.toml");
+        let c = SandboxConfig::from_file(&p).unwrap();
+        assert_eq!(c.organisations.len(), 2);
+        assert_eq!(c.clients[0].jwks[0].kid, "budbringer-test-1");
+        let mut st = State::default();
+        st.apply_config(&c).unwrap();
+        assert_eq!(st.resources["budbringer-ovelse"].file_transfer_time_to_live, Some(30 * 86400));
+        let json = serde_json::to_string(&c).unwrap();
+        let back: SandboxConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.resources[0].access_list.len(), 2);
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_iso_duration("P30D"), Some(30 * 86400));
         assert_eq!(parse_iso_duration("PT2H"), Some(7200));
