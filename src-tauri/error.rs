@@ -55,6 +55,95 @@ error_codes! {
     SandboxFailed => "SANDBOX_FAILED", "The practice sandbox could not be started.";
     /// The requested item does not exist.
     NotFound => "NOT_FOUND", "The item was not found.";
+    // Transfers: local checks, sending and receiving.
+    OrgNumberFormat => "ORG_NUMBER_FORMAT", "An organisation number must be nine digits.";
+    OrgNumberCheckDigit => "ORG_NUMBER_CHECK_DIGIT", "The organisation number's check digit is wrong.";
+    NoRecipients => "NO_RECIPIENTS", "At least one recipient is needed.";
+    FileNameEmpty => "FILE_NAME_EMPTY", "The file name is empty.";
+    FileNameTooLong => "FILE_NAME_TOO_LONG", "The file name is longer than 255 characters.";
+    PropertyListTooLong => "PROPERTY_LIST_TOO_LONG", "More than 10 properties.";
+    PropertyKeyInvalid => "PROPERTY_KEY_INVALID", "A property name is empty or longer than 50 characters.";
+    PropertyValueTooLong => "PROPERTY_VALUE_TOO_LONG", "A property value is longer than 3000 characters.";
+    FileEmpty => "FILE_EMPTY", "The file is empty.";
+    FileUnreadable => "FILE_UNREADABLE", "The file cannot be read.";
+    FileTooLarge => "FILE_TOO_LARGE", "The file is larger than the resource allows.";
+    FileChanged => "FILE_CHANGED", "The file changed while it was being sent.";
+    UploadChecksumMismatch => "UPLOAD_CHECKSUM_MISMATCH", "Altinn received different bytes than were sent (checksum mismatch).";
+    MalwareFound => "MALWARE_FOUND", "Altinn's virus scan found malware in the file.";
+    DownloadChecksumMismatch => "DOWNLOAD_CHECKSUM_MISMATCH", "The downloaded file does not match its checksum.";
+    DiskFull => "DISK_FULL", "There is not enough free disk space.";
+    TransferCancelled => "TRANSFER_CANCELLED", "The transfer was cancelled.";
+    TransferFailed => "TRANSFER_FAILED", "Altinn marked the transfer as failed.";
+    ServerUnavailable => "SERVER_UNAVAILABLE", "Altinn is temporarily unavailable.";
+    MalformedResponse => "MALFORMED_RESPONSE", "Altinn sent an answer that could not be understood.";
+    // Credentials, Maskinporten, Altinn platform and Broker (issue 4).
+    ClockSkew => "CLOCK_SKEW", "The computer's clock differs too much from Altinn's clock.";
+    KeyMissing => "KEY_MISSING", "No key has been created or imported for this environment.";
+    KeyImportUnsupported => "KEY_IMPORT_UNSUPPORTED", "The key file is of a kind Budbringer cannot use.";
+    KeyImportDamaged => "KEY_IMPORT_DAMAGED", "The key file is damaged or incomplete.";
+    KeyImportWrongPassword => "KEY_IMPORT_WRONG_PASSWORD", "The password for the certificate file is wrong.";
+    ProfileIncomplete => "PROFILE_INCOMPLETE", "The connection settings for this environment are not complete.";
+    MaskinportenUnknownClient => "MASKINPORTEN_UNKNOWN_CLIENT", "Maskinporten does not know this client ID in the chosen environment.";
+    MaskinportenUnknownKey => "MASKINPORTEN_UNKNOWN_KEY", "Maskinporten does not recognise the key (kid) or its signature.";
+    MaskinportenInvalidAssertion => "MASKINPORTEN_INVALID_ASSERTION", "Maskinporten refused the signed request.";
+    MaskinportenWrongAudience => "MASKINPORTEN_WRONG_AUDIENCE", "The request was addressed to the wrong Maskinporten environment.";
+    MaskinportenKeyExpired => "MASKINPORTEN_KEY_EXPIRED", "The key registered in Maskinporten has expired.";
+    CertificateInvalid => "CERTIFICATE_INVALID", "The business certificate is expired or belongs to another environment.";
+    CertificateWrongOrganisation => "CERTIFICATE_WRONG_ORGANISATION", "The business certificate belongs to another organisation than the client.";
+    CertificateChainFormat => "CERTIFICATE_CHAIN_FORMAT", "The certificate chain was not sent in the form Maskinporten expects.";
+    GrantReused => "GRANT_REUSED", "A signed request was sent twice.";
+    ScopeNotGranted => "SCOPE_NOT_GRANTED", "The client in Samarbeidsportalen lacks a scope Budbringer asked for.";
+    ClientWrongType => "CLIENT_WRONG_TYPE", "The client is not a Maskinporten client.";
+    ScopeNotAvailable => "SCOPE_NOT_AVAILABLE", "Your organisation has not been given access to the scope yet.";
+    SystemUserDetailsInvalid => "SYSTEM_USER_DETAILS_INVALID", "The system-user details in the token request are not valid.";
+    SystemUserNotApproved => "SYSTEM_USER_NOT_APPROVED", "No approved system user matches this client and organisation.";
+    MaskinportenError => "MASKINPORTEN_ERROR", "Maskinporten refused the request.";
+    TokenRejected => "TOKEN_REJECTED", "Altinn did not accept the access token.";
+    TokenExchangeFailed => "TOKEN_EXCHANGE_FAILED", "The Maskinporten token could not be exchanged for an Altinn token.";
+    ApiKeyMissingOrWrong => "API_KEY_MISSING_OR_WRONG", "Altinn's gateway refused the API key (missing or wrong).";
+    RateLimited => "RATE_LIMITED", "Altinn asks us to slow down.";
+    SystemIdInvalid => "SYSTEM_ID_INVALID", "The system ID is not in the form <orgno>_<name>.";
+    SystemAlreadyRegistered => "SYSTEM_ALREADY_REGISTERED", "The system is already registered.";
+    SystemResourceUnknown => "SYSTEM_RESOURCE_UNKNOWN", "A resource ID is not known in Altinn's Resource Registry.";
+    ClientIdInOtherSystem => "CLIENT_ID_IN_OTHER_SYSTEM", "The client ID already belongs to another system.";
+    RedirectUrlInvalid => "REDIRECT_URL_INVALID", "The return address (redirect URL) is not valid.";
+    SystemVendorMismatch => "SYSTEM_VENDOR_MISMATCH", "The organisation in the token does not match the system's vendor.";
+    SystemNotFound => "SYSTEM_NOT_FOUND", "The system is not registered in Altinn.";
+    SystemRegistrationInvalid => "SYSTEM_REGISTRATION_INVALID", "Altinn refused the system registration.";
+    SystemUserExists => "SYSTEM_USER_EXISTS", "A system user already exists for this system and organisation.";
+    SystemUserRequestExists => "SYSTEM_USER_REQUEST_EXISTS", "A request for this system user already exists.";
+    SystemNoRedirectUrls => "SYSTEM_NO_REDIRECT_URLS", "The system has no return addresses (redirect URLs) registered.";
+    RightNotDelegable => "RIGHT_NOT_DELEGABLE", "A requested right was not found or cannot be delegated.";
+    SystemUserRequestRejected => "SYSTEM_USER_REQUEST_REJECTED", "The request for system access was rejected.";
+    SystemUserRequestTimedOut => "SYSTEM_USER_REQUEST_TIMED_OUT", "The request for system access expired before anyone approved it.";
+    SystemUserNotFound => "SYSTEM_USER_NOT_FOUND", "No system user was found for this system and organisation.";
+    AltinnError => "ALTINN_ERROR", "Altinn refused the request.";
+    BrokerNoAccess => "BROKER_NO_ACCESS", "The system user has no access to this Broker service.";
+    BrokerScopeMissing => "BROKER_SCOPE_MISSING", "The access token lacks the scope this Broker operation needs.";
+    BrokerResourceInvalid => "BROKER_RESOURCE_INVALID", "The resource ID is wrong or not tied to a service owner.";
+    BrokerNotConfigured => "BROKER_NOT_CONFIGURED", "The service owner or the resource is not set up in Broker.";
+    BrokerRecipientNotAllowed => "BROKER_RECIPIENT_NOT_ALLOWED", "A recipient is not on the service's access list.";
+    BrokerRequiredParty => "BROKER_REQUIRED_PARTY", "The service requires the service owner to be a party to the transfer.";
+    BrokerValidation => "BROKER_VALIDATION", "Broker refused the request because some input is not valid.";
+    BrokerFileTooLarge => "BROKER_FILE_TOO_LARGE", "The file is larger than this service allows.";
+    BrokerVirusScanApproval => "BROKER_VIRUS_SCAN_APPROVAL", "Sending without virus scan needs approval from Altinn.";
+    BrokerChecksumMismatch => "BROKER_CHECKSUM_MISMATCH", "The uploaded file does not match its checksum.";
+    BrokerAlreadyUploaded => "BROKER_ALREADY_UPLOADED", "This transfer already has, or has attempted, an upload.";
+    BrokerStorageNotReady => "BROKER_STORAGE_NOT_READY", "The service owner's storage is not ready yet.";
+    BrokerUploadFailed => "BROKER_UPLOAD_FAILED", "Broker could not store the uploaded file.";
+    BrokerFileNotReady => "BROKER_FILE_NOT_READY", "The file is not ready for download.";
+    BrokerConfirmBeforeDownload => "BROKER_CONFIRM_BEFORE_DOWNLOAD", "The file must be downloaded before receipt can be confirmed.";
+    BrokerNotPublished => "BROKER_NOT_PUBLISHED", "The transfer is not in a state where receipt can be confirmed.";
+    BrokerNotFound => "BROKER_NOT_FOUND", "The transfer was not found, or you have no access to it.";
+    BrokerRangeInvalid => "BROKER_RANGE_INVALID", "The requested part of the file does not exist.";
+    BrokerNotAcceptable => "BROKER_NOT_ACCEPTABLE", "Broker cannot answer in the requested format.";
+    BrokerNoFileUploaded => "BROKER_NO_FILE_UPLOADED", "No file has been uploaded to this transfer yet.";
+    BrokerResourceSettingsInvalid => "BROKER_RESOURCE_SETTINGS_INVALID", "The service settings are not valid.";
+    BrokerProcessingPending => "BROKER_PROCESSING_PENDING", "The upload is still being registered.";
+    BrokerServiceOwner => "BROKER_SERVICE_OWNER", "The service-owner operation failed.";
+    BrokerServerError => "BROKER_SERVER_ERROR", "Altinn had an internal error.";
+    ServiceUnavailable => "SERVICE_UNAVAILABLE", "The Altinn service is temporarily unavailable.";
+    BrokerError => "BROKER_ERROR", "Broker refused the request.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -175,6 +264,93 @@ mod tests {
                 "NETWORK",
                 "SANDBOX_FAILED",
                 "NOT_FOUND",
+                "ORG_NUMBER_FORMAT",
+                "ORG_NUMBER_CHECK_DIGIT",
+                "NO_RECIPIENTS",
+                "FILE_NAME_EMPTY",
+                "FILE_NAME_TOO_LONG",
+                "PROPERTY_LIST_TOO_LONG",
+                "PROPERTY_KEY_INVALID",
+                "PROPERTY_VALUE_TOO_LONG",
+                "FILE_EMPTY",
+                "FILE_UNREADABLE",
+                "FILE_TOO_LARGE",
+                "FILE_CHANGED",
+                "UPLOAD_CHECKSUM_MISMATCH",
+                "MALWARE_FOUND",
+                "DOWNLOAD_CHECKSUM_MISMATCH",
+                "DISK_FULL",
+                "TRANSFER_CANCELLED",
+                "TRANSFER_FAILED",
+                "SERVER_UNAVAILABLE",
+                "MALFORMED_RESPONSE",
+                "CLOCK_SKEW",
+                "KEY_MISSING",
+                "KEY_IMPORT_UNSUPPORTED",
+                "KEY_IMPORT_DAMAGED",
+                "KEY_IMPORT_WRONG_PASSWORD",
+                "PROFILE_INCOMPLETE",
+                "MASKINPORTEN_UNKNOWN_CLIENT",
+                "MASKINPORTEN_UNKNOWN_KEY",
+                "MASKINPORTEN_INVALID_ASSERTION",
+                "MASKINPORTEN_WRONG_AUDIENCE",
+                "MASKINPORTEN_KEY_EXPIRED",
+                "CERTIFICATE_INVALID",
+                "CERTIFICATE_WRONG_ORGANISATION",
+                "CERTIFICATE_CHAIN_FORMAT",
+                "GRANT_REUSED",
+                "SCOPE_NOT_GRANTED",
+                "CLIENT_WRONG_TYPE",
+                "SCOPE_NOT_AVAILABLE",
+                "SYSTEM_USER_DETAILS_INVALID",
+                "SYSTEM_USER_NOT_APPROVED",
+                "MASKINPORTEN_ERROR",
+                "TOKEN_REJECTED",
+                "TOKEN_EXCHANGE_FAILED",
+                "API_KEY_MISSING_OR_WRONG",
+                "RATE_LIMITED",
+                "SYSTEM_ID_INVALID",
+                "SYSTEM_ALREADY_REGISTERED",
+                "SYSTEM_RESOURCE_UNKNOWN",
+                "CLIENT_ID_IN_OTHER_SYSTEM",
+                "REDIRECT_URL_INVALID",
+                "SYSTEM_VENDOR_MISMATCH",
+                "SYSTEM_NOT_FOUND",
+                "SYSTEM_REGISTRATION_INVALID",
+                "SYSTEM_USER_EXISTS",
+                "SYSTEM_USER_REQUEST_EXISTS",
+                "SYSTEM_NO_REDIRECT_URLS",
+                "RIGHT_NOT_DELEGABLE",
+                "SYSTEM_USER_REQUEST_REJECTED",
+                "SYSTEM_USER_REQUEST_TIMED_OUT",
+                "SYSTEM_USER_NOT_FOUND",
+                "ALTINN_ERROR",
+                "BROKER_NO_ACCESS",
+                "BROKER_SCOPE_MISSING",
+                "BROKER_RESOURCE_INVALID",
+                "BROKER_NOT_CONFIGURED",
+                "BROKER_RECIPIENT_NOT_ALLOWED",
+                "BROKER_REQUIRED_PARTY",
+                "BROKER_VALIDATION",
+                "BROKER_FILE_TOO_LARGE",
+                "BROKER_VIRUS_SCAN_APPROVAL",
+                "BROKER_CHECKSUM_MISMATCH",
+                "BROKER_ALREADY_UPLOADED",
+                "BROKER_STORAGE_NOT_READY",
+                "BROKER_UPLOAD_FAILED",
+                "BROKER_FILE_NOT_READY",
+                "BROKER_CONFIRM_BEFORE_DOWNLOAD",
+                "BROKER_NOT_PUBLISHED",
+                "BROKER_NOT_FOUND",
+                "BROKER_RANGE_INVALID",
+                "BROKER_NOT_ACCEPTABLE",
+                "BROKER_NO_FILE_UPLOADED",
+                "BROKER_RESOURCE_SETTINGS_INVALID",
+                "BROKER_PROCESSING_PENDING",
+                "BROKER_SERVICE_OWNER",
+                "BROKER_SERVER_ERROR",
+                "SERVICE_UNAVAILABLE",
+                "BROKER_ERROR",
             ]
         );
     }

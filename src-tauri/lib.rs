@@ -11,6 +11,7 @@ pub mod sandbox;
 pub mod secrets;
 pub mod settings;
 pub mod state;
+pub mod transfers;
 
 mod app;
 mod commands;

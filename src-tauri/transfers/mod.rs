@@ -1,0 +1,7 @@
+//! The transfer engine: checks, checksums, uploads (octet-stream and TUS),
+//! downloads that never lose a file, and progress. Tauri-free.
+
+pub mod checksum;
+pub mod names;
+pub mod progress;
+pub mod validate;
