@@ -289,3 +289,82 @@ async fn expired_access_token_gets_401_with_empty_body() {
     assert!(r.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("Bearer"));
     assert!(r.text().await.unwrap().is_empty());
 }
+
+// --- x5c: a hand-built DER certificate (the sandbox does not verify the chain) ---
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = content.len();
+    if n < 128 {
+        v.push(n as u8);
+    } else if n < 256 {
+        v.extend([0x81, n as u8]);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// A certificate whose subject carries `serialNumber=<org>`.
+fn certificate(org: &str, k: &TestKey) -> String {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePublicKey;
+    let pk = rsa::RsaPrivateKey::from_pkcs1_pem(&k.pem).unwrap().to_public_key();
+    let spki = pk.to_public_key_der().unwrap().as_bytes().to_vec();
+    let sha256_rsa = seq(&[tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]), vec![0x05, 0x00]]);
+    let name = |cn: &str, serial: &str| {
+        seq(&[
+            tlv(0x31, &seq(&[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, cn.as_bytes())])),
+            tlv(0x31, &seq(&[tlv(0x06, &[0x55, 0x04, 0x05]), tlv(0x13, serial.as_bytes())])),
+        ])
+    };
+    let validity = seq(&[tlv(0x17, b"250101000000Z"), tlv(0x17, b"491231235959Z")]);
+    let tbs = seq(&[
+        tlv(0x02, &[0x01]),
+        sha256_rsa.clone(),
+        name("Test CA", "000000000"),
+        validity,
+        name("Budbringer test", org),
+        spki,
+    ]);
+    let cert = seq(&[tbs, sha256_rsa, tlv(0x03, &[0x00, 0x01, 0x02])]);
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(cert)
+}
+
+fn sign_x5c(claims: &Value, cert: &str) -> String {
+    let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
+    h.x5c = Some(vec![cert.to_string()]);
+    jsonwebtoken::encode(&h, claims, &jsonwebtoken::EncodingKey::from_rsa_pem(key().pem.as_bytes()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn x5c_certificate_organisation_must_match_the_client() {
+    use budbringer_lib::sandbox::ClientConfig;
+    let env = start().await;
+    env.sb.admin().register_client(ClientConfig {
+        client_id: "cert-client".into(),
+        org_number: A.into(),
+        scopes: vec!["altinn:broker.read".into()],
+        jwks: vec![],
+        allow_certificate: true,
+    });
+    let c = env.claims("cert-client", "altinn:broker.read");
+    let (s, v) = env.post_grant(&sign_x5c(&c, &certificate(A, key()))).await;
+    assert_eq!(s, 200, "{v}");
+    let mut c = env.claims("cert-client", "altinn:broker.read");
+    c["jti"] = json!("other");
+    let (s, v) = env.post_grant(&sign_x5c(&c, &certificate(B, key()))).await;
+    assert_eq!(s, 400);
+    assert!(mp_code(&v).contains("MP-122"), "{v}");
+    // The certificate's key must have signed the grant.
+    let mut c = env.claims("cert-client", "altinn:broker.read");
+    c["jti"] = json!("third");
+    let (s, _) = env.post_grant(&sign_x5c(&c, &certificate(A, other_key()))).await;
+    assert_eq!(s, 400);
+}
