@@ -93,3 +93,29 @@ async fn admin_http_api_registers_clients_seeds_files_and_moves_the_clock() {
     let r = e.http.put(e.url("/admin/settings")).json(&json!({"search_rate_limit_per_minute": 0})).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["search_rate_limit_per_minute"], 0);
 }
+
+#[tokio::test]
+async fn dropped_streamed_upload_leaves_upload_started_and_can_be_retried() {
+    let e = start().await;
+    let d = vec![9u8; 64 * 1024];
+    let id = e.init_ok(json!({})).await;
+    e.sb.admin().add_fault(FaultSpec { path_prefix: Some("/broker/api/v1/filetransfer/".into()), drop_after_bytes: Some(10_000), ..Default::default() });
+    let r = e
+        .http
+        .post(e.broker(&format!("/filetransfer/{id}/upload")))
+        .bearer_auth(e.tok(A, RW))
+        .header("content-type", "application/octet-stream")
+        .body(d.clone())
+        .send()
+        .await;
+    let failed = match r {
+        Err(_) => true,
+        Ok(r) => !r.status().is_success(),
+    };
+    assert!(failed);
+    assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
+    assert_eq!(e.upload(&e.tok(A, RW), &id, d.clone()).await.status(), 200);
+    e.wait_status(&id, "Published").await;
+    let got = e.sb.admin().bytes_received(uuid::Uuid::parse_str(&id).unwrap());
+    assert_eq!(got, 10_000 + d.len() as u64);
+}

@@ -204,3 +204,40 @@ async fn upload_resumes_after_a_restart_on_the_same_data_dir() {
     let v: Value = e.wait_status(&id, "Published").await;
     assert_eq!(v["checksum"], md5hex(&d));
 }
+
+#[tokio::test]
+async fn concurrent_patch_gets_the_locking_answer() {
+    let e = start().await;
+    let id = e.init_ok(json!({})).await;
+    create(&e, &id, 20).await;
+    let url = tus_url(&e, &id);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let first = e
+        .http
+        .patch(&url)
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Content-Length", "20")
+        .body(body)
+        .send();
+    let first = tokio::spawn(first);
+    tx.send(Ok(vec![1u8; 10])).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let r = patch(&e, &url, 0, &[2u8; 20]).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("currently being updated"));
+    tx.send(Ok(vec![1u8; 10])).await.unwrap();
+    drop(tx);
+    let r = first.await.unwrap().unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["upload-offset"], "20");
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
