@@ -4,6 +4,7 @@
 //! tested headless and reused by a command-line entry point. The command layer
 //! only translates between the UI and the domain code.
 
+pub mod altinn;
 pub mod environment;
 pub mod error;
 pub mod logging;
@@ -11,6 +12,7 @@ pub mod sandbox;
 pub mod secrets;
 pub mod settings;
 pub mod state;
+pub mod store;
 pub mod transfers;
 
 mod app;

@@ -1,0 +1,224 @@
+//! The crash-safe local store: the send queue and a bounded history of sent
+//! and received transfers, in SQLite (WAL). A damaged database never stops
+//! the app: it is set aside under a new name, a fresh one is made, and the
+//! caller is told so it can tell the user.
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{de::DeserializeOwned, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// How many finished transfers each history keeps.
+pub const HISTORY_LIMIT: usize = 2000;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS outgoing (
+    id         TEXT PRIMARY KEY,
+    finished   INTEGER NOT NULL DEFAULT 0,
+    updated    TEXT NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outgoing_finished ON outgoing(finished, updated);
+CREATE TABLE IF NOT EXISTS incoming (
+    id         TEXT PRIMARY KEY,
+    finished   INTEGER NOT NULL DEFAULT 0,
+    updated    TEXT NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incoming_finished ON incoming(finished, updated);
+"#;
+
+/// Which list a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Outgoing,
+    Incoming,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Outgoing => "outgoing",
+            Table::Incoming => "incoming",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+/// What happened when the store was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenReport {
+    Fine,
+    /// The old database was damaged and moved here; a fresh one was made.
+    SetAside(PathBuf),
+}
+
+fn db_err(e: rusqlite::Error) -> AppError {
+    AppError::new(ErrorCode::FileSystem).with_detail(format!("local database: {e}"))
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (or creates) `budbringer.db` in `dir`.
+    pub fn open(dir: &Path) -> AppResult<(Store, OpenReport)> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("budbringer.db");
+        match Self::try_open(&path) {
+            Ok(conn) => Ok((Store { conn: Arc::new(Mutex::new(conn)), path }, OpenReport::Fine)),
+            Err(e) => {
+                let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+                let aside = dir.join(format!("budbringer.db.damaged-{stamp}"));
+                tracing::error!(error = %e, aside = %aside.display(), "local database damaged; setting it aside");
+                std::fs::rename(&path, &aside)?;
+                for ext in ["-wal", "-shm"] {
+                    let side = PathBuf::from(format!("{}{ext}", path.display()));
+                    let _ = std::fs::rename(&side, format!("{}{ext}", aside.display()));
+                }
+                let conn = Self::try_open(&path).map_err(db_err)?;
+                Ok((Store { conn: Arc::new(Mutex::new(conn)), path }, OpenReport::SetAside(aside)))
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, "SQLite did not switch to WAL");
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(format!("quick_check: {check}")),
+            ));
+        }
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Inserts or replaces a record. `finished` records count towards the
+    /// history limit; the oldest finished ones beyond it are removed.
+    pub fn put<T: Serialize>(&self, table: Table, id: &str, finished: bool, value: &T) -> AppResult<()> {
+        let data = serde_json::to_string(value).map_err(|e| AppError::internal(e.to_string()))?;
+        let conn = self.conn.lock().expect("store lock poisoned");
+        let t = table.name();
+        conn.execute(
+            &format!("INSERT INTO {t}(id, finished, updated, data) VALUES (?1, ?2, ?3, ?4)
+                      ON CONFLICT(id) DO UPDATE SET finished=excluded.finished, updated=excluded.updated, data=excluded.data"),
+            params![id, finished as i64, now(), data],
+        )
+        .map_err(db_err)?;
+        if finished {
+            conn.execute(
+                &format!("DELETE FROM {t} WHERE finished = 1 AND id NOT IN
+                          (SELECT id FROM {t} WHERE finished = 1 ORDER BY updated DESC, rowid DESC LIMIT ?1)"),
+                params![HISTORY_LIMIT as i64],
+            )
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, table: Table, id: &str) -> AppResult<Option<T>> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        let data: Option<String> = conn
+            .query_row(&format!("SELECT data FROM {} WHERE id = ?1", table.name()), params![id], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
+    }
+
+    /// All records, unfinished first, newest first. Records that no longer
+    /// parse (written by a newer version) are skipped, not fatal.
+    pub fn list<T: DeserializeOwned>(&self, table: Table) -> AppResult<Vec<T>> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        let mut stmt = conn
+            .prepare(&format!("SELECT data FROM {} ORDER BY finished ASC, updated DESC, rowid DESC", table.name()))
+            .map_err(db_err)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
+        Ok(rows.filter_map(|r| r.ok()).filter_map(|d| serde_json::from_str(&d).ok()).collect())
+    }
+
+    pub fn delete(&self, table: Table, id: &str) -> AppResult<()> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        conn.execute(&format!("DELETE FROM {} WHERE id = ?1", table.name()), params![id]).map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Removes every finished record of `table`.
+    pub fn clear_finished(&self, table: Table) -> AppResult<usize> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        conn.execute(&format!("DELETE FROM {} WHERE finished = 1", table.name()), []).map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Rec {
+        n: u32,
+    }
+
+    #[test]
+    fn records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (s, report) = Store::open(dir.path()).unwrap();
+            assert_eq!(report, OpenReport::Fine);
+            s.put(Table::Outgoing, "a", false, &Rec { n: 1 }).unwrap();
+            s.put(Table::Outgoing, "a", false, &Rec { n: 2 }).unwrap();
+            s.put(Table::Incoming, "b", true, &Rec { n: 3 }).unwrap();
+        }
+        let (s, _) = Store::open(dir.path()).unwrap();
+        assert_eq!(s.get::<Rec>(Table::Outgoing, "a").unwrap(), Some(Rec { n: 2 }));
+        assert_eq!(s.list::<Rec>(Table::Incoming).unwrap(), vec![Rec { n: 3 }]);
+        assert_eq!(s.get::<Rec>(Table::Incoming, "a").unwrap(), None);
+        s.delete(Table::Outgoing, "a").unwrap();
+        assert!(s.list::<Rec>(Table::Outgoing).unwrap().is_empty());
+    }
+
+    #[test]
+    fn history_is_bounded_and_unfinished_work_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = Store::open(dir.path()).unwrap();
+        s.put(Table::Outgoing, "queued", false, &Rec { n: 0 }).unwrap();
+        for i in 0..HISTORY_LIMIT as u32 + 25 {
+            s.put(Table::Outgoing, &format!("done-{i}"), true, &Rec { n: i }).unwrap();
+        }
+        let all = s.list::<Rec>(Table::Outgoing).unwrap();
+        assert_eq!(all.len(), HISTORY_LIMIT + 1);
+        assert_eq!(all[0], Rec { n: 0 }, "unfinished first, never pruned");
+        assert_eq!(all[1], Rec { n: HISTORY_LIMIT as u32 + 24 }, "newest finished next");
+        assert_eq!(s.clear_finished(Table::Outgoing).unwrap(), HISTORY_LIMIT);
+    }
+
+    #[test]
+    fn a_damaged_database_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("budbringer.db"), vec![0x42u8; 8192]).unwrap();
+        let (s, report) = Store::open(dir.path()).unwrap();
+        let OpenReport::SetAside(aside) = report else { panic!("expected the damaged file to be set aside") };
+        assert_eq!(std::fs::read(&aside).unwrap(), vec![0x42u8; 8192], "the damaged file is kept, not deleted");
+        s.put(Table::Outgoing, "x", false, &Rec { n: 9 }).unwrap();
+        assert_eq!(s.get::<Rec>(Table::Outgoing, "x").unwrap(), Some(Rec { n: 9 }));
+    }
+}
