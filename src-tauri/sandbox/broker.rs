@@ -1127,7 +1127,8 @@ async fn confirm(State(app): State<App>, Path(id): Path<String>, headers: Header
         ft.add_actor(&actor, ActorStatus::DownloadConfirmed, now);
         let all = ft.recipients.iter().all(|r| ft.recipient_overview(r).0 == ActorStatus::DownloadConfirmed);
         if all {
-            ft.set_status(FtStatus::AllConfirmedDownloaded, None, now);
+            // After the recipient's DownloadConfirmed (events come in that order).
+            ft.set_status(FtStatus::AllConfirmedDownloaded, None, now + time::Duration::microseconds(1));
             if purge {
                 ft.purge_at = Some(now + time::Duration::seconds(grace));
             }

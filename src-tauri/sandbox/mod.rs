@@ -6,6 +6,7 @@
 //!   (issuer and grant `aud` = `{base}/`);
 //! * Altinn platform: `{base}/authentication/api/v1/...`;
 //! * Broker: `{base}/broker/api/v1/...`;
+//! * Altinn Events polling for Broker's CloudEvents: `{base}/events/api/v1/events`;
 //! * the system-user approval page: `{base}/sandbox/approve/{requestId}`;
 //! * the admin API (JSON): `{base}/admin/...`.
 //!
@@ -18,6 +19,7 @@ mod admin;
 mod auth;
 mod broker;
 mod errors;
+mod events;
 mod model;
 mod platform;
 
@@ -164,6 +166,7 @@ fn router(inner: App) -> Router {
         .merge(auth::routes())
         .merge(platform::routes())
         .merge(broker::routes())
+        .merge(events::routes())
         .merge(admin::routes())
         .layer(axum::middleware::from_fn_with_state(inner.clone(), admin::gateway_layer))
         .with_state(inner)

@@ -203,3 +203,44 @@ async fn streamed_upload_of_a_few_mib() {
     let len = std::fs::metadata(e.dir.path().join("files").join(&id)).unwrap().len();
     assert_eq!(len, 4 * 1024 * 1024);
 }
+
+#[tokio::test]
+async fn events_feed_follows_the_lifecycle() {
+    let e = start().await;
+    let id = e.published(b"event me").await;
+    let tb = e.tok(B, "altinn:events.subscribe altinn:broker.read");
+    let url = e.url(&format!("/events/api/v1/events?resource=urn:altinn:resource:{RES}&after=0"));
+    let r = e.http.get(&url).bearer_auth(&tb).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let next = r.headers()["next"].to_str().unwrap().to_string();
+    let evs: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(evs.len(), 1, "{evs:?}");
+    assert_eq!(evs[0]["type"], "no.altinn.broker.published");
+    assert_eq!(evs[0]["resourceinstance"], id);
+    assert_eq!(evs[0]["subject"], format!("urn:altinn:organization:identifier-no:{B}"));
+    assert_eq!(evs[0]["data"]["Role"], "Recipient");
+    // Nothing new yet; after download + confirm, the recipient sees downloadconfirmed.
+    let evs: Vec<Value> = e.http.get(&next).bearer_auth(&tb).send().await.unwrap().json().await.unwrap();
+    assert!(evs.is_empty());
+    e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).send().await.unwrap().bytes().await.unwrap();
+    e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(&tb).send().await.unwrap();
+    let evs: Vec<Value> = e.http.get(&next).bearer_auth(&tb).send().await.unwrap().json().await.unwrap();
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0]["type"], "no.altinn.broker.downloadconfirmed");
+    // The sender's feed.
+    let ta = e.tok(A, "altinn:events.subscribe");
+    let evs: Vec<Value> = e.http.get(&url).bearer_auth(&ta).send().await.unwrap().json().await.unwrap();
+    let types: Vec<&str> = evs.iter().map(|v| v["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "no.altinn.broker.filetransferinitialized",
+            "no.altinn.broker.uploadprocessing",
+            "no.altinn.broker.published",
+            "no.altinn.broker.downloadconfirmed",
+            "no.altinn.broker.allconfirmeddownloaded",
+        ]
+    );
+    // Without the scope: 403.
+    assert_eq!(e.http.get(&url).bearer_auth(e.tok(A, RW)).send().await.unwrap().status(), 403);
+}
