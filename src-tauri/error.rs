@@ -8,7 +8,7 @@
 //! server-side trace when Altinn gave one. The JSON shape and the code strings
 //! are pinned by the tests below: changing them breaks the UI and old logs.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 macro_rules! error_codes {
@@ -68,13 +68,11 @@ error_codes! {
     FileUnreadable => "FILE_UNREADABLE", "The file cannot be read.";
     FileTooLarge => "FILE_TOO_LARGE", "The file is larger than the resource allows.";
     FileChanged => "FILE_CHANGED", "The file changed while it was being sent.";
-    UploadChecksumMismatch => "UPLOAD_CHECKSUM_MISMATCH", "Altinn received different bytes than were sent (checksum mismatch).";
     MalwareFound => "MALWARE_FOUND", "Altinn's virus scan found malware in the file.";
     DownloadChecksumMismatch => "DOWNLOAD_CHECKSUM_MISMATCH", "The downloaded file does not match its checksum.";
     DiskFull => "DISK_FULL", "There is not enough free disk space.";
     TransferCancelled => "TRANSFER_CANCELLED", "The transfer was cancelled.";
     TransferFailed => "TRANSFER_FAILED", "Altinn marked the transfer as failed.";
-    ServerUnavailable => "SERVER_UNAVAILABLE", "Altinn is temporarily unavailable.";
     MalformedResponse => "MALFORMED_RESPONSE", "Altinn sent an answer that could not be understood.";
     // Credentials, Maskinporten, Altinn platform and Broker (issue 4).
     ClockSkew => "CLOCK_SKEW", "The computer's clock differs too much from Altinn's clock.";
@@ -158,15 +156,31 @@ impl Serialize for ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The code for a stable string; `None` for a code this version does not know.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+/// Errors are kept in the transfer history, so they read back too. A code
+/// written by a newer version reads as `INTERNAL`, its text intact.
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(ErrorCode::parse(&s).unwrap_or(ErrorCode::Internal))
+    }
+}
+
 /// The error every command returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
 }
 
@@ -249,6 +263,16 @@ mod tests {
     }
 
     #[test]
+    fn errors_read_back() {
+        let e = AppError::new(ErrorCode::DiskFull).with_detail("ENOSPC");
+        let back: AppError = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        let future: AppError = serde_json::from_value(json!({"code": "SOME_NEW_CODE", "message": "m"})).unwrap();
+        assert_eq!(future.code, ErrorCode::Internal);
+        assert_eq!(future.message, "m");
+    }
+
+    #[test]
     fn codes_are_stable() {
         // The UI, the locale files and users' bug reports depend on these strings.
         let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
@@ -276,13 +300,11 @@ mod tests {
                 "FILE_UNREADABLE",
                 "FILE_TOO_LARGE",
                 "FILE_CHANGED",
-                "UPLOAD_CHECKSUM_MISMATCH",
                 "MALWARE_FOUND",
                 "DOWNLOAD_CHECKSUM_MISMATCH",
                 "DISK_FULL",
                 "TRANSFER_CANCELLED",
                 "TRANSFER_FAILED",
-                "SERVER_UNAVAILABLE",
                 "MALFORMED_RESPONSE",
                 "CLOCK_SKEW",
                 "KEY_MISSING",

@@ -1,0 +1,352 @@
+//! Per-environment connection profiles (Sandbox, TT02, Production) and the
+//! file that keeps them (`profiles.json` in the data folder).
+//!
+//! A profile holds only non-secret data. The private key, the API key and
+//! tokens live in the [`SecretStore`](crate::secrets::SecretStore) under the
+//! names from [`secret_name`].
+
+use crate::environment::Environment;
+use crate::error::{AppError, AppResult, ErrorCode};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The Broker scopes used when the profile names none.
+pub const DEFAULT_BROKER_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.read"];
+
+/// Scopes for registering the system and asking for a system user (§4.2).
+pub const SYSTEM_ADMIN_SCOPES: &[&str] = &[
+    "altinn:authentication/systemregister.write",
+    "altinn:authentication/systemuser.request.write",
+    "altinn:authentication/systemuser.request.read",
+];
+
+/// How the Broker token is obtained (`auth-and-onboarding.md` §4.7, R-12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenMode {
+    /// The Maskinporten token goes straight to Broker.
+    #[default]
+    Direct,
+    /// The Maskinporten token is exchanged for an Altinn token first.
+    Exchanged,
+}
+
+/// Where the profile's private key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KeySource {
+    Generated,
+    ImportedPkcs1Pem,
+    ImportedPkcs8Pem,
+    ImportedJwk,
+    /// A business certificate (.p12): grants carry `x5c` instead of `kid`.
+    Certificate,
+}
+
+/// What is known about the organisation's own system and system user (§4.9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SystemUserState {
+    /// Put `authorization_details` (system user) in Broker token requests.
+    pub enabled: bool,
+    /// `<orgno>_<name>` once registered.
+    pub system_id: Option<String>,
+    pub request_id: Option<String>,
+    /// The `externalRef` of the request; sent in every system-user grant.
+    pub external_ref: Option<String>,
+    /// `New`, `Accepted`, `Rejected` or `TimedOut`.
+    pub request_status: Option<String>,
+    pub confirm_url: Option<String>,
+    /// The verified system user's id.
+    pub system_user_id: Option<String>,
+}
+
+/// One environment's connection settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Profile {
+    pub environment: Environment,
+    /// Nine digits, no prefix.
+    pub org_number: String,
+    /// Maskinporten client ID ("Integrasjons-ID").
+    pub client_id: String,
+    /// Key ID registered with the client (absent for a certificate).
+    pub kid: Option<String>,
+    pub key_source: Option<KeySource>,
+    /// When the key was created or imported (Unix seconds). Keys live one year in Maskinporten.
+    pub key_created: Option<i64>,
+    /// Business-certificate chain (base64 DER, leaf first), for `x5c`. Public data.
+    pub certificate_chain: Vec<String>,
+    /// Scopes of the Broker token (default: write and read).
+    pub scopes: Vec<String>,
+    /// Broker resource IDs this organisation uses.
+    pub resource_ids: Vec<String>,
+    /// Whether an APIM subscription key is stored (the key itself is a secret).
+    pub api_key_set: bool,
+    pub token_mode: TokenMode,
+    /// The mode the last connection test found working, and when (Unix seconds).
+    pub token_mode_verified_at: Option<i64>,
+    pub system_user: SystemUserState,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::new(Environment::Sandbox)
+    }
+}
+
+impl Profile {
+    pub fn new(environment: Environment) -> Self {
+        Profile {
+            environment,
+            org_number: String::new(),
+            client_id: String::new(),
+            kid: None,
+            key_source: None,
+            key_created: None,
+            certificate_chain: Vec::new(),
+            scopes: DEFAULT_BROKER_SCOPES.iter().map(|s| s.to_string()).collect(),
+            resource_ids: Vec::new(),
+            api_key_set: false,
+            token_mode: TokenMode::Direct,
+            token_mode_verified_at: None,
+            system_user: SystemUserState::default(),
+        }
+    }
+
+    /// The Broker scope string (space-separated, in a stable order).
+    pub fn broker_scope(&self) -> String {
+        let mut s: Vec<&str> = if self.scopes.is_empty() {
+            DEFAULT_BROKER_SCOPES.to_vec()
+        } else {
+            self.scopes.iter().map(String::as_str).collect()
+        };
+        s.sort_unstable();
+        s.dedup();
+        s.join(" ")
+    }
+
+    /// Checks the parts every token request needs.
+    pub fn check_ready(&self) -> AppResult<()> {
+        let mut missing = Vec::new();
+        if !is_org_number(&self.org_number) {
+            missing.push("orgNumber");
+        }
+        if self.client_id.trim().is_empty() {
+            missing.push("clientId");
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::ProfileIncomplete).with_detail(format!("missing or invalid: {}", missing.join(", "))))
+        }
+    }
+
+    /// Checks user-entered fields before saving.
+    pub fn validate(&self) -> AppResult<()> {
+        if !self.org_number.is_empty() && !is_org_number(&self.org_number) {
+            return Err(AppError::invalid_input("orgNumber must be 9 digits"));
+        }
+        if let Some(k) = &self.kid {
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                return Err(AppError::invalid_input("kid may contain only letters, digits and . _ -"));
+            }
+        }
+        if self.scopes.iter().any(|s| s.trim().is_empty() || s.contains(char::is_whitespace)) {
+            return Err(AppError::invalid_input("each scope must be one word"));
+        }
+        Ok(())
+    }
+
+    /// The user-editable fields of `other` applied to this profile; key,
+    /// certificate and system-user state stay as they are.
+    pub fn apply_edit(&mut self, other: &ProfileEdit) {
+        if let Some(v) = &other.org_number {
+            self.org_number = normalise_org(v);
+        }
+        if let Some(v) = &other.client_id {
+            self.client_id = v.trim().to_owned();
+        }
+        if let Some(v) = &other.kid {
+            self.kid = Some(v.trim().to_owned()).filter(|k| !k.is_empty());
+        }
+        if let Some(v) = &other.scopes {
+            self.scopes = v.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        }
+        if let Some(v) = &other.resource_ids {
+            self.resource_ids = v.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        }
+        if let Some(v) = other.token_mode {
+            self.token_mode = v;
+        }
+        if let Some(v) = other.use_system_user {
+            self.system_user.enabled = v;
+        }
+        if let Some(v) = &other.system_user_external_ref {
+            self.system_user.external_ref = Some(v.trim().to_owned()).filter(|k| !k.is_empty());
+        }
+    }
+}
+
+/// The fields the UI may change with `save_profile` (all optional).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProfileEdit {
+    pub org_number: Option<String>,
+    pub client_id: Option<String>,
+    pub kid: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub resource_ids: Option<Vec<String>>,
+    pub token_mode: Option<TokenMode>,
+    pub use_system_user: Option<bool>,
+    pub system_user_external_ref: Option<String>,
+}
+
+/// `0192:`, `urn:altinn:organization:identifier-no:` and spaces removed.
+pub fn normalise_org(s: &str) -> String {
+    let s = s.trim();
+    let s = s.strip_prefix("urn:altinn:organization:identifier-no:").unwrap_or(s);
+    let s = s.strip_prefix("0192:").unwrap_or(s);
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+pub fn is_org_number(s: &str) -> bool {
+    s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Secret-store names of a profile's secrets.
+pub fn secret_name(env: Environment, what: &str) -> String {
+    format!("{}/{what}", env.as_str())
+}
+
+/// The private key (PKCS#8 PEM).
+pub fn private_key_secret(env: Environment) -> String {
+    secret_name(env, "private-key")
+}
+
+/// The APIM subscription key.
+pub fn api_key_secret(env: Environment) -> String {
+    secret_name(env, "api-key")
+}
+
+/// All profiles, kept in `profiles.json` (written atomically).
+#[derive(Debug)]
+pub struct ProfileStore {
+    path: PathBuf,
+    profiles: std::sync::Mutex<HashMap<Environment, Profile>>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct ProfilesFile {
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+impl ProfileStore {
+    pub const FILE: &'static str = "profiles.json";
+
+    /// Opens the store in `data_dir`. A missing or unreadable file gives
+    /// empty profiles (a damaged file is kept aside as `profiles.json.bad`).
+    pub fn open(data_dir: &Path) -> Self {
+        let path = data_dir.join(Self::FILE);
+        let mut map = HashMap::new();
+        match std::fs::read(&path) {
+            Ok(bytes) => match serde_json::from_slice::<ProfilesFile>(&bytes) {
+                Ok(f) => {
+                    for p in f.profiles {
+                        map.insert(p.environment, p);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "profiles.json could not be read; starting with empty profiles");
+                    let _ = std::fs::rename(&path, path.with_extension("json.bad"));
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, "profiles.json could not be opened"),
+        }
+        ProfileStore { path, profiles: std::sync::Mutex::new(map) }
+    }
+
+    /// The profile of `env` (a fresh one when none was saved).
+    pub fn get(&self, env: Environment) -> Profile {
+        self.profiles.lock().expect("profiles lock").get(&env).cloned().unwrap_or_else(|| Profile::new(env))
+    }
+
+    pub fn all(&self) -> Vec<Profile> {
+        Environment::ALL.iter().map(|e| self.get(*e)).collect()
+    }
+
+    /// Saves a profile (replacing the one for its environment).
+    pub fn save(&self, profile: Profile) -> AppResult<Profile> {
+        profile.validate()?;
+        let mut map = self.profiles.lock().expect("profiles lock");
+        let mut next = map.clone();
+        next.insert(profile.environment, profile.clone());
+        let file = ProfilesFile { profiles: Environment::ALL.iter().filter_map(|e| next.get(e).cloned()).collect() };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| AppError::internal(e.to_string()))?;
+        write_atomic(&self.path, &text).map_err(|e| AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string()))?;
+        *map = next;
+        Ok(profile)
+    }
+
+    /// Loads, changes and saves one profile.
+    pub fn update(&self, env: Environment, f: impl FnOnce(&mut Profile) -> AppResult<()>) -> AppResult<Profile> {
+        let mut p = self.get(env);
+        f(&mut p)?;
+        self.save(p)
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp.{}", uuid::Uuid::new_v4().simple()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_round_trip_and_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ProfileStore::open(dir.path());
+        let p = store.get(Environment::Tt02);
+        assert_eq!(p.broker_scope(), "altinn:broker.read altinn:broker.write");
+        assert!(p.check_ready().is_err());
+        let mut p = p;
+        p.apply_edit(&ProfileEdit { org_number: Some("0192:310000019".into()), client_id: Some(" abc ".into()), ..Default::default() });
+        assert_eq!(p.org_number, "310000019");
+        assert_eq!(p.client_id, "abc");
+        p.check_ready().unwrap();
+        store.save(p.clone()).unwrap();
+        let again = ProfileStore::open(dir.path());
+        assert_eq!(again.get(Environment::Tt02), p);
+        assert_eq!(again.get(Environment::Production).org_number, "");
+        // Old or partial JSON still loads.
+        std::fs::write(dir.path().join("profiles.json"), r#"{"profiles":[{"environment":"production","orgNumber":"310000027"}]}"#).unwrap();
+        let old = ProfileStore::open(dir.path());
+        assert_eq!(old.get(Environment::Production).org_number, "310000027");
+        assert_eq!(old.get(Environment::Production).scopes.len(), 2);
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        let mut p = Profile::new(Environment::Tt02);
+        p.org_number = "12345".into();
+        assert_eq!(p.validate().unwrap_err().code, ErrorCode::InvalidInput);
+        p.org_number = "310000019".into();
+        p.kid = Some("bad kid".into());
+        assert!(p.validate().is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! The organisation's own system and system user (`auth-and-onboarding.md`
+//! §4.9, wizard steps W7–W8): register the system, request a system user,
+//! follow the request (New, Accepted, Rejected, TimedOut) and verify the
+//! system user.
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::client::AltinnClient;
+
+/// Return address registered on the system (Altinn requires at least one
+/// https address before a request can be made, AUTH-00026).
+pub const DEFAULT_REDIRECT_URL: &str = "https://info.altinn.no/";
+
+/// Name part of the system ID when the UI gives none.
+pub const DEFAULT_SYSTEM_NAME: &str = "budbringer";
+
+/// A system-user request as Altinn reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemUserRequestInfo {
+    pub id: String,
+    /// `New`, `Accepted`, `Rejected`, `TimedOut` (or `Denied`).
+    pub status: String,
+    /// The page where the approver says yes; show it to the user.
+    pub confirm_url: Option<String>,
+    pub external_ref: Option<String>,
+    pub system_id: String,
+}
+
+impl SystemUserRequestInfo {
+    fn from_json(v: &Value) -> AppResult<Self> {
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let id = v.get("id").map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()));
+        Ok(SystemUserRequestInfo {
+            id: id.ok_or_else(|| AppError::new(ErrorCode::AltinnError).with_detail("the request answer has no id"))?,
+            status: s("status").unwrap_or_else(|| "New".into()),
+            confirm_url: s("confirmUrl"),
+            external_ref: s("externalRef"),
+            system_id: s("systemId").unwrap_or_default(),
+        })
+    }
+
+    /// The named error for a request that can no longer be approved.
+    pub fn status_error(&self) -> Option<AppError> {
+        match self.status.as_str() {
+            "Rejected" | "Denied" => Some(AppError::new(ErrorCode::SystemUserRequestRejected).with_detail(format!("request {}", self.id))),
+            "TimedOut" => Some(AppError::new(ErrorCode::SystemUserRequestTimedOut).with_detail(format!("request {}", self.id))),
+            _ => None,
+        }
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        self.status == "Accepted"
+    }
+}
+
+/// The system ID `<orgno>_<name>` (name in lower case, letters, digits and `-`).
+pub fn system_id(org_number: &str, name: &str) -> String {
+    let name: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
+    let name = if name.trim_matches('-').is_empty() { DEFAULT_SYSTEM_NAME.to_owned() } else { name };
+    format!("{org_number}_{name}")
+}
+
+fn rights(resource_ids: &[String]) -> Value {
+    Value::Array(
+        resource_ids
+            .iter()
+            .map(|r| json!({"resource": [{"id": "urn:altinn:resource", "value": r}]}))
+            .collect(),
+    )
+}
+
+fn url(client: &AltinnClient, path: &str) -> String {
+    format!("{}/authentication/api/v1/{path}", client.platform_base())
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn json_of(resp: reqwest::Response) -> AppResult<Value> {
+    let text = resp.text().await.map_err(|e| super::client::network_error(&e))?;
+    serde_json::from_str(&text).map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
+}
+
+impl AltinnClient {
+    fn require_resources(&self) -> AppResult<Vec<String>> {
+        let p = self.profile();
+        p.check_ready()?;
+        if p.resource_ids.is_empty() {
+            return Err(AppError::new(ErrorCode::ProfileIncomplete).with_detail("missing: resourceIds"));
+        }
+        Ok(p.resource_ids.clone())
+    }
+
+    /// Registers (or, when it exists, updates) the organisation's own system
+    /// in the system register, linked to the profile's client ID and
+    /// resources. Returns the system ID.
+    pub async fn register_system(&self, name: Option<&str>) -> AppResult<String> {
+        let resources = self.require_resources()?;
+        let p = self.profile();
+        let id = system_id(&p.org_number, name.unwrap_or(DEFAULT_SYSTEM_NAME));
+        let body = json!({
+            "id": id,
+            "vendor": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{}", p.org_number)},
+            "name": {"nb": "Budbringer", "nn": "Budbringer", "en": "Budbringer"},
+            "description": {
+                "nb": "Sender og mottar filer gjennom Altinn Formidling for egen virksomhet.",
+                "nn": "Sender og tek imot filer gjennom Altinn Formidling for eiga verksemd.",
+                "en": "Sends and receives files through Altinn Broker for the organisation itself."
+            },
+            "rights": rights(&resources),
+            "clientId": [p.client_id],
+            "allowedredirecturls": [DEFAULT_REDIRECT_URL],
+            "isVisible": false
+        });
+        let post = url(self, "systemregister/vendor");
+        match self.send_platform(|h| h.post(&post).json(&body), false).await {
+            Ok(_) => Ok(id),
+            Err(e) if e.code == ErrorCode::SystemAlreadyRegistered => {
+                let put = url(self, &format!("systemregister/vendor/{}", enc(&id)));
+                self.send_platform(|h| h.put(&put).json(&body), false).await?;
+                Ok(id)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks for a system user for the organisation itself. When the same
+    /// request exists already, that one is returned (whatever its status);
+    /// when the system user exists, the answer has status `Accepted`.
+    pub async fn request_system_user(&self, system_id: &str, external_ref: Option<&str>) -> AppResult<SystemUserRequestInfo> {
+        let resources = self.require_resources()?;
+        let org = self.profile().org_number.clone();
+        let mut body = json!({"systemId": system_id, "partyOrgNo": org, "rights": rights(&resources)});
+        if let Some(r) = external_ref.filter(|r| !r.is_empty()) {
+            body["externalRef"] = json!(r);
+        }
+        let post = url(self, "systemuser/request/vendor");
+        match self.send_platform(|h| h.post(&post).json(&body), false).await {
+            Ok(Some(resp)) => SystemUserRequestInfo::from_json(&json_of(resp).await?),
+            Ok(None) => Err(AppError::new(ErrorCode::AltinnError)),
+            Err(e) if e.code == ErrorCode::SystemUserRequestExists => {
+                let ext = external_ref.filter(|r| !r.is_empty()).unwrap_or(&org);
+                let get = url(self, &format!("systemuser/request/vendor/byexternalref/{}/{}/{}", enc(system_id), enc(&org), enc(ext)));
+                match self.send_platform(|h| h.get(&get), true).await? {
+                    Some(resp) => SystemUserRequestInfo::from_json(&json_of(resp).await?),
+                    None => Err(e),
+                }
+            }
+            Err(e) if e.code == ErrorCode::SystemUserExists => {
+                let su = self.verify_system_user(system_id, external_ref).await?;
+                Ok(SystemUserRequestInfo {
+                    id: String::new(),
+                    status: "Accepted".into(),
+                    confirm_url: None,
+                    external_ref: external_ref.map(str::to_owned),
+                    system_id: su.system_id,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The current state of a system-user request. A request that is gone
+    /// (Altinn drops them after 10 days) is reported as `TimedOut`.
+    pub async fn system_user_request_status(&self, request_id: &str) -> AppResult<SystemUserRequestInfo> {
+        let get = url(self, &format!("systemuser/request/vendor/{}", enc(request_id)));
+        match self.send_platform(|h| h.get(&get), true).await? {
+            Some(resp) => SystemUserRequestInfo::from_json(&json_of(resp).await?),
+            None => Ok(SystemUserRequestInfo {
+                id: request_id.to_owned(),
+                status: "TimedOut".into(),
+                confirm_url: None,
+                external_ref: None,
+                system_id: String::new(),
+            }),
+        }
+    }
+
+    /// Looks the system user up (`systemuser/vendor/byquery`).
+    pub async fn verify_system_user(&self, system_id: &str, external_ref: Option<&str>) -> AppResult<VerifiedSystemUser> {
+        let org = self.profile().org_number.clone();
+        let mut q = format!("systemuser/vendor/byquery?system-id={}&orgno={}", enc(system_id), enc(&org));
+        if let Some(r) = external_ref.filter(|r| !r.is_empty()) {
+            q.push_str(&format!("&external-ref={}", enc(r)));
+        }
+        let get = url(self, &q);
+        match self.send_platform(|h| h.get(&get), true).await? {
+            Some(resp) => {
+                let v = json_of(resp).await?;
+                let id = v.get("id").map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()));
+                Ok(VerifiedSystemUser {
+                    id: id.ok_or_else(|| AppError::new(ErrorCode::AltinnError).with_detail("no id in the answer"))?,
+                    system_id: v.get("systemId").and_then(|x| x.as_str()).unwrap_or(system_id).to_owned(),
+                })
+            }
+            None => Err(AppError::new(ErrorCode::SystemUserNotFound).with_detail(format!("system {system_id}, organisation {org}"))),
+        }
+    }
+}
+
+/// A system user that exists in Altinn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedSystemUser {
+    pub id: String,
+    pub system_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_ids() {
+        assert_eq!(system_id("310000019", "Budbringer Øst"), "310000019_budbringer--st");
+        assert_eq!(system_id("310000019", "  "), "310000019_budbringer");
+        let r = SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "Rejected", "confirmUrl": "u"})).unwrap();
+        assert_eq!(r.status_error().unwrap().code, ErrorCode::SystemUserRequestRejected);
+    }
+}
