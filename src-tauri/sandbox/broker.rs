@@ -1283,7 +1283,7 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
         }
     });
     let mut hs = vec![("Location", tus_location(id, pid.as_deref()))];
-    hs.push(("Upload-Expires", httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(86400))));
+    hs.push(("Upload-Expires", httpdate::fmt_http_date((app.clock.now() + time::Duration::days(1)).into())));
     tus_resp(201, &hs)
 }
 
@@ -1899,6 +1899,7 @@ fn scan_file(path: &std::path::Path) -> std::io::Result<(String, bool)> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut tail: Vec<u8> = Vec::new();
     let mut infected = false;
+    let finder = memchr::memmem::Finder::new(EICAR);
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
@@ -1908,7 +1909,7 @@ fn scan_file(path: &std::path::Path) -> std::io::Result<(String, bool)> {
         if !infected {
             let mut window = std::mem::take(&mut tail);
             window.extend_from_slice(&buf[..n]);
-            infected = window.windows(EICAR.len()).any(|w| w == EICAR);
+            infected = finder.find(&window).is_some();
             let keep = EICAR.len().saturating_sub(1).min(window.len());
             tail = window[window.len() - keep..].to_vec();
         }

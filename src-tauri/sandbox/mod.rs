@@ -32,7 +32,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-pub use admin::{Admin, FaultSpec, Faults};
+pub use admin::{Admin, FaultSpec, Faults, SeedFile};
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
