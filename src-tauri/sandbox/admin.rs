@@ -159,7 +159,7 @@ pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Ne
         (a, b)
     };
     if f503 {
-        return super::errors::problem(503, "", "Service Unavailable (sandbox fault injection)");
+        return super::errors::problem_plain(503, "Service Unavailable (sandbox fault injection)");
     }
     if let Some(ra) = f429 {
         return apim_429(ra as i64);

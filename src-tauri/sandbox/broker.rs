@@ -832,6 +832,11 @@ fn parse_dt(s: &str) -> Option<time::OffsetDateTime> {
         time::PrimitiveDateTime::parse(s, &time::format_description::well_known::Iso8601::DEFAULT)
             .ok()
             .map(|p| p.assume_utc())
+            .or_else(|| {
+                // A bare date binds as midnight (DateTimeOffset model binding).
+                let fmt = time::macros::format_description!("[year]-[month]-[day]");
+                time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc())
+            })
     })
 }
 

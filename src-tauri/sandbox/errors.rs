@@ -84,6 +84,12 @@ pub fn problem(status: u16, code: &str, detail: &str) -> Response {
     json_response(status, &body)
 }
 
+/// A ProblemDetails body without a `code` (gateway-style errors).
+pub fn problem_plain(status: u16, detail: &str) -> Response {
+    let (ty, title) = rfc9110(status).unwrap_or(("about:blank", "Error"));
+    json_response(status, &json!({"type": ty, "title": title, "status": status, "detail": detail, "traceId": trace_id()}))
+}
+
 /// Shape (b): automatic 400 ValidationProblemDetails.
 pub fn validation(errors: Value) -> Response {
     let body = json!({

@@ -244,3 +244,40 @@ async fn events_feed_follows_the_lifecycle() {
     // Without the scope: 403.
     assert_eq!(e.http.get(&url).bearer_auth(e.tok(A, RW)).send().await.unwrap().status(), 403);
 }
+
+#[tokio::test]
+async fn require_system_user_refuses_plain_org_tokens() {
+    use budbringer_lib::sandbox::SystemUserConfig;
+    let e = start().await;
+    let mut s = e.sb.admin().settings();
+    s.require_system_user = true;
+    e.sb.admin().set_settings(s);
+    assert_bro(e.init(&e.tok(A, RW), init_body(A, &[B])).await, "BRO-00006", 401).await;
+    let su = e.sb.admin().add_system_user(SystemUserConfig {
+        system_id: format!("{A}_budbringer"),
+        org_number: A.into(),
+        client_ids: vec!["c".into()],
+        resources: vec![RES.into()],
+        ..Default::default()
+    });
+    let t = e.sb.admin().mint_token(A, RW, Some(su));
+    assert_eq!(e.init(&t, init_body(A, &[B])).await.status(), 200);
+}
+
+#[tokio::test]
+async fn search_from_to_with_dates_and_offsets() {
+    let e = start().await;
+    let id = e.init_ok(json!({})).await;
+    let t = e.tok(A, RW);
+    let now = e.sb.admin().now();
+    let day = |d: time::OffsetDateTime| format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day());
+    let url = |q: String| e.broker(&format!("/filetransfer?resourceId={RES}{q}"));
+    let ids: Vec<String> = e.http.get(url(format!("&from={}", day(now - time::Duration::days(1))))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ids, vec![id.clone()]);
+    let ids: Vec<String> = e.http.get(url(format!("&to={}", day(now - time::Duration::days(1))))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    assert!(ids.is_empty());
+    let r = e.http.get(url("&from=2026-01-01T00:00:00%2B01:00".into())).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = e.http.get(url("&from=not-a-date".into())).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+}
