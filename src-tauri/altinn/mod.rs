@@ -16,6 +16,7 @@ pub mod keys;
 pub mod maskinporten;
 pub mod problem;
 pub mod profile;
+pub mod setup;
 pub mod systemuser;
 pub mod tokens;
 

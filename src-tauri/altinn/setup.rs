@@ -1,0 +1,145 @@
+//! The operations behind the setup wizard, on a [`ProfileStore`] and a
+//! [`SecretStore`]: create or import a key, show its public half, set the
+//! API key. Private material goes only to the secret store; what these
+//! functions return is safe to show.
+
+use crate::environment::Environment;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::secrets::{Secret, SecretStore};
+use serde::Serialize;
+
+use super::keys::{self, ImportedKey, PublicJwk};
+use super::profile::{self, KeySource, Profile, ProfileStore};
+
+/// The public side of a profile's key, for the UI and Samarbeidsportalen.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    pub environment: Environment,
+    pub kid: Option<String>,
+    pub source: Option<KeySource>,
+    /// The JWK to paste (absent for a business certificate).
+    pub jwk: Option<PublicJwk>,
+    /// The JWK as pretty JSON text, ready to copy.
+    pub jwk_json: Option<String>,
+    /// SPKI PEM of the public key.
+    pub pem: String,
+    /// Unix seconds.
+    pub created: Option<i64>,
+    /// When Maskinporten stops accepting the key (one year after creation),
+    /// or when the certificate expires.
+    pub expires: Option<i64>,
+    /// True within 30 days of `expires`: time to make a new key.
+    pub expiry_warning: bool,
+    pub certificate_org: Option<String>,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn load_key(secrets: &dyn SecretStore, env: Environment) -> AppResult<rsa::RsaPrivateKey> {
+    let pem = secrets
+        .get(&profile::private_key_secret(env))?
+        .ok_or_else(|| AppError::new(ErrorCode::KeyMissing).with_detail(format!("no private key for {}", env.as_str())))?;
+    keys::from_stored_pem(&pem)
+}
+
+/// The public JWK/PEM and expiry of the profile's key.
+pub fn key_info(profile: &Profile, secrets: &dyn SecretStore) -> AppResult<KeyInfo> {
+    let key = load_key(secrets, profile.environment)?;
+    let jwk = match (&profile.kid, profile.key_source) {
+        (_, Some(KeySource::Certificate)) => None,
+        (Some(kid), _) => Some(keys::public_jwk(&key, kid)),
+        (None, _) => None,
+    };
+    let jwk_json = jwk.as_ref().map(|j| serde_json::to_string_pretty(j).unwrap_or_default());
+    let cert_end = if profile.key_source == Some(KeySource::Certificate) {
+        profile.certificate_chain.first().and_then(|c| cert_not_after(c))
+    } else {
+        None
+    };
+    let expires = cert_end.or(profile.key_created.map(|c| c + keys::KEY_LIFETIME_SECS));
+    let expiry_warning = expires.map(|e| e - now() <= keys::KEY_WARNING_SECS).unwrap_or(false);
+    Ok(KeyInfo {
+        environment: profile.environment,
+        kid: profile.kid.clone(),
+        source: profile.key_source,
+        jwk,
+        jwk_json,
+        pem: keys::public_pem(&key)?,
+        created: profile.key_created,
+        expires,
+        expiry_warning,
+        certificate_org: profile.certificate_chain.first().and_then(|c| super::certificate::certificate_org(c)),
+    })
+}
+
+fn cert_not_after(b64: &str) -> Option<i64> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+    Some(cert.validity().not_after.timestamp())
+}
+
+fn store_key(
+    store: &ProfileStore,
+    secrets: &dyn SecretStore,
+    env: Environment,
+    key: &rsa::RsaPrivateKey,
+    source: KeySource,
+    kid: Option<String>,
+    chain: Vec<String>,
+) -> AppResult<KeyInfo> {
+    let pem: Secret = keys::private_pkcs8_pem(key)?;
+    let mut p = store.get(env);
+    let kid = match source {
+        KeySource::Certificate => None,
+        _ => Some(kid.unwrap_or_else(|| keys::make_kid(&p.org_number, env, time::OffsetDateTime::now_utc()))),
+    };
+    p.kid = kid;
+    p.key_source = Some(source);
+    p.key_created = Some(now());
+    p.certificate_chain = chain;
+    p.validate()?;
+    secrets.set(&profile::private_key_secret(env), &pem)?;
+    let p = store.save(p)?;
+    key_info(&p, secrets)
+}
+
+/// Generates a new RSA key (2048 or 3072 bits) for `env` with a fresh kid.
+pub fn generate_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, bits: usize) -> AppResult<KeyInfo> {
+    let key = keys::generate(bits)?;
+    store_key(store, secrets, env, &key, KeySource::Generated, None, vec![])
+}
+
+/// Imports a private key or a .p12 business certificate for `env`. The kid
+/// is, in order: `kid` given by the user, the JWK's own kid, a new one.
+pub fn import_key(
+    store: &ProfileStore,
+    secrets: &dyn SecretStore,
+    env: Environment,
+    bytes: &[u8],
+    file_name: Option<&str>,
+    password: Option<&str>,
+    kid: Option<String>,
+) -> AppResult<KeyInfo> {
+    let ImportedKey { key, source, kid: jwk_kid, certificate_chain, .. } = keys::import_bytes(bytes, file_name, password)?;
+    let kid = kid.filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_owned()).or(jwk_kid);
+    store_key(store, secrets, env, &key, source, kid, certificate_chain)
+}
+
+/// Stores (Some) or removes (None or empty) the APIM subscription key.
+/// Returns whether one is now set.
+pub fn set_api_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, key: Option<&str>) -> AppResult<bool> {
+    let key = key.map(str::trim).filter(|k| !k.is_empty());
+    match key {
+        Some(k) => secrets.set(&profile::api_key_secret(env), &Secret::new(k))?,
+        None => secrets.delete(&profile::api_key_secret(env))?,
+    }
+    store.update(env, |p| {
+        p.api_key_set = key.is_some();
+        Ok(())
+    })?;
+    Ok(key.is_some())
+}

@@ -1,0 +1,10 @@
+//! Issue 4: the credentials half, tested against a fresh in-process sandbox
+//! per test. No mocks of our own code: every token, exchange, system-user
+//! call and Broker search goes over HTTP to the sandbox.
+
+mod broker;
+mod common;
+mod connection;
+mod grant;
+mod import;
+mod system_user;
