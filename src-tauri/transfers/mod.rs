@@ -5,3 +5,6 @@ pub mod checksum;
 pub mod names;
 pub mod progress;
 pub mod validate;
+pub mod broker;
+pub mod download;
+pub mod send;

@@ -1,0 +1,605 @@
+//! One outgoing file, from the local checks to the receipt:
+//! checks → preparing (MD5) → initialize → upload (octet-stream or TUS) →
+//! processing → published (or failed), with every step persisted so that a
+//! crash or restart continues where it stopped and never creates a second
+//! transfer for the same file.
+
+use super::broker::{Broker, CallError, Details, InitializeRequest, Search};
+use super::checksum::md5_file;
+use super::progress::{Progress, ProgressMeter};
+use super::validate::{self, OrgNumber};
+use crate::error::{AppError, AppResult, ErrorCode};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use uuid::Uuid;
+
+/// Upload tuning. Chunks are at least 8 MiB (and at least 1/50 000 of the
+/// file, Broker's block limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadSettings {
+    /// Files of at least this size go through TUS; smaller ones as one request.
+    pub tus_threshold: u64,
+    pub chunk_size: u64,
+    /// Attempts for a transient failure of one step before the job fails.
+    pub max_attempts: u32,
+}
+
+pub const MIN_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        UploadSettings { tus_threshold: 32 * 1024 * 1024, chunk_size: 16 * 1024 * 1024, max_attempts: 8 }
+    }
+}
+
+impl UploadSettings {
+    pub fn chunk_for(&self, size: u64) -> u64 {
+        self.chunk_size.max(MIN_CHUNK_SIZE).max(size.div_ceil(50_000))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Method {
+    /// One `POST /upload` with the whole file.
+    Stream,
+    /// TUS, resumable.
+    Tus,
+}
+
+/// Where a job is. The UI shows these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Phase {
+    Queued,
+    Preparing,
+    Uploading,
+    Processing,
+    Published,
+    Failed,
+    Paused,
+    Cancelled,
+}
+
+impl Phase {
+    pub fn is_finished(self) -> bool {
+        matches!(self, Phase::Published | Phase::Failed | Phase::Cancelled)
+    }
+}
+
+/// What the user asked to send.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRequest {
+    pub path: PathBuf,
+    pub resource_id: String,
+    pub recipients: Vec<String>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// The user's own reference, shown to the recipient; one is made when empty.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A persisted outgoing job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendJob {
+    pub id: Uuid,
+    pub environment: String,
+    pub path: PathBuf,
+    pub file_name: String,
+    pub size: u64,
+    /// Modification time when the checksum was made, to notice a changed file.
+    pub modified_ms: Option<u128>,
+    pub md5: Option<String>,
+    pub resource_id: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub properties: BTreeMap<String, String>,
+    /// `sendersFileTransferReference`: unique per attempt, so an initialize
+    /// whose answer was lost can be found again instead of repeated.
+    pub reference: String,
+    pub file_transfer_id: Option<Uuid>,
+    /// An initialize was sent and its answer may have been lost.
+    pub initialize_sent: bool,
+    pub method: Method,
+    pub phase: Phase,
+    pub bytes_sent: u64,
+    pub error: Option<AppError>,
+    /// Broker's details at the end: every status and each recipient's.
+    pub receipt: Option<Details>,
+    pub created: String,
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn modified_ms(meta: &std::fs::Metadata) -> Option<u128> {
+    meta.modified().ok().and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_millis())
+}
+
+fn unreadable(path: &std::path::Path, e: std::io::Error) -> AppError {
+    AppError::new(ErrorCode::FileUnreadable).with_detail(format!("{}: {e}", path.display()))
+}
+
+impl SendJob {
+    /// Checks the request locally and makes a job of it. Nothing is sent.
+    pub fn new(
+        req: &SendRequest,
+        environment: &str,
+        sender: &OrgNumber,
+        resource_max: Option<u64>,
+        settings: &UploadSettings,
+    ) -> AppResult<SendJob> {
+        let recipients = validate::recipients(&req.recipients)?;
+        if req.resource_id.trim().is_empty() {
+            return Err(AppError::invalid_input("no resource chosen"));
+        }
+        let file_name = req
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| AppError::new(ErrorCode::FileNameEmpty))?;
+        validate::file_name(&file_name)?;
+        validate::property_list(&req.properties)?;
+        let meta = std::fs::metadata(&req.path).map_err(|e| unreadable(&req.path, e))?;
+        if !meta.is_file() {
+            return Err(unreadable(&req.path, std::io::Error::other("not a file")));
+        }
+        // Opening proves we may read it (permissions, locks) before we queue it.
+        std::fs::File::open(&req.path).map_err(|e| unreadable(&req.path, e))?;
+        validate::file_size(meta.len(), resource_max, true)?;
+        let id = Uuid::new_v4();
+        let reference = match req.reference.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() => {
+                validate::reference(r)?;
+                r.to_owned()
+            }
+            _ => format!("budbringer-{id}"),
+        };
+        Ok(SendJob {
+            id,
+            environment: environment.to_owned(),
+            path: req.path.clone(),
+            file_name,
+            size: meta.len(),
+            modified_ms: None,
+            md5: None,
+            resource_id: req.resource_id.trim().to_owned(),
+            sender: sender.actor_id(),
+            recipients: recipients.iter().map(|r| r.actor_id()).collect(),
+            properties: req.properties.clone(),
+            reference,
+            file_transfer_id: None,
+            initialize_sent: false,
+            method: if meta.len() >= settings.tus_threshold { Method::Tus } else { Method::Stream },
+            phase: Phase::Queued,
+            bytes_sent: 0,
+            error: None,
+            receipt: None,
+            created: now_rfc3339(),
+        })
+    }
+}
+
+/// What a running job reports.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendUpdate {
+    pub job: SendJob,
+    pub progress: Option<Progress>,
+}
+
+/// Where the runner saves and reports.
+pub trait SendSink: Send + Sync {
+    /// Persists the job (called at every phase change and now and then while uploading).
+    fn save(&self, job: &SendJob) -> AppResult<()>;
+    fn report(&self, update: SendUpdate);
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    Pause,
+    Cancel,
+}
+
+/// Runs a job until it is published, fails, or `stop` resolves. Transient
+/// failures are retried with backoff; permanent ones end the job.
+pub async fn run(
+    job: &mut SendJob,
+    broker: &Broker,
+    settings: &UploadSettings,
+    sink: &dyn SendSink,
+    stop: impl std::future::Future<Output = Stop>,
+) {
+    tokio::pin!(stop);
+    let outcome = tokio::select! {
+        r = drive(job, broker, settings, sink) => r.map(|_| None),
+        s = &mut stop => Ok(Some(s)),
+    };
+    match outcome {
+        Ok(None) => job.phase = Phase::Published,
+        Ok(Some(Stop::Pause)) => job.phase = Phase::Paused,
+        Ok(Some(Stop::Cancel)) => {
+            job.phase = Phase::Cancelled;
+            job.error = Some(AppError::new(ErrorCode::TransferCancelled));
+        }
+        Err(e) => {
+            tracing::warn!(job = %job.id, error = %e, "send failed");
+            job.phase = Phase::Failed;
+            job.error = Some(e);
+        }
+    }
+    if let Err(e) = sink.save(job) {
+        tracing::error!(job = %job.id, error = %e, "could not save the job");
+    }
+    sink.report(SendUpdate { job: job.clone(), progress: None });
+}
+
+fn backoff(attempt: u32, hint: Option<Duration>) -> Duration {
+    hint.unwrap_or_else(|| Duration::from_millis(250u64 << attempt.min(7)).min(Duration::from_secs(30)))
+}
+
+/// Calls `f` until it succeeds, fails permanently, or runs out of attempts.
+async fn retrying<T, F, Fut>(what: &str, settings: &UploadSettings, mut f: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
+                let wait = backoff(attempt, e.retry_after);
+                tracing::info!(what, attempt, ?wait, error = %e.error, "transient failure; trying again");
+                attempt += 1;
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
+}
+
+async fn drive(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink) -> AppResult<()> {
+    job.error = None;
+    if job.md5.is_none() {
+        prepare(job, sink).await?;
+    }
+    if job.file_transfer_id.is_none() {
+        initialize(job, broker, settings, sink).await?;
+    }
+    let id = job.file_transfer_id.expect("initialized");
+    // Where is it now? After a restart the upload may be done already.
+    let status = retrying("overview", settings, || broker.overview(id)).await?.file_transfer_status.unwrap_or_default();
+    match status.as_str() {
+        "Initialized" | "UploadStarted" => {
+            check_unchanged(job)?;
+            job.phase = Phase::Uploading;
+            sink.save(job)?;
+            match job.method {
+                Method::Stream => upload_stream(job, broker, settings, sink, id).await?,
+                Method::Tus => upload_tus(job, broker, settings, sink, id).await?,
+            }
+        }
+        "Failed" => return Err(failed_reason(broker, id).await),
+        _ => {}
+    }
+    job.phase = Phase::Processing;
+    sink.save(job)?;
+    sink.report(SendUpdate { job: job.clone(), progress: None });
+    wait_published(broker, settings, id).await?;
+    job.receipt = Some(retrying("details", settings, || broker.details(id)).await?);
+    Ok(())
+}
+
+async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
+    job.phase = Phase::Preparing;
+    sink.save(job)?;
+    let meta = std::fs::metadata(&job.path).map_err(|e| unreadable(&job.path, e))?;
+    let path = job.path.clone();
+    let size = meta.len();
+    let snapshot = job.clone();
+    let sink_report = {
+        // Progress from the blocking thread goes through a shared meter.
+        let meter = Arc::new(Mutex::new(ProgressMeter::new(size, 0)));
+        move |n: u64| meter.lock().unwrap().advance(n)
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let hashing = tokio::task::spawn_blocking(move || {
+        md5_file(&path, |n| {
+            if let Some(p) = sink_report(n) {
+                let _ = tx.send(p);
+            }
+            true
+        })
+    });
+    let mut hashing = std::pin::pin!(hashing);
+    let result = loop {
+        tokio::select! {
+            Some(p) = rx.recv() => sink.report(SendUpdate { job: snapshot.clone(), progress: Some(p) }),
+            r = &mut hashing => break r,
+        }
+    };
+    let md5 = result
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| unreadable(&job.path, e))?
+        .expect("not cancelled");
+    job.md5 = Some(md5);
+    job.size = size;
+    job.modified_ms = modified_ms(&meta);
+    sink.save(job)
+}
+
+fn check_unchanged(job: &SendJob) -> AppResult<()> {
+    let meta = std::fs::metadata(&job.path).map_err(|e| unreadable(&job.path, e))?;
+    if meta.len() != job.size || modified_ms(&meta) != job.modified_ms {
+        return Err(AppError::new(ErrorCode::FileChanged).with_detail(format!(
+            "{}: {} bytes now, {} when its checksum was made",
+            job.path.display(),
+            meta.len(),
+            job.size
+        )));
+    }
+    Ok(())
+}
+
+/// Initialize exactly once per reference: when an earlier initialize may
+/// have reached the server (its answer lost, or the app died), look for the
+/// transfer by its reference before sending another.
+async fn initialize(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink) -> AppResult<()> {
+    let req = InitializeRequest {
+        file_name: job.file_name.clone(),
+        resource_id: job.resource_id.clone(),
+        senders_file_transfer_reference: job.reference.clone(),
+        sender: job.sender.clone(),
+        recipients: job.recipients.clone(),
+        property_list: job.properties.clone(),
+        checksum: job.md5.clone(),
+        disable_virus_scan: false,
+    };
+    let mut attempt = 0;
+    loop {
+        if job.initialize_sent {
+            if let Some(found) = find_by_reference(job, broker, settings).await? {
+                tracing::info!(job = %job.id, id = %found, "found the transfer an earlier initialize made");
+                job.file_transfer_id = Some(found);
+                return sink.save(job);
+            }
+        }
+        job.initialize_sent = true;
+        sink.save(job)?;
+        match broker.initialize(&req).await {
+            Ok(id) => {
+                job.file_transfer_id = Some(id);
+                return sink.save(job);
+            }
+            Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
+                let wait = backoff(attempt, e.retry_after);
+                tracing::info!(job = %job.id, attempt, ?wait, error = %e.error, "initialize failed; checking before trying again");
+                attempt += 1;
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => {
+                if !e.transient {
+                    // The server answered with a refusal: nothing was created.
+                    job.initialize_sent = false;
+                }
+                return Err(e.error);
+            }
+        }
+    }
+}
+
+/// Our own recent transfers on the resource, matched by reference.
+async fn find_by_reference(job: &SendJob, broker: &Broker, settings: &UploadSettings) -> AppResult<Option<Uuid>> {
+    let search = Search {
+        resource_id: job.resource_id.clone(),
+        role: Some("Sender".into()),
+        from: Some(
+            (time::OffsetDateTime::parse(&job.created, &time::format_description::well_known::Rfc3339)
+                .unwrap_or(time::OffsetDateTime::now_utc())
+                - time::Duration::minutes(5))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        ),
+        ..Default::default()
+    };
+    let ids = retrying("search", settings, || broker.search(&search)).await?;
+    for id in ids {
+        let o = retrying("overview", settings, || broker.overview(id)).await?;
+        if o.senders_file_transfer_reference.as_deref() == Some(job.reference.as_str()) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+fn progress_callback(job: &SendJob, sink_tx: tokio::sync::mpsc::UnboundedSender<Progress>, start: u64) -> Arc<dyn Fn(u64) + Send + Sync> {
+    let meter = Arc::new(Mutex::new(ProgressMeter::new(job.size, start)));
+    Arc::new(move |n| {
+        if let Some(p) = meter.lock().unwrap().advance(n) {
+            let _ = sink_tx.send(p);
+        }
+    })
+}
+
+/// Runs `fut` while forwarding progress reports to the sink.
+async fn with_progress<T>(
+    job: &SendJob,
+    sink: &dyn SendSink,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        tokio::select! {
+            Some(p) = rx.recv() => sink.report(SendUpdate { job: job.clone(), progress: Some(p) }),
+            r = &mut fut => return r,
+        }
+    }
+}
+
+async fn upload_stream(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink, id: Uuid) -> AppResult<()> {
+    let mut attempt = 0;
+    loop {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let cb = progress_callback(job, tx, 0);
+        let r = with_progress(job, sink, rx, broker.upload_stream(id, &job.path, job.size, cb)).await;
+        match r {
+            Ok(()) => {
+                job.bytes_sent = job.size;
+                return Ok(());
+            }
+            Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
+                // A broken streamed upload may be retried while the transfer is
+                // still UploadStarted (§3.2); otherwise it is over.
+                let status = retrying("overview", settings, || broker.overview(id)).await?;
+                match status.status() {
+                    "Initialized" | "UploadStarted" => {}
+                    "Failed" => return Err(failed_reason(broker, id).await),
+                    _ => return Ok(()),
+                }
+                let wait = backoff(attempt, e.retry_after);
+                attempt += 1;
+                tracing::info!(job = %job.id, attempt, ?wait, error = %e.error, "upload broken; sending again");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
+}
+
+async fn upload_tus(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink, id: Uuid) -> AppResult<()> {
+    let chunk = settings.chunk_for(job.size);
+    let mut offset = match retrying("tus head", settings, || broker.tus_offset(id)).await? {
+        Some(o) => o,
+        None => {
+            retrying("tus create", settings, || broker.tus_create(id, job.size)).await?;
+            0
+        }
+    };
+    let mut attempt = 0;
+    while offset < job.size {
+        job.bytes_sent = offset;
+        sink.save(job)?;
+        let len = chunk.min(job.size - offset);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let cb = progress_callback(job, tx, offset);
+        let r = with_progress(job, sink, rx, broker.tus_patch(id, &job.path, offset, len, cb)).await;
+        match r {
+            Ok(new_offset) => {
+                attempt = 0;
+                offset = new_offset;
+            }
+            Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
+                let wait = backoff(attempt, e.retry_after);
+                attempt += 1;
+                tracing::info!(job = %job.id, offset, attempt, ?wait, error = %e.error, "TUS chunk failed; resuming from the server's offset");
+                tokio::time::sleep(wait).await;
+                offset = retrying("tus head", settings, || broker.tus_offset(id)).await?.unwrap_or(0);
+            }
+            Err(e) if e.error.code == ErrorCode::BrokerAlreadyUploaded || e.error.code == ErrorCode::BrokerError => {
+                // An offset conflict (409): ask the server where it is.
+                offset = retrying("tus head", settings, || broker.tus_offset(id)).await?.unwrap_or(0);
+                attempt += 1;
+                if attempt >= settings.max_attempts {
+                    return Err(e.error);
+                }
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
+    job.bytes_sent = job.size;
+    Ok(())
+}
+
+/// The error for a transfer Broker marked `Failed`, from its status text.
+async fn failed_reason(broker: &Broker, id: Uuid) -> AppError {
+    let text = broker.overview(id).await.ok().and_then(|o| o.file_transfer_status_text).unwrap_or_default();
+    failure_from_text(&text)
+}
+
+pub fn failure_from_text(text: &str) -> AppError {
+    let lower = text.to_lowercase();
+    let code = if lower.contains("checksum") {
+        ErrorCode::BrokerChecksumMismatch
+    } else if lower.contains("malware") || lower.contains("virus") {
+        ErrorCode::MalwareFound
+    } else {
+        ErrorCode::TransferFailed
+    };
+    AppError::new(code).with_detail(text.to_owned())
+}
+
+/// Polls the overview until Published (or beyond) or Failed.
+async fn wait_published(broker: &Broker, settings: &UploadSettings, id: Uuid) -> AppResult<()> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let o = retrying("overview", settings, || broker.overview(id)).await?;
+        match o.status() {
+            "Published" | "AllConfirmedDownloaded" | "Purged" => return Ok(()),
+            "Failed" => return Err(failure_from_text(o.file_transfer_status_text.as_deref().unwrap_or(""))),
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes_respect_the_limits() {
+        let s = UploadSettings { chunk_size: 1024, ..Default::default() };
+        assert_eq!(s.chunk_for(100), MIN_CHUNK_SIZE);
+        let huge = 1_000_000 * MIN_CHUNK_SIZE;
+        assert_eq!(s.chunk_for(huge), huge.div_ceil(50_000));
+    }
+
+    #[test]
+    fn failure_texts_are_named() {
+        assert_eq!(failure_from_text("Checksum mismatch").code, ErrorCode::BrokerChecksumMismatch);
+        assert_eq!(failure_from_text("Malware scan failed: Malicious. Extra details: {}").code, ErrorCode::MalwareFound);
+        assert_eq!(failure_from_text("Upload failed").code, ErrorCode::TransferFailed);
+    }
+
+    #[test]
+    fn new_jobs_check_everything_locally() {
+        let dir = tempfile::tempdir().unwrap();
+        let sender = OrgNumber::parse("991825827").unwrap();
+        let s = UploadSettings::default();
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, b"hello").unwrap();
+        let req = |path: PathBuf, recipients: &[&str]| SendRequest {
+            path,
+            resource_id: "res".into(),
+            recipients: recipients.iter().map(|s| s.to_string()).collect(),
+            properties: BTreeMap::new(),
+            reference: None,
+        };
+        let job = SendJob::new(&req(file.clone(), &["986252932"]), "sandbox", &sender, None, &s).unwrap();
+        assert_eq!(job.recipients, ["0192:986252932"]);
+        assert_eq!(job.sender, "0192:991825827");
+        assert_eq!(job.method, Method::Stream);
+        assert!(job.reference.starts_with("budbringer-"));
+        let code = |r: SendRequest, max: Option<u64>| SendJob::new(&r, "sandbox", &sender, max, &s).unwrap_err().code;
+        assert_eq!(code(req(file.clone(), &["986252933"]), None), ErrorCode::OrgNumberCheckDigit);
+        assert_eq!(code(req(file.clone(), &[]), None), ErrorCode::NoRecipients);
+        assert_eq!(code(req(file.clone(), &["986252932"]), Some(4)), ErrorCode::FileTooLarge);
+        assert_eq!(code(req(dir.path().join("missing"), &["986252932"]), None), ErrorCode::FileUnreadable);
+        assert_eq!(code(req(dir.path().to_owned(), &["986252932"]), None), ErrorCode::FileUnreadable);
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(code(req(empty, &["986252932"]), None), ErrorCode::FileEmpty);
+    }
+}

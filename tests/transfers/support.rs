@@ -1,0 +1,70 @@
+//! A fresh sandbox with the two practice organisations ready to send and
+//! receive, each with its own key, client and system user.
+
+use budbringer_lib::altinn::AltinnClient;
+use budbringer_lib::environment::Environment;
+use budbringer_lib::practice;
+use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
+use budbringer_lib::secrets::MemorySecretStore;
+use budbringer_lib::transfers::broker::Broker;
+use budbringer_lib::transfers::send::{self, SendJob, SendSink, SendUpdate};
+use std::sync::{Arc, Mutex};
+
+pub struct World {
+    pub sandbox: SandboxHandle,
+    pub a: Broker,
+    pub b: Broker,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn client_for(sandbox: &SandboxHandle, org: &str) -> AltinnClient {
+    let secrets = Arc::new(MemorySecretStore::new());
+    let profile = practice::provision(&sandbox.admin(), org, secrets.as_ref()).unwrap();
+    let endpoints = Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap();
+    AltinnClient::new(profile, endpoints, secrets).unwrap()
+}
+
+pub async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::practice(), dir.path().join("sandbox")).await.unwrap();
+    let a = Broker::new(client_for(&sandbox, PRACTICE_ORG_A));
+    let b = Broker::new(client_for(&sandbox, PRACTICE_ORG_B));
+    World { sandbox, a, b, dir }
+}
+
+/// Collects what a job saves and reports.
+#[derive(Default)]
+pub struct Sink {
+    pub saved: Mutex<Vec<SendJob>>,
+    pub updates: Mutex<Vec<SendUpdate>>,
+}
+
+impl SendSink for Sink {
+    fn save(&self, job: &SendJob) -> budbringer_lib::error::AppResult<()> {
+        self.saved.lock().unwrap().push(job.clone());
+        Ok(())
+    }
+    fn report(&self, update: SendUpdate) {
+        self.updates.lock().unwrap().push(update);
+    }
+}
+
+/// A file of `len` pseudo-random bytes.
+pub fn make_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+pub fn never() -> impl std::future::Future<Output = send::Stop> {
+    std::future::pending()
+}
