@@ -142,6 +142,9 @@ impl Env {
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
     }
+    pub async fn overview_status(&self, tok: &str, id: &str) -> u16 {
+        self.http.get(self.broker(&format!("/filetransfer/{id}"))).bearer_auth(tok).send().await.unwrap().status().as_u16()
+    }
     /// Polls the overview until the status is `want` (or fails after 5 s).
     pub async fn wait_status(&self, id: &str, want: &str) -> Value {
         let tok = self.tok(A, RW);

@@ -241,3 +241,31 @@ fn tokio_stream_from(
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+#[tokio::test]
+async fn expired_token_is_accepted_during_an_active_upload() {
+    let e = start().await;
+    let id = e.init_ok(json!({})).await;
+    let tok = e.tok(A, RW); // valid for one hour
+    let r = e.http.post(tus_url(&e, &id)).bearer_auth(&tok).header("Tus-Resumable", "1.0.0").header("Upload-Length", "6").send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    e.sb.admin().advance_clock(3700);
+    let send = |off: usize, d: &'static [u8]| {
+        e.http
+            .patch(tus_url(&e, &id))
+            .bearer_auth(&tok)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Offset", off.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(d)
+            .send()
+    };
+    assert_eq!(send(0, b"abc").await.unwrap().status(), 204);
+    // …but not on the rest of Broker, and not from another org.
+    assert_eq!(e.overview_status(&tok, &id).await, 401);
+    let other = e.sb.admin().mint_token(B, RW, None);
+    e.sb.admin().advance_clock(3700);
+    let r = e.http.head(tus_url(&e, &id)).bearer_auth(&other).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(send(3, b"def").await.unwrap().status(), 204);
+}
