@@ -321,6 +321,14 @@ impl Admin {
         }
         self.inner.signer.sign(&c)
     }
+    /// Signs arbitrary claims with the sandbox key (tests of unusual tokens).
+    /// `iss` defaults to the Maskinporten issuer.
+    pub fn sign_claims(&self, mut claims: Value) -> String {
+        if claims.get("iss").is_none() {
+            claims["iss"] = json!(self.inner.issuer());
+        }
+        self.inner.signer.sign(&claims)
+    }
     /// Seeds a Published file into `recipient`'s inbox; returns its id.
     pub fn seed_file(&self, f: SeedFile) -> Result<Uuid, String> {
         let bytes = match (&f.content_base64, &f.content) {

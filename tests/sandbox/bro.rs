@@ -287,3 +287,16 @@ async fn validation_problem_details_and_other_shapes() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn bro_07001_caller_organisation_unknown() {
+    let e = env().await;
+    let now = e.sb.admin().now().unix_timestamp();
+    let t = e.sb.admin().sign_claims(json!({"scope": SO, "client_id": "x", "iat": now, "exp": now + 60}));
+    let r = e.http.post(e.broker("/serviceowner")).bearer_auth(&t).json(&json!({"name": "x"})).send().await.unwrap();
+    assert_bro(r, "BRO-07001", 400).await;
+    // A token from another issuer is a 401 with an empty body.
+    let t = e.sb.admin().sign_claims(json!({"iss": "https://platform.tt02.altinn.no/authentication/api/v1/openid/", "scope": SO, "iat": now, "exp": now + 60}));
+    let r = e.http.get(e.broker("/serviceowner")).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
