@@ -28,6 +28,7 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
             let settings = commands::load_settings(app.handle(), &data_dir);
             let environment = settings.environment;
+            app.manage(crate::altinn::ProfileStore::open(&data_dir));
             app.manage(AppState::new(settings, data_dir, log_dir));
             if environment == crate::environment::Environment::Sandbox {
                 // Start the practice sandbox now, so the first screen can use it at once.
@@ -43,6 +44,18 @@ pub fn run() {
             commands::set_language,
             commands::set_environment,
             commands::set_poll_interval,
+            commands::auth::auth_get_profiles,
+            commands::auth::auth_get_profile,
+            commands::auth::auth_save_profile,
+            commands::auth::auth_generate_key,
+            commands::auth::auth_import_key,
+            commands::auth::auth_public_key,
+            commands::auth::auth_set_api_key,
+            commands::auth::auth_clear_api_key,
+            commands::auth::auth_register_system,
+            commands::auth::auth_request_system_user,
+            commands::auth::auth_system_user_status,
+            commands::auth::auth_connection_test,
         ])
         .run(tauri::generate_context!())
         .expect("Budbringer could not start its window");

@@ -113,6 +113,11 @@ pub fn generate_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Enviro
     store_key(store, secrets, env, &key, KeySource::Generated, None, vec![])
 }
 
+/// Stores an already generated key for `env` with a fresh kid.
+pub fn store_generated(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, key: &rsa::RsaPrivateKey) -> AppResult<KeyInfo> {
+    store_key(store, secrets, env, key, KeySource::Generated, None, vec![])
+}
+
 /// Imports a private key or a .p12 business certificate for `env`. The kid
 /// is, in order: `kid` given by the user, the JWK's own kid, a new one.
 pub fn import_key(
@@ -142,4 +147,105 @@ pub fn set_api_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environ
         Ok(())
     })?;
     Ok(key.is_some())
+}
+
+/// Registers the system and remembers its ID in the profile.
+pub async fn register_system(store: &ProfileStore, client: &super::AltinnClient, name: Option<&str>) -> AppResult<Profile> {
+    let env = client.profile().environment;
+    let id = client.register_system(name).await?;
+    store.update(env, |p| {
+        p.system_user.system_id = Some(id);
+        Ok(())
+    })
+}
+
+/// Asks for the system user and remembers the request (id, externalRef,
+/// status, confirmUrl) in the profile.
+pub async fn request_system_user(
+    store: &ProfileStore,
+    client: &super::AltinnClient,
+    external_ref: Option<&str>,
+) -> AppResult<super::systemuser::SystemUserRequestInfo> {
+    let env = client.profile().environment;
+    let system_id = client
+        .profile()
+        .system_user
+        .system_id
+        .clone()
+        .ok_or_else(|| AppError::new(ErrorCode::SystemNotFound).with_detail("register the system first"))?;
+    let ext = external_ref.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).or_else(|| client.profile().system_user.external_ref.clone());
+    let info = client.request_system_user(&system_id, ext.as_deref()).await?;
+    let info2 = info.clone();
+    store.update(env, move |p| {
+        if !info2.id.is_empty() {
+            p.system_user.request_id = Some(info2.id.clone());
+        }
+        p.system_user.external_ref = ext.or(info2.external_ref.clone());
+        p.system_user.request_status = Some(info2.status.clone());
+        p.system_user.confirm_url = info2.confirm_url.clone();
+        Ok(())
+    })?;
+    Ok(info)
+}
+
+/// What the wizard shows while it waits for approval.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemUserStatus {
+    pub request: Option<super::systemuser::SystemUserRequestInfo>,
+    /// Set once the system user is verified; Broker tokens then use it.
+    pub system_user_id: Option<String>,
+    /// Rejected or timed out: the named error, with advice.
+    pub error: Option<AppError>,
+}
+
+/// Reads the request's status; once it is Accepted, verifies the system user
+/// and switches the profile's Broker tokens to it.
+pub async fn refresh_system_user(store: &ProfileStore, client: &super::AltinnClient) -> AppResult<SystemUserStatus> {
+    let p = client.profile().clone();
+    let system_id = p
+        .system_user
+        .system_id
+        .clone()
+        .ok_or_else(|| AppError::new(ErrorCode::SystemNotFound).with_detail("register the system first"))?;
+    let request = match &p.system_user.request_id {
+        Some(id) => Some(client.system_user_request_status(id).await?),
+        None => None,
+    };
+    let error = request.as_ref().and_then(|r| r.status_error());
+    let accepted = request.as_ref().map(|r| r.is_accepted()).unwrap_or(true);
+    let verified = if accepted {
+        match client.verify_system_user(&system_id, p.system_user.external_ref.as_deref()).await {
+            Ok(su) => Some(su.id),
+            Err(e) if e.code == ErrorCode::SystemUserNotFound && request.is_some() => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let (req2, ver2) = (request.clone(), verified.clone());
+    store.update(p.environment, move |p| {
+        if let Some(r) = &req2 {
+            p.system_user.request_status = Some(r.status.clone());
+        }
+        if let Some(id) = ver2 {
+            p.system_user.system_user_id = Some(id);
+            p.system_user.enabled = true;
+        }
+        Ok(())
+    })?;
+    Ok(SystemUserStatus { request, system_user_id: verified, error })
+}
+
+/// Runs the connection test and records the token mode that worked.
+pub async fn connection_test(store: &ProfileStore, client: &super::AltinnClient) -> AppResult<super::connection_test::ConnectionReport> {
+    let report = super::connection_test::run(client).await;
+    if let Some(mode) = report.working_mode {
+        store.update(client.profile().environment, |p| {
+            p.token_mode = mode;
+            p.token_mode_verified_at = Some(now());
+            Ok(())
+        })?;
+    }
+    Ok(report)
 }

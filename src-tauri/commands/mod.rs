@@ -2,6 +2,8 @@
 //! code. No logic lives here beyond reading arguments, calling the domain and
 //! persisting settings.
 
+pub mod auth;
+
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::settings::{Language, Settings};

@@ -102,3 +102,41 @@ async fn registration_errors_are_named() {
     let e = w.default_client().request_system_user("310000019_unknown", None).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SystemNotFound, "{e:?}");
 }
+
+/// The wizard's path through `setup` (what the commands call): the profile
+/// remembers the system, the request and, once approved, the system user.
+#[tokio::test]
+async fn wizard_steps_keep_the_profile_up_to_date() {
+    use budbringer_lib::altinn::setup;
+    use budbringer_lib::environment::Environment;
+    let w = World::full().await;
+    let store = w.profile_store();
+    store.save(w.profile()).unwrap();
+    let client = |s: &budbringer_lib::altinn::ProfileStore| w.client(s.get(Environment::Sandbox));
+
+    let p = setup::register_system(&store, &client(&store), None).await.unwrap();
+    assert_eq!(p.system_user.system_id.as_deref(), Some(format!("{PRACTICE_ORG_A}_budbringer").as_str()));
+    let req = setup::request_system_user(&store, &client(&store), Some("wizard-ref")).await.unwrap();
+    let p = store.get(Environment::Sandbox);
+    assert_eq!(p.system_user.request_id.as_deref(), Some(req.id.as_str()));
+    assert_eq!(p.system_user.external_ref.as_deref(), Some("wizard-ref"));
+    assert_eq!(p.system_user.confirm_url, req.confirm_url);
+    assert!(!p.system_user.enabled);
+
+    let st = setup::refresh_system_user(&store, &client(&store)).await.unwrap();
+    assert_eq!(st.request.unwrap().status, "New");
+    assert!(st.system_user_id.is_none() && st.error.is_none());
+
+    w.sandbox.admin().decide_request(uuid::Uuid::parse_str(&req.id).unwrap(), true);
+    let st = setup::refresh_system_user(&store, &client(&store)).await.unwrap();
+    assert!(st.system_user_id.is_some());
+    let p = store.get(Environment::Sandbox);
+    assert!(p.system_user.enabled);
+    assert_eq!(p.system_user.request_status.as_deref(), Some("Accepted"));
+
+    // The connection test now runs as the system user and records the mode.
+    let report = setup::connection_test(&store, &client(&store)).await.unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(report.system_user_id, st.system_user_id);
+    assert!(store.get(Environment::Sandbox).token_mode_verified_at.is_some());
+}

@@ -1,0 +1,176 @@
+//! Commands for credentials and onboarding (issue 4). They only translate:
+//! the work is done in [`crate::altinn`]. No command ever returns private key
+//! material, the API key or a token.
+
+use crate::altinn::connection_test::ConnectionReport;
+use crate::altinn::profile::{Profile, ProfileEdit, ProfileStore};
+use crate::altinn::setup::{self, KeyInfo, SystemUserStatus};
+use crate::altinn::systemuser::SystemUserRequestInfo;
+use crate::altinn::AltinnClient;
+use crate::environment::{Endpoints, Environment};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use serde::Serialize;
+use tauri::State;
+
+/// A profile as the UI sees it: the saved settings plus the public key summary.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// The environment's addresses (for the Sandbox once it runs).
+    pub endpoints: Option<Endpoints>,
+    /// The public half of the key, when there is one.
+    pub key: Option<KeyInfo>,
+}
+
+fn view(state: &AppState, profile: Profile) -> ProfileView {
+    let key = setup::key_info(&profile, state.secrets.as_ref()).ok();
+    let endpoints = profile.environment.endpoints(state.sandbox_base_url().as_deref());
+    ProfileView { profile, endpoints, key }
+}
+
+/// An [`AltinnClient`] for `env`'s saved profile (starts the sandbox when needed).
+pub async fn client_for(state: &AppState, profiles: &ProfileStore, env: Environment) -> AppResult<AltinnClient> {
+    let endpoints = match env {
+        Environment::Sandbox => {
+            let base = state.sandbox().await?.base_url();
+            env.endpoints(Some(&base))
+        }
+        _ => env.endpoints(None),
+    }
+    .ok_or_else(|| AppError::internal("no endpoints for the environment"))?;
+    AltinnClient::new(profiles.get(env), endpoints, state.secrets.clone())
+}
+
+#[tauri::command]
+pub fn auth_get_profiles(state: State<'_, AppState>, profiles: State<'_, ProfileStore>) -> Vec<ProfileView> {
+    profiles.all().into_iter().map(|p| view(&state, p)).collect()
+}
+
+#[tauri::command]
+pub fn auth_get_profile(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> ProfileView {
+    view(&state, profiles.get(environment))
+}
+
+#[tauri::command]
+pub fn auth_save_profile(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    edit: ProfileEdit,
+) -> AppResult<ProfileView> {
+    let p = profiles.update(environment, |p| {
+        p.apply_edit(&edit);
+        Ok(())
+    })?;
+    Ok(view(&state, p))
+}
+
+#[tauri::command]
+pub async fn auth_generate_key(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    bits: Option<usize>,
+) -> AppResult<KeyInfo> {
+    // Key generation takes a moment: keep it off the async workers.
+    let secrets = state.secrets.clone();
+    let store: &ProfileStore = &profiles;
+    let key = tauri::async_runtime::spawn_blocking(move || crate::altinn::keys::generate(bits.unwrap_or(2048)))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))??;
+    setup::store_generated(store, secrets.as_ref(), environment, &key)
+}
+
+/// Imports a private key: from `path` (a file the user picked) or from
+/// pasted `text`. `password` is for .p12 files; `kid` overrides the key ID.
+#[tauri::command]
+pub fn auth_import_key(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    path: Option<String>,
+    text: Option<String>,
+    password: Option<String>,
+    kid: Option<String>,
+) -> AppResult<KeyInfo> {
+    let (bytes, name) = match (path, text) {
+        (Some(p), _) => {
+            let bytes = std::fs::read(&p)?;
+            let name = std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned());
+            (zeroize::Zeroizing::new(bytes), name)
+        }
+        (None, Some(t)) => (zeroize::Zeroizing::new(t.into_bytes()), None),
+        (None, None) => return Err(AppError::invalid_input("give a file path or the key text")),
+    };
+    setup::import_key(&profiles, state.secrets.as_ref(), environment, &bytes, name.as_deref(), password.as_deref(), kid)
+}
+
+#[tauri::command]
+pub fn auth_public_key(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> AppResult<KeyInfo> {
+    setup::key_info(&profiles.get(environment), state.secrets.as_ref())
+}
+
+/// Stores the APIM subscription key (empty or absent clears it). Returns
+/// only whether a key is set.
+#[tauri::command]
+pub fn auth_set_api_key(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    key: Option<String>,
+) -> AppResult<bool> {
+    setup::set_api_key(&profiles, state.secrets.as_ref(), environment, key.as_deref())
+}
+
+#[tauri::command]
+pub fn auth_clear_api_key(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> AppResult<bool> {
+    setup::set_api_key(&profiles, state.secrets.as_ref(), environment, None)
+}
+
+#[tauri::command]
+pub async fn auth_register_system(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    name: Option<String>,
+) -> AppResult<ProfileView> {
+    let client = client_for(&state, &profiles, environment).await?;
+    let p = setup::register_system(&profiles, &client, name.as_deref()).await?;
+    Ok(view(&state, p))
+}
+
+/// Sends the system-access request; the answer's `confirmUrl` is the page
+/// the approver must open.
+#[tauri::command]
+pub async fn auth_request_system_user(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+    external_ref: Option<String>,
+) -> AppResult<SystemUserRequestInfo> {
+    let client = client_for(&state, &profiles, environment).await?;
+    setup::request_system_user(&profiles, &client, external_ref.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn auth_system_user_status(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+) -> AppResult<SystemUserStatus> {
+    let client = client_for(&state, &profiles, environment).await?;
+    setup::refresh_system_user(&profiles, &client).await
+}
+
+#[tauri::command]
+pub async fn auth_connection_test(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+) -> AppResult<ConnectionReport> {
+    let client = client_for(&state, &profiles, environment).await?;
+    setup::connection_test(&profiles, &client).await
+}
