@@ -372,6 +372,7 @@ impl Admin {
             processing_pending: false,
             purge_at: None,
             last_range_download: BTreeMap::new(),
+            last_tus_activity: None,
         };
         ft.add_actor(&recipient, ActorStatus::Initialized, now);
         ft.set_status(FtStatus::Initialized, None, now);

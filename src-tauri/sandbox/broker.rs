@@ -362,6 +362,7 @@ fn init_core(app: &App, c: &Caller, req: InitReq) -> Result<Uuid, Response> {
         processing_pending: false,
         purge_at: None,
         last_range_download: BTreeMap::new(),
+        last_tus_activity: None,
     };
     for r in &recipients {
         ft.add_actor(r, ActorStatus::Initialized, now);
@@ -1307,6 +1308,7 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
         if ft.status() != FtStatus::UploadStarted {
             ft.set_status(FtStatus::UploadStarted, None, now);
         }
+        ft.last_tus_activity = Some(now);
     });
     let mut hs = vec![("Location", tus_location(id, pid.as_deref()))];
     hs.push(("Upload-Expires", httpdate::fmt_http_date((app.clock.now() + time::Duration::days(1)).into())));
@@ -1476,7 +1478,11 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
 }
 
 fn store_offset(app: &App, id: Uuid, pid: Option<&str>, off: u64) {
+    let now = app.clock.now();
     app.mutate(|s| {
+        if let Some(f) = s.transfers.get_mut(&id) {
+            f.last_tus_activity = Some(now);
+        }
         if let Some(t) = s.transfers.get_mut(&id).and_then(|f| f.tus.as_mut()) {
             match pid {
                 Some(p) => {
@@ -1788,11 +1794,23 @@ pub async fn background(app: App) {
     }
 }
 
-/// One pass of the job scheduler: start processing, expire and purge.
+/// One pass of the job scheduler: start processing, fail stuck uploads, expire and purge.
 pub fn tick(app: &App) {
     let now = app.clock.now();
-    let (pending, purge): (Vec<Uuid>, Vec<Uuid>) = app.read(|s| {
+    let (pending, purge, stuck): (Vec<Uuid>, Vec<Uuid>, Vec<Uuid>) = app.read(|s| {
         let pending = s.transfers.values().filter(|f| f.processing_pending).map(|f| f.id).collect();
+        // StuckFileTransferHandler: UploadStarted for more than 24 h with no TUS
+        // activity in the last hour → Failed.
+        let stuck = s
+            .transfers
+            .values()
+            .filter(|f| {
+                f.status() == FtStatus::UploadStarted
+                    && now - f.current().at > time::Duration::hours(24)
+                    && f.last_tus_activity.map(|t| now - t > time::Duration::hours(1)).unwrap_or(true)
+            })
+            .map(|f| f.id)
+            .collect();
         let purge = s
             .transfers
             .values()
@@ -1812,8 +1830,20 @@ pub fn tick(app: &App) {
             })
             .map(|f| f.id)
             .collect();
-        (pending, purge)
+        (pending, purge, stuck)
     });
+    for id in stuck {
+        app.mutate(|s| {
+            if let Some(ft) = s.transfers.get_mut(&id) {
+                ft.set_status(
+                    FtStatus::Failed,
+                    Some("File transfer was stuck in UploadStarted as it failed upload mid-request.".into()),
+                    now,
+                );
+                ft.has_file = false;
+            }
+        });
+    }
     for id in purge {
         app.mutate(|s| {
             if let Some(ft) = s.transfers.get_mut(&id) {
@@ -1823,6 +1853,10 @@ pub fn tick(app: &App) {
             }
         });
         let _ = std::fs::remove_file(app.file_path(id));
+    }
+    // Without a runtime (a caller outside tokio) the ticker task picks them up.
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
     }
     for id in pending {
         if app.processing.lock().unwrap().insert(id) {

@@ -495,6 +495,9 @@ pub struct FileTransfer {
     /// Last ranged-download DownloadStarted per recipient (5-minute debounce).
     #[serde(default)]
     pub last_range_download: BTreeMap<String, OffsetDateTime>,
+    /// Last TUS create/PATCH (for the stuck-transfer job).
+    #[serde(default)]
+    pub last_tus_activity: Option<OffsetDateTime>,
 }
 
 impl FileTransfer {

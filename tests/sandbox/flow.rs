@@ -281,3 +281,25 @@ async fn search_from_to_with_dates_and_offsets() {
     let r = e.http.get(url("&from=not-a-date".into())).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn stuck_upload_fails_after_24_hours() {
+    let e = start().await;
+    let id = e.init_ok(json!({})).await;
+    e.sb.admin().add_fault(budbringer_lib::sandbox::FaultSpec { drop_after_bytes: Some(10), ..Default::default() });
+    let r = e
+        .http
+        .post(e.broker(&format!("/filetransfer/{id}/upload")))
+        .bearer_auth(e.tok(A, RW))
+        .header("content-type", "application/octet-stream")
+        .body(vec![1u8; 1000])
+        .send()
+        .await;
+    assert!(r.map(|r| !r.status().is_success()).unwrap_or(true));
+    assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
+    e.sb.admin().advance_clock(23 * 3600);
+    assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
+    e.sb.admin().advance_clock(2 * 3600);
+    let v = e.wait_status(&id, "Failed").await;
+    assert_eq!(v["fileTransferStatusText"], "File transfer was stuck in UploadStarted as it failed upload mid-request.");
+}
