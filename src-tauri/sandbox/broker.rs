@@ -1679,7 +1679,7 @@ async fn post_serviceowner(State(app): State<App>, headers: HeaderMap, body: Byt
     // Storage providers are provisioned in the background.
     let app2 = app.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         app2.mutate(|s| {
             if let Some(so) = s.service_owners.get_mut(&org) {
                 so.storage_ready = true;

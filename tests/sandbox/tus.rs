@@ -225,7 +225,15 @@ async fn concurrent_patch_gets_the_locking_answer() {
         .send();
     let first = tokio::spawn(first);
     tx.send(Ok(vec![1u8; 10])).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Wait until the server is inside the first PATCH (it holds the lock).
+    let ftid = uuid::Uuid::parse_str(&id).unwrap();
+    for _ in 0..500 {
+        if e.sb.admin().bytes_received(ftid) >= 10 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(e.sb.admin().bytes_received(ftid), 10);
     let r = patch(&e, &url, 0, &[2u8; 20]).await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("currently being updated"));
