@@ -324,9 +324,19 @@ impl AltinnClient {
         }
     }
 
-    /// Forgets the Broker token(s) after a 401 seen outside [`send_broker`](Self::send_broker).
+    /// Forgets every cached token (Broker and admin). After a 401 seen
+    /// outside [`send_broker`](Self::send_broker), prefer
+    /// [`invalidate_broker_token`](Self::invalidate_broker_token) when
+    /// several tasks may see the same 401.
     pub fn invalidate_token(&self) {
         self.inner.tokens.clear();
+    }
+
+    /// Forgets the Broker token `used` after a 401 seen outside
+    /// [`send_broker`](Self::send_broker) (TUS), unless it has been replaced
+    /// already: many callers that saw the same 401 cause one refresh.
+    pub async fn invalidate_broker_token(&self, used: &Secret) {
+        self.invalidate_used(self.inner.profile.token_mode, used).await;
     }
 
     async fn invalidate_used(&self, mode: TokenMode, used: &Secret) {

@@ -122,3 +122,26 @@ async fn exchanged_mode_uses_an_altinn_token() {
         serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert_eq!(claims["iss"].as_str().unwrap(), w.sandbox.issuer());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_outside_send_broker_is_replaced_once() {
+    let w = World::start(BROKER_SCOPES).await;
+    let c = w.default_client();
+    let first = c.broker_token().await.unwrap();
+    // Ten TUS tasks saw a 401 with the same token.
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (c, used) = (c.clone(), first.clone());
+        tasks.push(tokio::spawn(async move {
+            c.invalidate_broker_token(&used).await;
+            c.broker_token().await.unwrap()
+        }));
+    }
+    for t in tasks {
+        assert_ne!(t.await.unwrap(), first);
+    }
+    assert_eq!(c.grants_signed(), 2);
+    c.invalidate_token();
+    c.broker_token().await.unwrap();
+    assert_eq!(c.grants_signed(), 3);
+}

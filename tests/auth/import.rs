@@ -126,6 +126,9 @@ async fn p12_business_certificate_signs_with_x5c() {
     );
     openssl(dir.path(), &["pkcs12", "-export", "-inkey", "k.pem", "-in", "cert.pem", "-out", "c.p12", "-passout", "pass:hemmelig"]);
     let p12 = std::fs::read(dir.path().join("c.p12")).unwrap();
+    // Older exports (3DES / RC2-40, SHA-1 MAC), as some certificate issuers still ship.
+    openssl(dir.path(), &["pkcs12", "-export", "-legacy", "-inkey", "k.pem", "-in", "cert.pem", "-out", "legacy.p12", "-passout", "pass:hemmelig"]);
+    let legacy = std::fs::read(dir.path().join("legacy.p12")).unwrap();
 
     let s = store(&w);
     // Wrong password, damaged file.
@@ -134,7 +137,10 @@ async fn p12_business_certificate_signs_with_x5c() {
     let e = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12[..p12.len() / 2], Some("c.p12"), Some("hemmelig"), None).unwrap_err();
     assert_eq!(e.code, ErrorCode::KeyImportDamaged, "{e:?}");
 
+    let old = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &legacy, Some("legacy.pfx"), Some("hemmelig"), None).unwrap();
+    assert_eq!(old.source, Some(KeySource::Certificate));
     let info = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12, Some("c.p12"), Some("hemmelig"), None).unwrap();
+    assert_eq!(info.pem, old.pem);
     assert_eq!(info.source, Some(KeySource::Certificate));
     assert!(info.jwk.is_none() && info.kid.is_none());
     assert_eq!(info.certificate_org.as_deref(), Some(PRACTICE_ORG_A));
