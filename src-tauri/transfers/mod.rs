@@ -8,3 +8,5 @@ pub mod validate;
 pub mod broker;
 pub mod download;
 pub mod send;
+pub mod engine;
+pub mod inbox;

@@ -1,6 +1,8 @@
 //! The transfer engine against the sandbox: every byte goes through the real
 //! HTTP protocol, the real token flow and the sandbox's Broker.
 
+mod inbox;
+mod queue;
 mod support;
 
 use budbringer_lib::error::ErrorCode;

@@ -1,0 +1,148 @@
+//! The send queue: pause, resume, cancel, retry and a restart mid-upload.
+
+use super::support::*;
+use budbringer_lib::error::ErrorCode;
+use budbringer_lib::sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_lib::store::Store;
+use budbringer_lib::transfers::broker::Broker;
+use budbringer_lib::transfers::engine::SendQueue;
+use budbringer_lib::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_lib::transfers::validate::OrgNumber;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+fn settings() -> UploadSettings {
+    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 }
+}
+
+fn req(path: std::path::PathBuf) -> SendRequest {
+    SendRequest {
+        path,
+        resource_id: PRACTICE_RESOURCE.into(),
+        recipients: vec![PRACTICE_ORG_B.into()],
+        properties: Default::default(),
+        reference: None,
+    }
+}
+
+fn queue(store: Store, broker: Broker) -> (Arc<SendQueue>, Arc<Mutex<Vec<Phase>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let q = SendQueue::new(
+        store,
+        Arc::new(move || Ok(broker.clone())),
+        settings(),
+        2,
+        Arc::new(move |u| s2.lock().unwrap().push(u.job.phase)),
+    );
+    (q, seen)
+}
+
+async fn wait_for(q: &SendQueue, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = q.get(id).unwrap();
+        if what(&j) {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job never reached the state; last {:?} {:?}", j.phase, j.error);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn slow_tus(w: &World) {
+    // 8 MiB chunks at a crawl: each PATCH waits a while before it starts.
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker/api/v1/filetransfer/upload/tus".into()),
+        latency_ms: Some(300),
+        ..Default::default()
+    });
+}
+
+#[tokio::test]
+async fn pause_then_resume_continues_from_the_server_offset() {
+    let w = world().await;
+    let size = 24 * 1024 * 1024;
+    let file = make_file(w.dir.path(), "pause.bin", size);
+    slow_tus(&w);
+    let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
+    let (q, seen) = queue(store, w.a.clone());
+    let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
+    let job = q.enqueue(&req(file), "sandbox", &sender, None).unwrap();
+    wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent > 0).await;
+    q.pause(job.id).unwrap();
+    let paused = wait_for(&q, job.id, |j| j.phase == Phase::Paused).await;
+    q.idle().await;
+    let id = paused.file_transfer_id.unwrap();
+    let before = w.sandbox.admin().bytes_received(id);
+    assert!(before < size as u64, "paused before the end");
+    q.resume(job.id).unwrap();
+    let done = wait_for(&q, job.id, |j| j.phase.is_finished()).await;
+    assert_eq!(done.phase, Phase::Published, "{:?}", done.error);
+    let received = w.sandbox.admin().bytes_received(id);
+    assert!(received <= size as u64 + settings().chunk_size, "{received}");
+    assert!(seen.lock().unwrap().contains(&Phase::Paused));
+}
+
+#[tokio::test]
+async fn cancel_and_retry() {
+    let w = world().await;
+    let file = make_file(w.dir.path(), "c.bin", 20 * 1024 * 1024);
+    slow_tus(&w);
+    let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
+    let (q, _) = queue(store, w.a.clone());
+    let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
+    let job = q.enqueue(&req(file), "sandbox", &sender, None).unwrap();
+    wait_for(&q, job.id, |j| j.phase == Phase::Uploading).await;
+    q.cancel(job.id).unwrap();
+    let c = wait_for(&q, job.id, |j| j.phase == Phase::Cancelled).await;
+    assert_eq!(c.error.unwrap().code, ErrorCode::TransferCancelled);
+    q.idle().await;
+    w.sandbox.admin().clear_faults();
+    q.retry(job.id).await.unwrap();
+    let done = wait_for(&q, job.id, |j| j.phase.is_finished()).await;
+    assert_eq!(done.phase, Phase::Published, "{:?}", done.error);
+    // The retry went on with the same transfer: still exactly one.
+    assert_eq!(done.file_transfer_id, c.file_transfer_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_upload_resumes_without_a_second_transfer() {
+    let w = world().await;
+    let size = 30 * 1024 * 1024;
+    let file = make_file(w.dir.path(), "restart.bin", size);
+    slow_tus(&w);
+    let db = w.dir.path().join("db");
+    let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
+    // First "run" of the app, on its own runtime with its own client, stopped
+    // dead mid-upload: dropping the runtime ends every task at once.
+    let first = Broker::new(client_for(&w.sandbox, PRACTICE_ORG_A));
+    let (db2, file2) = (db.clone(), file.clone());
+    let job_id = tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let id = rt.block_on(async move {
+            let (store, _) = Store::open(&db2).unwrap();
+            let (q, _) = queue(store, first);
+            let job = q.enqueue(&req(file2), "sandbox", &sender, None).unwrap();
+            wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent >= 8 * 1024 * 1024).await;
+            job.id
+        });
+        rt.shutdown_background();
+        id
+    })
+    .await
+    .unwrap();
+    // The second run: a new client, the same database.
+    let (store, _) = Store::open(&db).unwrap();
+    let (q, _) = queue(store, Broker::new(client_for(&w.sandbox, PRACTICE_ORG_A)));
+    let interrupted = q.get(job_id).unwrap();
+    assert_eq!(interrupted.phase, Phase::Uploading);
+    assert_eq!(q.resume_unfinished().unwrap(), 1);
+    let done = wait_for(&q, job_id, |j| j.phase.is_finished()).await;
+    assert_eq!(done.phase, Phase::Published, "{:?}", done.error);
+    let ft = done.file_transfer_id.unwrap();
+    assert_eq!(Some(ft), interrupted.file_transfer_id, "same transfer");
+    let received = w.sandbox.admin().bytes_received(ft);
+    assert!(received <= size as u64 + settings().chunk_size, "re-sent at most one chunk: {received}");
+}
