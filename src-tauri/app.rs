@@ -19,6 +19,9 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
 pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(commands::transfers::Watchers::default())
         .setup(|app| {
             let (data_dir, log_dir) = folders(app)?;
             std::fs::create_dir_all(&data_dir)?;
@@ -37,6 +40,8 @@ pub fn run() {
                     tracing::error!(error = %e, "practice sandbox did not start");
                 }
             }
+            commands::transfers::start_queue(app.handle());
+            commands::transfers::start_inbox_poller(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -44,6 +49,25 @@ pub fn run() {
             commands::set_language,
             commands::set_environment,
             commands::set_poll_interval,
+            commands::set_download_dir,
+            commands::set_auto_save,
+            commands::transfers::transfers_watch,
+            commands::transfers::send_files,
+            commands::transfers::send_list,
+            commands::transfers::send_pause,
+            commands::transfers::send_resume,
+            commands::transfers::send_cancel,
+            commands::transfers::send_retry,
+            commands::transfers::send_retry_all,
+            commands::transfers::send_clear_finished,
+            commands::transfers::inbox_list,
+            commands::transfers::inbox_refresh,
+            commands::transfers::inbox_download,
+            commands::transfers::inbox_open,
+            commands::transfers::inbox_reveal,
+            commands::transfers::pick_files,
+            commands::transfers::pick_folder,
+            commands::transfers::practice_use_org,
             commands::auth::auth_get_profiles,
             commands::auth::auth_get_profile,
             commands::auth::auth_save_profile,

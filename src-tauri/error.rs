@@ -142,6 +142,7 @@ error_codes! {
     BrokerServerError => "BROKER_SERVER_ERROR", "Altinn had an internal error.";
     ServiceUnavailable => "SERVICE_UNAVAILABLE", "The Altinn service is temporarily unavailable.";
     BrokerError => "BROKER_ERROR", "Broker refused the request.";
+    StoreSetAside => "STORE_SET_ASIDE", "The local history was damaged; it was set aside and a new one started.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -373,6 +374,7 @@ mod tests {
                 "BROKER_SERVER_ERROR",
                 "SERVICE_UNAVAILABLE",
                 "BROKER_ERROR",
+                "STORE_SET_ASIDE",
             ]
         );
     }

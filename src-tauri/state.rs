@@ -1,7 +1,13 @@
 //! The application state shared by every command. Tauri-free: the app
 //! manages one, tests build their own.
 
+use crate::altinn::{AltinnClient, Profile};
+use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::store::{OpenReport, Store};
+use crate::transfers::engine::SendQueue;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use crate::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
 use crate::settings::Settings;
@@ -22,6 +28,15 @@ pub struct AppState {
     /// The embedded practice sandbox, started the first time it is needed.
     /// Its state lives in `<data>/sandbox`, so practice files survive a restart.
     sandbox: tokio::sync::OnceCell<SandboxHandle>,
+    /// The send queue and the history of sent and received files.
+    pub store: Store,
+    /// Set when the local database was damaged and set aside (or could not be
+    /// opened at all), for the UI to tell the user.
+    pub store_problem: Option<AppError>,
+    /// One authenticated client per environment, kept while its profile is
+    /// unchanged so that its tokens are reused.
+    clients: Mutex<HashMap<Environment, (Profile, AltinnClient)>>,
+    queue: OnceLock<Arc<SendQueue>>,
 }
 
 impl AppState {
@@ -40,7 +55,22 @@ impl AppState {
                     }
                 }
             };
+        let (store, store_problem) = match Store::open(&data_dir) {
+            Ok((store, OpenReport::Fine)) => (store, None),
+            Ok((store, OpenReport::SetAside(aside))) => (
+                store,
+                Some(AppError::new(ErrorCode::StoreSetAside).with_detail(format!("moved to {}", aside.display()))),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "local database unavailable; history kept in memory for this run");
+                (Store::memory(), Some(AppError::new(ErrorCode::StoreSetAside).with_detail(e.to_string())))
+            }
+        };
         AppState {
+            store,
+            store_problem,
+            clients: Mutex::new(HashMap::new()),
+            queue: OnceLock::new(),
             settings: RwLock::new(settings),
             secrets,
             secret_store_problem: problem,
@@ -63,6 +93,34 @@ impl AppState {
                 Ok(handle)
             })
             .await
+    }
+
+    /// The authenticated client for `profile`'s environment, reused while the
+    /// profile is unchanged. The sandbox must already run for its profile.
+    pub fn client(&self, profile: Profile) -> AppResult<AltinnClient> {
+        let env = profile.environment;
+        let mut clients = self.clients.lock().expect("clients lock poisoned");
+        if let Some((p, c)) = clients.get(&env) {
+            if *p == profile {
+                return Ok(c.clone());
+            }
+        }
+        let base = self.sandbox_base_url();
+        let endpoints = env.endpoints(base.as_deref()).ok_or_else(|| {
+            AppError::new(ErrorCode::SandboxFailed).with_detail("the practice sandbox is not running")
+        })?;
+        let client = AltinnClient::new(profile.clone(), endpoints, self.secrets.clone())?;
+        clients.insert(env, (profile, client.clone()));
+        Ok(client)
+    }
+
+    /// The send queue, once [`set_queue`](Self::set_queue) has made it.
+    pub fn queue(&self) -> AppResult<&Arc<SendQueue>> {
+        self.queue.get().ok_or_else(|| AppError::internal("the send queue is not ready"))
+    }
+
+    pub fn set_queue(&self, queue: Arc<SendQueue>) {
+        let _ = self.queue.set(queue);
     }
 
     /// The sandbox's base URL, if it has been started.

@@ -3,6 +3,7 @@
 //! persisting settings.
 
 pub mod auth;
+pub mod transfers;
 
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -27,6 +28,8 @@ pub struct AppInfo {
     pub secret_store_problem: Option<AppError>,
     /// Where the embedded practice sandbox listens, once started.
     pub sandbox_url: Option<String>,
+    /// Set when the local history was damaged and set aside at start.
+    pub store_problem: Option<AppError>,
 }
 
 #[tauri::command]
@@ -37,6 +40,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         secret_store: state.secrets.backend(),
         secret_store_problem: state.secret_store_problem.clone(),
         sandbox_url: state.sandbox_base_url(),
+        store_problem: state.store_problem.clone(),
     }
 }
 
@@ -60,6 +64,27 @@ pub async fn set_environment<R: Runtime>(
     }
     update_settings(&app, &state, |s| {
         s.environment = environment;
+        Ok(())
+    })
+}
+
+/// Where received files are saved (an empty value means the default folder).
+#[tauri::command]
+pub fn set_download_dir<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, path: Option<String>) -> AppResult<Settings> {
+    let path = path.filter(|p| !p.trim().is_empty());
+    if let Some(p) = &path {
+        std::fs::create_dir_all(p).map_err(AppError::from)?;
+    }
+    update_settings(&app, &state, |s| {
+        s.download_dir = path;
+        Ok(())
+    })
+}
+
+#[tauri::command]
+pub fn set_auto_save<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, enabled: bool) -> AppResult<Settings> {
+    update_settings(&app, &state, |s| {
+        s.auto_save = enabled;
         Ok(())
     })
 }

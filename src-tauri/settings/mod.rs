@@ -35,11 +35,21 @@ pub struct Settings {
     pub environment: Environment,
     /// How often the inbox asks Altinn for new files, in seconds.
     pub poll_interval_secs: u32,
+    /// Where received files are saved; the system's Downloads/Budbringer when unset.
+    pub download_dir: Option<String>,
+    /// Save new files to the download folder and confirm them without asking.
+    pub auto_save: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { language: Language::Nb, environment: Environment::Sandbox, poll_interval_secs: 60 }
+        Settings {
+            language: Language::Nb,
+            environment: Environment::Sandbox,
+            poll_interval_secs: 60,
+            download_dir: None,
+            auto_save: false,
+        }
     }
 }
 
@@ -93,7 +103,10 @@ mod tests {
     #[test]
     fn json_uses_camel_case() {
         let v = serde_json::to_value(Settings::default()).unwrap();
-        assert_eq!(v, json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60}));
+        assert_eq!(
+            v,
+            json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60, "downloadDir": null, "autoSave": false})
+        );
     }
 
     #[test]

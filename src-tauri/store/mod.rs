@@ -89,6 +89,14 @@ impl Store {
         }
     }
 
+    /// A store that lives in memory only: the last resort when the data
+    /// folder cannot be written, so the app still starts (and says so).
+    pub fn memory() -> Store {
+        let conn = Connection::open_in_memory().expect("SQLite in memory");
+        conn.execute_batch(SCHEMA).expect("schema in memory");
+        Store { conn: Arc::new(Mutex::new(conn)), path: PathBuf::from(":memory:") }
+    }
+
     fn try_open(path: &Path) -> rusqlite::Result<Connection> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

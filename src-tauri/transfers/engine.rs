@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
 
-/// Gives the engine an authenticated Broker for the active environment.
-pub type BrokerProvider = Arc<dyn Fn() -> AppResult<Broker> + Send + Sync>;
+/// Gives the engine an authenticated Broker for an environment (`sandbox`, `tt02`, `production`).
+pub type BrokerProvider = Arc<dyn Fn(&str) -> AppResult<Broker> + Send + Sync>;
 /// Receives every update of every job.
 pub type Listener = Arc<dyn Fn(SendUpdate) + Send + Sync>;
 
@@ -138,7 +138,7 @@ impl SendQueue {
             }
         };
         let _permit = permit;
-        let broker = match (self.broker)() {
+        let broker = match (self.broker)(&job.environment) {
             Ok(b) => b,
             Err(e) => {
                 job.phase = Phase::Failed;
@@ -217,7 +217,7 @@ impl SendQueue {
             return Ok(());
         }
         if let Some(ft) = job.file_transfer_id {
-            let status = match (self.broker)() {
+            let status = match (self.broker)(&job.environment) {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
             };
