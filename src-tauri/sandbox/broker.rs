@@ -706,7 +706,10 @@ async fn initialize_and_upload(State(app): State<App>, headers: HeaderMap, mut m
     };
     let (ft, resource) = match validate_for_upload(&app, &c, id) {
         Ok(x) => x,
-        Err(n) => return bro(n),
+        Err(n) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return bro(n);
+        }
     };
     if size_too_big(&ft, &resource, size) {
         let _ = tokio::fs::remove_file(&tmp).await;
