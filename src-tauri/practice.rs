@@ -8,7 +8,7 @@
 use crate::altinn::keys;
 use crate::altinn::profile::{self, KeySource, Profile};
 use crate::environment::Environment;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
 use crate::secrets::SecretStore;
 
@@ -21,37 +21,38 @@ pub const PRACTICE_CLIENT_SCOPES: &[&str] = &[
     "altinn:authentication/systemuser.request.read",
 ];
 
-/// Sets up `org` (one of the sandbox's organisations) and returns its profile.
-pub fn provision(admin: &Admin, org: &str, secrets: &dyn SecretStore) -> AppResult<Profile> {
+/// What makes a practice organisation: its client and system user as the
+/// sandbox's admin API takes them, and the profile that uses them.
+pub struct PracticeSetup {
+    pub client: ClientConfig,
+    pub system_user: SystemUserConfig,
+    pub profile: Profile,
+}
+
+/// Makes a key (stored in `secrets`) and everything the sandbox must be told.
+pub fn prepare(org: &str, secrets: &dyn SecretStore) -> AppResult<PracticeSetup> {
     let key = keys::generate(2048)?;
     let now = time::OffsetDateTime::now_utc();
     let kid = keys::make_kid(org, Environment::Sandbox, now);
     let jwk = keys::public_jwk(&key, &kid);
     secrets.set(&profile::private_key_secret(Environment::Sandbox), &keys::private_pkcs8_pem(&key)?)?;
     let client_id = uuid::Uuid::new_v4().to_string();
-    admin.register_client(ClientConfig {
+    let client = ClientConfig {
         client_id: client_id.clone(),
         org_number: org.to_owned(),
         scopes: PRACTICE_CLIENT_SCOPES.iter().map(|s| s.to_string()).collect(),
-        jwks: vec![PublicJwk {
-            kty: jwk.kty,
-            n: jwk.n,
-            e: jwk.e,
-            kid: jwk.kid,
-            alg: Some(jwk.alg),
-            use_: Some(jwk.use_),
-        }],
+        jwks: vec![PublicJwk { kty: jwk.kty, n: jwk.n, e: jwk.e, kid: jwk.kid, alg: Some(jwk.alg), use_: Some(jwk.use_) }],
         allow_certificate: false,
-    });
+    };
     let system_id = format!("{org}_budbringer");
-    let system_user_id = admin.add_system_user(SystemUserConfig {
+    let system_user = SystemUserConfig {
         id: None,
         system_id: system_id.clone(),
         org_number: org.to_owned(),
         client_ids: vec![client_id.clone()],
         external_ref: None,
         resources: vec![PRACTICE_RESOURCE.to_owned()],
-    });
+    };
     let mut p = Profile::new(Environment::Sandbox);
     p.org_number = org.to_owned();
     p.client_id = client_id;
@@ -62,6 +63,32 @@ pub fn provision(admin: &Admin, org: &str, secrets: &dyn SecretStore) -> AppResu
     p.system_user.enabled = true;
     p.system_user.system_id = Some(system_id);
     p.system_user.request_status = Some("Accepted".into());
-    p.system_user.system_user_id = Some(system_user_id.to_string());
-    Ok(p)
+    Ok(PracticeSetup { client, system_user, profile: p })
+}
+
+/// Sets up `org` (one of the sandbox's organisations) in an in-process sandbox.
+pub fn provision(admin: &Admin, org: &str, secrets: &dyn SecretStore) -> AppResult<Profile> {
+    let mut setup = prepare(org, secrets)?;
+    admin.register_client(setup.client);
+    let id = admin.add_system_user(setup.system_user);
+    setup.profile.system_user.system_user_id = Some(id.to_string());
+    Ok(setup.profile)
+}
+
+/// The same through the sandbox's HTTP admin API (a standalone sandbox).
+pub async fn provision_remote(http: &reqwest::Client, base: &str, org: &str, secrets: &dyn SecretStore) -> AppResult<Profile> {
+    let mut setup = prepare(org, secrets)?;
+    let fail = |e: String| AppError::new(ErrorCode::SandboxFailed).with_detail(e);
+    let base = base.trim_end_matches('/');
+    let r = http.post(format!("{base}/admin/clients")).json(&setup.client).send().await.map_err(|e| fail(e.to_string()))?;
+    if !r.status().is_success() {
+        return Err(fail(format!("registering the client: HTTP {}", r.status())));
+    }
+    let r = http.post(format!("{base}/admin/system-users")).json(&setup.system_user).send().await.map_err(|e| fail(e.to_string()))?;
+    if !r.status().is_success() {
+        return Err(fail(format!("creating the system user: HTTP {}", r.status())));
+    }
+    let v: serde_json::Value = r.json().await.map_err(|e| fail(e.to_string()))?;
+    setup.profile.system_user.system_user_id = v["id"].as_str().map(str::to_owned);
+    Ok(setup.profile)
 }
