@@ -8,6 +8,7 @@ pub mod altinn;
 pub mod environment;
 pub mod error;
 pub mod logging;
+pub mod orgnumber;
 pub mod practice;
 pub mod sandbox;
 pub mod secrets;

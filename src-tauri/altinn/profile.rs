@@ -6,6 +6,7 @@
 //! names from [`secret_name`].
 
 use crate::environment::Environment;
+use crate::orgnumber::OrgNumber;
 use crate::error::{AppError, AppResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -130,7 +131,7 @@ impl Profile {
     /// Checks the parts every token request needs.
     pub fn check_ready(&self) -> AppResult<()> {
         let mut missing = Vec::new();
-        if !is_org_number(&self.org_number) {
+        if OrgNumber::parse(&self.org_number).is_err() {
             missing.push("orgNumber");
         }
         if self.client_id.trim().is_empty() {
@@ -145,8 +146,8 @@ impl Profile {
 
     /// Checks user-entered fields before saving.
     pub fn validate(&self) -> AppResult<()> {
-        if !self.org_number.is_empty() && !is_org_number(&self.org_number) {
-            return Err(AppError::invalid_input("orgNumber must be 9 digits"));
+        if !self.org_number.is_empty() {
+            OrgNumber::parse(&self.org_number)?;
         }
         if let Some(k) = &self.kid {
             if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
@@ -163,7 +164,8 @@ impl Profile {
     /// certificate and system-user state stay as they are.
     pub fn apply_edit(&mut self, other: &ProfileEdit) {
         if let Some(v) = &other.org_number {
-            self.org_number = normalise_org(v);
+            // Kept as typed when it does not parse, so `validate` names the problem.
+            self.org_number = OrgNumber::parse(v).map(|o| o.digits()).unwrap_or_else(|_| v.trim().to_owned());
         }
         if let Some(v) = &other.client_id {
             self.client_id = v.trim().to_owned();
@@ -204,17 +206,6 @@ pub struct ProfileEdit {
 }
 
 /// `0192:`, `urn:altinn:organization:identifier-no:` and spaces removed.
-pub fn normalise_org(s: &str) -> String {
-    let s = s.trim();
-    let s = s.strip_prefix("urn:altinn:organization:identifier-no:").unwrap_or(s);
-    let s = s.strip_prefix("0192:").unwrap_or(s);
-    s.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-pub fn is_org_number(s: &str) -> bool {
-    s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Secret-store names of a profile's secrets.
 pub fn secret_name(env: Environment, what: &str) -> String {
     format!("{}/{what}", env.as_str())
@@ -344,7 +335,9 @@ mod tests {
     fn bad_input_is_refused() {
         let mut p = Profile::new(Environment::Tt02);
         p.org_number = "12345".into();
-        assert_eq!(p.validate().unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(p.validate().unwrap_err().code, ErrorCode::OrgNumberFormat);
+        p.org_number = "310000018".into();
+        assert_eq!(p.validate().unwrap_err().code, ErrorCode::OrgNumberCheckDigit);
         p.org_number = "310000019".into();
         p.kid = Some("bad kid".into());
         assert!(p.validate().is_err());
