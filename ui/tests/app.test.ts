@@ -2,35 +2,19 @@
 // side is exercised for real by the end-to-end test in tests/e2e.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, fireEvent, waitFor, cleanup } from '@testing-library/svelte';
-import { mockIPC, clearMocks } from '@tauri-apps/api/mocks';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { installBackend, type Backend, type Call } from './mockBackend';
 import App from '../src/App.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
 
-let settings: any;
-let calls: { cmd: string; args: any }[];
+let backend: Backend;
+let calls: Call[];
 
 beforeEach(() => {
   setLang('nb');
-  settings = { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60 };
-  calls = [];
-  mockIPC((cmd, args: any) => {
-    calls.push({ cmd, args });
-    switch (cmd) {
-      case 'app_info':
-        return { version: '0.1.0', settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555' };
-      case 'set_language':
-        settings = { ...settings, language: args.language };
-        return settings;
-      case 'set_environment':
-        settings = { ...settings, environment: args.environment };
-        return settings;
-      case 'set_poll_interval':
-        if (args.seconds < 10) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'poll interval must be between 10 and 3600 seconds' };
-        settings = { ...settings, pollIntervalSecs: args.seconds };
-        return settings;
-    }
-    throw new Error(`unexpected command ${cmd}`);
-  });
+  localStorage.clear();
+  backend = installBackend();
+  calls = backend.calls;
 });
 
 afterEach(() => {
@@ -73,6 +57,7 @@ describe('the shell', () => {
     render(App);
     await screen.findByTestId('env-badge');
     await fireEvent.click(screen.getByTestId('nav-setup'));
+    await fireEvent.click(screen.getByTestId('wizard-step-environment'));
     await fireEvent.click(screen.getByLabelText('TT02 (test)'));
     await waitFor(() => expect(screen.getByTestId('env-badge').dataset.env).toBe('tt02'));
   });

@@ -1,0 +1,42 @@
+// Numbers, sizes and dates in the user's language.
+import { lang, t } from './i18n.svelte';
+
+function locale(): string {
+  return lang() === 'nb' ? 'nb-NO' : 'en-GB';
+}
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '–';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = i === 0 || v >= 100 ? 0 : 1;
+  return `${v.toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${units[i]}`;
+}
+
+export function formatSpeed(bytesPerSec: number): string {
+  return `${formatBytes(Math.round(bytesPerSec))}/s`;
+}
+
+export function formatDuration(secs: number | null | undefined): string {
+  if (secs === null || secs === undefined) return '–';
+  if (secs < 60) return t('time.seconds', { n: Math.max(1, Math.round(secs)) });
+  if (secs < 3600) return t('time.minutes', { n: Math.round(secs / 60) });
+  return t('time.hours', { n: Math.round((secs / 3600) * 10) / 10 });
+}
+
+export function formatDate(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '–';
+  const d = typeof iso === 'number' ? new Date(iso * 1000) : new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });
+}
+
+export function formatDay(unix: number | null | undefined): string {
+  if (unix === null || unix === undefined) return '–';
+  return new Date(unix * 1000).toLocaleDateString(locale(), { dateStyle: 'long' });
+}

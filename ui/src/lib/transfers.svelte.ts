@@ -1,0 +1,177 @@
+// Shared transfer state: the files waiting to be sent, the send queue with
+// live progress, and the inbox. Fed by one Tauri Channel (transfers_watch).
+import { api, asAppError, type AppError, type IncomingFile, type Progress, type SendJob, type TransferEvent } from './api';
+import { t } from './i18n.svelte';
+
+export const transfers = $state({
+  /** Paths chosen (dropped or picked) and not yet sent. */
+  pending: [] as string[],
+  jobs: [] as SendJob[],
+  progress: {} as Record<string, Progress>,
+  inbox: [] as IncomingFile[],
+  inboxError: null as AppError | null,
+  /** The latest milestone, read out by an aria-live region. */
+  announcement: '',
+  /** True while files are dragged over the window. */
+  dragging: false,
+  /** Bumped whenever files arrive, so the Send page can take focus. */
+  added: 0,
+  /** The active profile's organisation: the queue and Sent show only its jobs. */
+  org: '',
+});
+
+/** `0192:123456789` or the URN form → `123456789`. */
+export function orgDigits(s: string): string {
+  return s.replace(/^urn:altinn:organization:identifier-no:/, '').replace(/^0192:/, '');
+}
+
+/** Jobs sent by the active organisation (the sandbox lets one computer act as two). */
+export function myJobs(): SendJob[] {
+  return transfers.org ? transfers.jobs.filter((j) => orgDigits(j.sender) === transfers.org) : transfers.jobs;
+}
+
+let watching = false;
+const milestones: Record<string, number> = {};
+
+/** The one way files enter the app: the drop handler and "Choose files" both call it. */
+export function addFiles(paths: string[]): void {
+  const fresh = paths.filter((p) => p && !transfers.pending.includes(p));
+  if (fresh.length === 0) return;
+  transfers.pending = [...transfers.pending, ...fresh];
+  transfers.added++;
+  transfers.announcement = t('send.announce.added', { n: fresh.length });
+}
+
+export function removeFile(path: string): void {
+  transfers.pending = transfers.pending.filter((p) => p !== path);
+}
+
+export function clearPending(): void {
+  transfers.pending = [];
+}
+
+export function fileName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}
+
+export function percent(job: SendJob, p?: Progress): number {
+  if (job.phase === 'published') return 100;
+  const total = p?.total || job.size;
+  const done = p?.done ?? job.bytesSent;
+  return total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+}
+
+/** Announces started, 25/50/75 %, published and failed; never every tick. */
+function milestone(job: SendJob, p?: Progress): void {
+  const last = milestones[job.id] ?? -1;
+  let next = last;
+  let text = '';
+  if (job.phase === 'published') {
+    next = 1000;
+    if (last < 1000) text = t('send.announce.published', { name: job.fileName });
+  } else if (job.phase === 'failed') {
+    next = 2000;
+    if (last < 2000) text = t('send.announce.failed', { name: job.fileName });
+  } else if (job.phase === 'uploading' || job.phase === 'preparing') {
+    const pct = percent(job, p);
+    const step = pct >= 75 ? 75 : pct >= 50 ? 50 : pct >= 25 ? 25 : 0;
+    if (last < 0) {
+      next = 0;
+      text = t('send.announce.started', { name: job.fileName });
+    } else if (step > last && last < 1000) {
+      next = step;
+      text = t('send.announce.percent', { name: job.fileName, pct: step });
+    }
+  }
+  milestones[job.id] = next;
+  if (text) transfers.announcement = text;
+}
+
+function upsertJob(job: SendJob, progress?: Progress | null): void {
+  const i = transfers.jobs.findIndex((j) => j.id === job.id);
+  if (i >= 0) transfers.jobs[i] = job;
+  else transfers.jobs = [job, ...transfers.jobs];
+  if (progress) transfers.progress[job.id] = progress;
+  milestone(job, progress ?? undefined);
+}
+
+export function onTransferEvent(e: TransferEvent): void {
+  if (e.kind === 'send') upsertJob(e.job, e.progress);
+  else if (e.kind === 'inbox') {
+    transfers.inboxError = null;
+    if (e.report.new.length > 0) transfers.announcement = t('inbox.announceNew', { n: e.report.new.length });
+    void loadInbox();
+  } else if (e.kind === 'inboxError') transfers.inboxError = e.error;
+}
+
+export async function loadJobs(): Promise<void> {
+  const list = await api.sendList();
+  for (const j of list) if (milestones[j.id] === undefined && (j.phase === 'published' || j.phase === 'failed')) milestones[j.id] = j.phase === 'published' ? 1000 : 2000;
+  transfers.jobs = [...list].sort((a, b) => b.created.localeCompare(a.created));
+}
+
+export async function loadInbox(): Promise<void> {
+  transfers.inbox = await api.inboxList();
+}
+
+/** Opens the channel once per window. */
+export async function watch(): Promise<void> {
+  if (watching) return;
+  watching = true;
+  try {
+    await api.watchTransfers(onTransferEvent);
+  } catch (e) {
+    watching = false;
+    throw asAppError(e);
+  }
+}
+
+/** Forget everything (when the environment changes). */
+export function resetTransfers(): void {
+  transfers.jobs = [];
+  transfers.inbox = [];
+  transfers.progress = {};
+  transfers.pending = [];
+}
+
+const RECENT_KEY = 'budbringer.recentRecipients';
+
+/** Recipients used before (organisation numbers only, no secrets). */
+export function recentRecipients(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x === 'string').slice(0, 20) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function rememberRecipients(list: string[]): void {
+  const merged = [...list, ...recentRecipients().filter((r) => !list.includes(r))].slice(0, 20);
+  try {
+    localStorage.setItem(RECENT_KEY, JSON.stringify(merged));
+  } catch {
+    /* storage full or disabled: remembering is a convenience */
+  }
+}
+
+const HIDDEN_KEY = 'budbringer.clearedJobs';
+
+/** Jobs the user cleared from the queue. They stay in Sent: receipts are history. */
+export function hiddenJobs(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(HIDDEN_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function hideJobs(ids: string[]): void {
+  const merged = [...new Set([...hiddenJobs(), ...ids])].slice(-500);
+  try {
+    localStorage.setItem(HIDDEN_KEY, JSON.stringify(merged));
+  } catch {
+    /* ignore */
+  }
+}

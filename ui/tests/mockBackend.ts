@@ -1,0 +1,118 @@
+// A small in-memory stand-in for the Rust commands, for the UI tests.
+import { mockIPC } from '@tauri-apps/api/mocks';
+
+export interface Call { cmd: string; args: any }
+
+export function job(over: Partial<any> = {}): any {
+  return {
+    id: over.id ?? 'job-1', environment: 'sandbox', path: '/tmp/a.pdf', fileName: 'a.pdf', size: 1000, md5: null,
+    resourceId: 'budbringer-ovelse', sender: '0192:310000019', recipients: ['310000027'], properties: {},
+    reference: 'ref', fileTransferId: null, method: 'tus', phase: 'uploading', bytesSent: 0, error: null, receipt: null,
+    created: '2026-11-23T06:00:00Z', ...over,
+  };
+}
+
+export function incoming(over: Partial<any> = {}): any {
+  return {
+    id: 'in-1', environment: 'sandbox', phase: 'new', savedPath: null, error: null, firstSeen: '2026-11-23T06:00:00Z', expiresSoon: false,
+    ...over,
+    overview: {
+      fileTransferId: 'ft-1', fileName: 'rapport.pdf', fileTransferSize: 2048, sender: '0192:310000019', created: '2026-11-23T06:00:00Z',
+      expirationTime: '2026-12-23T06:00:00Z', fileTransferStatus: 'Published', checksum: 'abc', recipients: [], propertyList: {},
+      sendersFileTransferReference: 'Sak 1', resourceId: 'budbringer-ovelse', ...(over.overview ?? {}),
+    },
+  };
+}
+
+export function profile(over: Partial<any> = {}): any {
+  return {
+    environment: 'sandbox', orgNumber: '310000019', clientId: 'client-a', kid: 'kid-1', keySource: 'generated', keyCreated: 1763877600,
+    certificateChain: [], scopes: ['altinn:broker.write', 'altinn:broker.read'], resourceIds: ['budbringer-ovelse'], apiKeySet: false,
+    tokenMode: 'direct', tokenModeVerifiedAt: null,
+    systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: 'r1', externalRef: null, requestStatus: 'Accepted', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemUserId: 'su-1' },
+    endpoints: { maskinportenIssuer: 'x', maskinportenToken: 'x', platformBase: 'x', brokerBase: 'x', selfService: null },
+    key: { environment: 'sandbox', kid: 'kid-1', source: 'generated', jwk: {}, jwkJson: '{"kty":"RSA"}', pem: '-----BEGIN PUBLIC KEY-----\nMII\n-----END PUBLIC KEY-----',
+      created: 1763877600, expires: 1795413600, expiryWarning: false, certificateOrg: null },
+    ...over,
+  };
+}
+
+export interface Backend {
+  settings: any;
+  profile: any;
+  jobs: any[];
+  inbox: any[];
+  calls: Call[];
+  fail: Record<string, any>;
+  sendOutcome?: (paths: string[], recipients: string[]) => any[];
+}
+
+export function installBackend(over: Partial<Backend> = {}): Backend {
+  const b: Backend = {
+    settings: { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false },
+    profile: profile(),
+    jobs: [],
+    inbox: [],
+    calls: [],
+    fail: {},
+    ...over,
+  };
+  mockIPC((cmd, args: any) => {
+    b.calls.push({ cmd, args });
+    if (b.fail[cmd]) throw b.fail[cmd];
+    switch (cmd) {
+      case 'app_info':
+        return { version: '0.1.0', settings: b.settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555', storeProblem: null };
+      case 'set_language': b.settings = { ...b.settings, language: args.language }; return b.settings;
+      case 'set_environment': b.settings = { ...b.settings, environment: args.environment }; return b.settings;
+      case 'set_poll_interval':
+        if (args.seconds < 10) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'poll interval must be between 10 and 3600 seconds' };
+        b.settings = { ...b.settings, pollIntervalSecs: args.seconds }; return b.settings;
+      case 'set_download_dir': b.settings = { ...b.settings, downloadDir: args.path }; return b.settings;
+      case 'set_auto_save': b.settings = { ...b.settings, autoSave: args.enabled }; return b.settings;
+      case 'auth_get_profile': return b.profile;
+      case 'auth_get_profiles': return [b.profile];
+      case 'auth_save_profile': b.profile = { ...b.profile, ...args.edit }; return b.profile;
+      case 'auth_generate_key': return b.profile.key;
+      case 'auth_set_api_key': b.profile = { ...b.profile, apiKeySet: !!args.key }; return b.profile.apiKeySet;
+      case 'auth_clear_api_key': b.profile = { ...b.profile, apiKeySet: false }; return false;
+      case 'auth_register_system': return b.profile;
+      case 'auth_request_system_user': return { id: 'r1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemId: '310000019_budbringer' };
+      case 'auth_system_user_status': return { request: { id: 'r1', status: 'Accepted', systemId: 's' }, systemUserId: 'su-1' };
+      case 'auth_connection_test':
+        return { ok: false, steps: [
+          { step: 'clock', outcome: 'ok', detail: 'skew 0 s' },
+          { step: 'grant', outcome: 'ok' },
+          { step: 'token', outcome: 'failed', error: { code: 'SCOPE_NOT_GRANTED', message: 'x', detail: 'invalid_scope' } },
+          { step: 'exchange', outcome: 'skipped' },
+          { step: 'broker', outcome: 'skipped' },
+        ], workingMode: null, clockSkewSecs: 0, grantedScope: null, consumer: null, clientAmr: null, systemUserId: null };
+      case 'practice_use_org': b.profile = profile({ orgNumber: args.org }); return b.profile;
+      case 'transfers_watch': return null;
+      case 'send_list': return b.jobs;
+      case 'send_files':
+        if (b.sendOutcome) return b.sendOutcome(args.paths, args.recipients);
+        return args.paths.map((p: string, i: number) => {
+          const j = job({ id: `new-${i}`, path: p, fileName: p.split('/').pop(), recipients: args.recipients, phase: 'queued' });
+          b.jobs.push(j);
+          return { path: p, job: j };
+        });
+      case 'send_pause': case 'send_resume': case 'send_cancel': case 'send_retry': return null;
+      case 'send_retry_all': return 1;
+      case 'send_clear_finished': return 0;
+      case 'inbox_list': return b.inbox;
+      case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 };
+      case 'inbox_download': {
+        const f = b.inbox.find((x) => x.id === args.id);
+        f.phase = 'confirmed';
+        f.savedPath = `${args.folder ?? '/home/u/Downloads/Budbringer'}/${f.overview.fileName}`;
+        return f;
+      }
+      case 'inbox_open': case 'inbox_reveal': return null;
+      case 'pick_files': return ['/home/u/picked.txt'];
+      case 'pick_folder': return '/home/u/Arkiv';
+    }
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  return b;
+}
