@@ -80,6 +80,11 @@ pub fn certificate_org(der_b64: &str) -> Option<String> {
     use base64::Engine;
     let der = base64::engine::general_purpose::STANDARD.decode(der_b64).ok()?;
     let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+    subject_org(&cert)
+}
+
+/// The nine-digit organisation number in a parsed certificate's subject.
+pub fn subject_org(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<String> {
     for attr in cert.subject().iter_attributes() {
         let oid = attr.attr_type().to_id_string();
         if oid == "2.5.4.5" || oid == "2.5.4.97" {

@@ -391,18 +391,8 @@ fn certificate_key(der: &[u8], now: i64) -> Result<(Option<String>, DecodingKey)
     if v.not_after.timestamp() < now || v.not_before.timestamp() > now {
         return Err(oauth("invalid_grant", "MP-124", "Invalid assertion. The certificate is not valid now"));
     }
-    let mut org = None;
-    for attr in cert.subject().iter_attributes() {
-        let oid = attr.attr_type().to_id_string();
-        if oid == "2.5.4.5" || oid == "2.5.4.97" {
-            if let Ok(s) = attr.as_str() {
-                let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-                if digits.len() == 9 {
-                    org = Some(digits);
-                }
-            }
-        }
-    }
+    // The same reading of the subject as the client's (serialNumber or organizationIdentifier).
+    let org = crate::altinn::certificate::subject_org(&cert);
     let key = DecodingKey::from_rsa_der(&cert.public_key().subject_public_key.data);
     Ok((org, key))
 }
