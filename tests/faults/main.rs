@@ -1,0 +1,8 @@
+//! The fault suite (issue 7): each case injects one fault through the
+//! sandbox and must end in a resumed success or a named error, with no file
+//! lost, no download confirmed before it is saved, and no transfer duplicated.
+//! `docs/FAULTS.md` lists every case and where it is tested.
+
+mod download;
+mod support;
+mod upload;

@@ -1,0 +1,227 @@
+//! Shared set-up for the fault suite: a fresh sandbox with both practice
+//! organisations, and the three invariants every case must keep:
+//! no file lost, no download confirmed before it is saved, no transfer duplicated.
+
+use budbringer_lib::altinn::AltinnClient;
+use budbringer_lib::environment::Environment;
+use budbringer_lib::error::ErrorCode;
+use budbringer_lib::practice;
+use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_lib::secrets::MemorySecretStore;
+use budbringer_lib::store::Store;
+use budbringer_lib::transfers::broker::{Broker, CallError};
+use budbringer_lib::transfers::inbox::{IncomingFile, Inbox, InboxPhase};
+use budbringer_lib::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
+use budbringer_lib::transfers::validate::OrgNumber;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+pub struct World {
+    pub sandbox: SandboxHandle,
+    pub a: Broker,
+    pub b: Broker,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn client_for(sandbox: &SandboxHandle, org: &str) -> AltinnClient {
+    let secrets = Arc::new(MemorySecretStore::new());
+    let profile = practice::provision(&sandbox.admin(), org, secrets.as_ref()).unwrap();
+    let endpoints = Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap();
+    AltinnClient::new(profile, endpoints, secrets).unwrap()
+}
+
+pub async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::practice(), dir.path().join("sandbox")).await.unwrap();
+    // The suite searches often; the default 10/min would turn every case into a rate-limit case.
+    let admin = sandbox.admin();
+    let mut s = admin.settings();
+    s.search_rate_limit_per_minute = 0;
+    s.details_rate_limit_per_minute = 0;
+    admin.set_settings(s);
+    let a = Broker::new(client_for(&sandbox, PRACTICE_ORG_A));
+    let b = Broker::new(client_for(&sandbox, PRACTICE_ORG_B));
+    World { sandbox, a, b, dir }
+}
+
+#[derive(Default)]
+pub struct Sink {
+    pub saved: Mutex<Vec<SendJob>>,
+}
+
+impl SendSink for Sink {
+    fn save(&self, job: &SendJob) -> budbringer_lib::error::AppResult<()> {
+        self.saved.lock().unwrap().push(job.clone());
+        Ok(())
+    }
+    fn report(&self, _update: SendUpdate) {}
+}
+
+/// A file of `len` pseudo-random bytes.
+pub fn make_file(dir: &Path, name: &str, len: usize) -> PathBuf {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+pub fn request(path: &Path) -> SendRequest {
+    SendRequest {
+        path: path.to_owned(),
+        resource_id: PRACTICE_RESOURCE.into(),
+        recipients: vec![PRACTICE_ORG_B.into()],
+        properties: BTreeMap::new(),
+        reference: None,
+    }
+}
+
+pub fn new_job(path: &Path, settings: &UploadSettings) -> SendJob {
+    let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
+    SendJob::new(&request(path), "sandbox", &sender, None, settings).unwrap()
+}
+
+/// Sends `path` from A to B to the end (published or failed).
+pub async fn send_file(w: &World, path: &Path, settings: &UploadSettings) -> SendJob {
+    let mut job = new_job(path, settings);
+    send::run(&mut job, &w.a, settings, &Sink::default(), std::future::pending()).await;
+    job
+}
+
+/// Fast retries, so that cases which run out of attempts end in seconds.
+pub fn quick(max_attempts: u32) -> UploadSettings {
+    UploadSettings { max_attempts, ..Default::default() }
+}
+
+pub fn tus_settings() -> UploadSettings {
+    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 }
+}
+
+pub fn seed(w: &World, name: &str, content: &[u8]) -> Uuid {
+    use base64::Engine;
+    w.sandbox
+        .admin()
+        .seed_file(SeedFile {
+            sender: PRACTICE_ORG_A.into(),
+            recipient: PRACTICE_ORG_B.into(),
+            file_name: name.into(),
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(content)),
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// The invariants, read from the server's own state (not through the faults).
+// ---------------------------------------------------------------------------
+
+/// The server's transfers, as JSON.
+pub fn transfers(w: &World) -> Vec<serde_json::Value> {
+    let s = w.sandbox.admin().snapshot();
+    s["transfers"].as_object().map(|m| m.values().cloned().collect()).unwrap_or_default()
+}
+
+/// Transfers on the server made for this reference. More than one = a duplicate.
+pub fn transfers_for(w: &World, reference: &str) -> usize {
+    transfers(w).iter().filter(|t| t["senders_reference"] == reference).count()
+}
+
+/// Whether B has confirmed transfer `id` on the server.
+pub fn confirmed_on_server(w: &World, id: Uuid) -> bool {
+    transfers(w)
+        .iter()
+        .filter(|t| t["id"] == id.to_string())
+        .flat_map(|t| t["recipient_history"].as_array().cloned().unwrap_or_default())
+        .any(|e| e["status"] == "DownloadConfirmed")
+}
+
+pub fn files_in(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// Invariants after a send: the source file is untouched, at most one
+/// transfer exists for the job's reference (exactly one once published, none
+/// when the job says nothing was initialized), and a failed job carries a
+/// named error.
+pub fn assert_send_invariants(w: &World, job: &SendJob, original: &[u8]) {
+    assert_eq!(std::fs::read(&job.path).unwrap(), original, "no file lost: the source is untouched");
+    let n = transfers_for(w, &job.reference);
+    assert!(n <= 1, "no transfer duplicated: {n} transfers for {}", job.reference);
+    match job.phase {
+        Phase::Published => {
+            assert_eq!(n, 1, "a published job has exactly one transfer");
+            assert!(job.error.is_none());
+        }
+        Phase::Failed => {
+            let e = job.error.as_ref().expect("a failed job names its error");
+            assert_ne!(e.code, budbringer_lib::error::ErrorCode::Internal, "named, not internal: {e:?}");
+            if job.file_transfer_id.is_none() && !job.initialize_sent {
+                assert_eq!(n, 0, "nothing initialized");
+            }
+        }
+        p => panic!("a job ends published or failed, not {p:?}"),
+    }
+}
+
+pub struct Receiver {
+    pub inbox: Inbox,
+    pub dir: PathBuf,
+}
+
+pub fn receiver(w: &World, name: &str) -> Receiver {
+    let (store, _) = Store::open(&w.dir.path().join(format!("{name}.db"))).unwrap();
+    Receiver { inbox: Inbox::new(store, "sandbox", PRACTICE_ORG_B), dir: w.dir.path().join(name) }
+}
+
+impl Receiver {
+    pub async fn refresh(&self, w: &World) -> Result<(), CallError> {
+        self.inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.map(|_| ())
+    }
+
+    /// Saves and confirms `id`, checking the invariants whatever the outcome:
+    /// on success the saved bytes are `expected` and the server has the
+    /// confirmation; on failure nothing is under a final name, nothing is
+    /// confirmed, and the error is named.
+    pub async fn save(&self, w: &World, id: Uuid, expected: &[u8]) -> Result<IncomingFile, CallError> {
+        assert!(!confirmed_on_server(w, id), "not confirmed before saving");
+        let r = self.inbox.save_and_confirm(&w.b, id, &self.dir, true).await;
+        match &r {
+            Ok(f) => {
+                assert_eq!(f.phase, InboxPhase::Confirmed);
+                let p = f.saved_path.as_ref().unwrap();
+                assert_eq!(std::fs::read(p).unwrap(), expected, "no file lost: the saved bytes are the sent bytes");
+                assert!(confirmed_on_server(w, id), "confirmed once saved");
+                let parts: Vec<_> = files_in(&self.dir).into_iter().filter(|n| n.ends_with(".part")).collect();
+                assert!(parts.is_empty(), "no part-file left: {parts:?}");
+            }
+            Err(e) => {
+                assert_ne!(e.error.code, ErrorCode::Internal, "named, not internal: {e:?}");
+                let finals: Vec<_> = files_in(&self.dir).into_iter().filter(|n| !n.starts_with(".budbringer-")).collect();
+                assert!(finals.is_empty(), "nothing saved under a final name: {finals:?}");
+                assert!(!confirmed_on_server(w, id), "never confirmed when not saved");
+                assert_ne!(self.inbox.get(id).unwrap().phase, InboxPhase::Confirmed);
+            }
+        }
+        r
+    }
+}
+
+/// Receives a published job's file as B, checking the invariants.
+pub async fn receive_all(w: &World, job: &SendJob, original: &[u8]) {
+    let id = job.file_transfer_id.unwrap();
+    let r = receiver(w, "inbox");
+    r.refresh(w).await.unwrap();
+    r.save(w, id, original).await.unwrap();
+}
