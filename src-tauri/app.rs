@@ -51,6 +51,7 @@ pub fn run() {
             commands::set_poll_interval,
             commands::set_download_dir,
             commands::set_auto_save,
+            commands::set_upload_tuning,
             commands::transfers::transfers_watch,
             commands::transfers::send_files,
             commands::transfers::send_list,

@@ -89,6 +89,21 @@ pub fn set_auto_save<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, 
     })
 }
 
+/// When files go through resumable TUS uploads, and in what chunk size.
+#[tauri::command]
+pub fn set_upload_tuning<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    tus_threshold_mib: u32,
+    chunk_mib: u32,
+) -> AppResult<Settings> {
+    let s = update_settings(&app, &state, |s| s.set_upload_tuning(tus_threshold_mib, chunk_mib))?;
+    if let Ok(q) = state.queue() {
+        q.set_settings(transfers::upload_settings(&s));
+    }
+    Ok(s)
+}
+
 #[tauri::command]
 pub fn set_poll_interval<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, seconds: u32) -> AppResult<Settings> {
     update_settings(&app, &state, |s| s.set_poll_interval(seconds))

@@ -74,15 +74,24 @@ pub fn start_queue<R: Runtime>(app: &AppHandle<R>) {
     let listener = Arc::new(move |u: SendUpdate| {
         handle.state::<Watchers>().emit(TransferEvent::Send { job: u.job, progress: u.progress });
     });
-    let queue = tauri::async_runtime::block_on(async {
-        SendQueue::new(state.store.clone(), provider, UploadSettings::default(), 2, listener)
-    });
+    let tuning = upload_settings(&state.settings());
+    let queue = tauri::async_runtime::block_on(async { SendQueue::new(state.store.clone(), provider, tuning, 2, listener) });
     match queue.resume_unfinished() {
         Ok(n) if n > 0 => tracing::info!(n, "resumed unfinished transfers"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "could not resume unfinished transfers"),
     }
     state.set_queue(queue);
+}
+
+/// The upload tuning the settings ask for.
+pub fn upload_settings(s: &crate::settings::Settings) -> UploadSettings {
+    const MIB: u64 = 1024 * 1024;
+    UploadSettings {
+        tus_threshold: s.tus_threshold_mib as u64 * MIB,
+        chunk_size: s.chunk_mib as u64 * MIB,
+        ..UploadSettings::default()
+    }
 }
 
 fn parse_env(s: &str) -> AppResult<Environment> {

@@ -39,6 +39,10 @@ pub struct Settings {
     pub download_dir: Option<String>,
     /// Save new files to the download folder and confirm them without asking.
     pub auto_save: bool,
+    /// Files of at least this many MiB are sent with resumable TUS uploads.
+    pub tus_threshold_mib: u32,
+    /// The size of each TUS chunk in MiB (at least 8).
+    pub chunk_mib: u32,
 }
 
 impl Default for Settings {
@@ -49,6 +53,8 @@ impl Default for Settings {
             poll_interval_secs: 60,
             download_dir: None,
             auto_save: false,
+            tus_threshold_mib: 32,
+            chunk_mib: 16,
         }
     }
 }
@@ -58,7 +64,23 @@ impl Default for Settings {
 pub const MIN_POLL_INTERVAL_SECS: u32 = 10;
 pub const MAX_POLL_INTERVAL_SECS: u32 = 3600;
 
+/// TUS chunks: Broker allows at most 50 000 per file and each below 2 GiB.
+pub const MIN_CHUNK_MIB: u32 = 8;
+pub const MAX_CHUNK_MIB: u32 = 1024;
+
 impl Settings {
+    pub fn set_upload_tuning(&mut self, tus_threshold_mib: u32, chunk_mib: u32) -> AppResult<()> {
+        if !(MIN_CHUNK_MIB..=MAX_CHUNK_MIB).contains(&chunk_mib) {
+            return Err(AppError::invalid_input(format!("chunk size must be {MIN_CHUNK_MIB} to {MAX_CHUNK_MIB} MiB")));
+        }
+        if tus_threshold_mib > 2048 {
+            return Err(AppError::invalid_input("the TUS threshold must be at most 2048 MiB"));
+        }
+        self.tus_threshold_mib = tus_threshold_mib;
+        self.chunk_mib = chunk_mib;
+        Ok(())
+    }
+
     /// Reads settings saved by any earlier version: unknown fields are
     /// ignored and missing ones get their defaults, so an old or damaged
     /// file never stops the app from starting.
@@ -105,8 +127,18 @@ mod tests {
         let v = serde_json::to_value(Settings::default()).unwrap();
         assert_eq!(
             v,
-            json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60, "downloadDir": null, "autoSave": false})
+            json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60, "downloadDir": null, "autoSave": false,
+                   "tusThresholdMib": 32, "chunkMib": 16})
         );
+    }
+
+    #[test]
+    fn upload_tuning_is_bounded() {
+        let mut s = Settings::default();
+        assert!(s.set_upload_tuning(32, 4).is_err());
+        assert!(s.set_upload_tuning(4096, 16).is_err());
+        s.set_upload_tuning(0, 8).unwrap();
+        assert_eq!((s.tus_threshold_mib, s.chunk_mib), (0, 8));
     }
 
     #[test]

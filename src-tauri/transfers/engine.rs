@@ -27,7 +27,7 @@ enum Control {
 pub struct SendQueue {
     store: Store,
     broker: BrokerProvider,
-    settings: UploadSettings,
+    settings: Mutex<UploadSettings>,
     listener: Listener,
     running: Mutex<HashMap<Uuid, watch::Sender<Control>>>,
     slots: Arc<Semaphore>,
@@ -54,7 +54,7 @@ impl SendQueue {
         Arc::new(SendQueue {
             store,
             broker,
-            settings,
+            settings: Mutex::new(settings),
             listener,
             running: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(parallel.max(1))),
@@ -62,8 +62,13 @@ impl SendQueue {
         })
     }
 
-    pub fn settings(&self) -> &UploadSettings {
-        &self.settings
+    pub fn settings(&self) -> UploadSettings {
+        *self.settings.lock().unwrap()
+    }
+
+    /// New upload tuning for jobs that start from now on.
+    pub fn set_settings(&self, settings: UploadSettings) {
+        *self.settings.lock().unwrap() = settings;
     }
 
     /// Checks a request locally, stores it and starts it. Nothing has left the
@@ -75,7 +80,7 @@ impl SendQueue {
         sender: &OrgNumber,
         resource_max: Option<u64>,
     ) -> AppResult<SendJob> {
-        let job = SendJob::new(req, environment, sender, resource_max, &self.settings)?;
+        let job = SendJob::new(req, environment, sender, resource_max, &self.settings())?;
         self.save(&job)?;
         (self.listener)(SendUpdate { job: job.clone(), progress: None });
         self.start(job.clone());
@@ -150,7 +155,8 @@ impl SendQueue {
         };
         let sink = Sink { queue: self };
         let stop = stop_signal(ctl.clone());
-        send::run(&mut job, &broker, &self.settings, &sink, stop).await;
+        let settings = self.settings();
+        send::run(&mut job, &broker, &settings, &sink, stop).await;
         let _ = ctl.borrow_and_update();
     }
 
