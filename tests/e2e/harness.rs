@@ -87,6 +87,36 @@ impl App {
             .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
     }
 
+    /// Like [`App::find`], with a longer wait (uploads, refreshes).
+    pub async fn find_slow(&self, css: &str, secs: u64) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(secs))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("element {css} did not appear within {secs} s: {e}"))
+    }
+
+    /// Types into an input after clearing it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Calls a Tauri command from the page, the way @tauri-apps/api does.
+    pub async fn invoke(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
+        let script = "const [cmd, args, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));";
+        let v = self
+            .client
+            .execute_async(script, vec![cmd.into(), args])
+            .await
+            .unwrap_or_else(|e| panic!("invoke {cmd}: {e}"));
+        assert!(v.get("err").is_none(), "{cmd} failed: {v}");
+        v["ok"].clone()
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap()
     }
@@ -104,6 +134,19 @@ impl App {
                 return;
             }
             assert!(Instant::now() < deadline, "{css} never contained {needle:?}; last text {text:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `css`'s textContent (also for visually hidden text) contains `needle`.
+    pub async fn wait_for_content(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.find(css).await.prop("textContent").await.unwrap().unwrap_or_default();
+            if text.contains(needle) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} never contained {needle:?}; last content {text:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -29,6 +29,7 @@ async fn shell_every_page_in_both_languages() {
 
     // The embedded practice sandbox runs, and answers like Maskinporten.
     app.click("[data-testid=nav-setup]").await;
+    app.click("[data-testid=wizard-step-environment]").await;
     let text = app.text("[data-testid=sandbox-url]").await;
     let url = text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL shown").to_owned();
     let meta: serde_json::Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
@@ -55,6 +56,7 @@ async fn shell_every_page_in_both_languages() {
 
     // The environment badge follows the choice in Setup.
     app.click("[data-testid=nav-setup]").await;
+    app.click("[data-testid=wizard-step-environment]").await;
     app.click("#env-tt02").await;
     app.wait_for_text("[data-testid=env-badge]", "TT02").await;
     app.screenshot("shell-en-setup-tt02").await;
@@ -64,5 +66,162 @@ async fn shell_every_page_in_both_languages() {
     let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert_eq!(saved["settings"]["language"], "en");
     assert_eq!(saved["settings"]["environment"], "tt02");
+    app.quit().await;
+}
+
+const WIZARD: [&str; 9] = ["environment", "organisation", "apiKey", "client", "scopes", "systemUser", "resource", "test", "done"];
+const ORG_A: &str = "310000019";
+const ORG_B: &str = "310000027";
+
+/// Screenshots every wizard step as `<lang>-wizard-<n>-<step>.png`.
+async fn wizard_screenshots(app: &App, lang: &str) {
+    app.click("[data-testid=nav-setup]").await;
+    for (i, step) in WIZARD.iter().enumerate() {
+        app.click(&format!("[data-testid=wizard-step-{step}]")).await;
+        app.find(&format!("[data-testid=wizard-{step}]")).await;
+        app.screenshot(&format!("{lang}-wizard-{}-{step}", i + 1)).await;
+    }
+}
+
+/// Practise as one of the sandbox organisations through the wizard, and check the connection.
+async fn practise_as(app: &App, org: &str, shot: Option<&str>) {
+    app.click("[data-testid=nav-setup]").await;
+    app.click("[data-testid=wizard-step-environment]").await;
+    app.click(if org == ORG_A { "[data-testid=practice-a]" } else { "[data-testid=practice-b]" }).await;
+    app.find_slow("[data-testid=wizard-test]", 60).await;
+    app.click("[data-testid=run-test]").await;
+    let report = app.find_slow("[data-testid=test-report]", 60).await;
+    assert_eq!(report.attr("data-ok").await.unwrap().as_deref(), Some("true"), "connection test: {}", report.text().await.unwrap());
+    // Every step of the test is shown, labelled as Altinn data.
+    app.find("[data-testid=test-report] [data-testid=altinn-label]").await;
+    app.find("[data-testid=test-step][data-step=broker][data-outcome=ok]").await;
+    if let Some(name) = shot {
+        app.screenshot(name).await;
+    }
+}
+
+async fn page_screenshot(app: &App, lang: &str, page: &str) {
+    app.click(&format!("[data-testid=nav-{page}]")).await;
+    app.find(&format!("[data-testid=page-{page}] h1")).await;
+    app.screenshot(&format!("{lang}-{page}")).await;
+}
+
+/// The five steps of issue 6: wizard in Sandbox mode, send A → B through the
+/// drop handler's function, B's inbox with the Altinn label, download and
+/// byte comparison, A's receipt. Screenshots of every page and wizard step in
+/// both languages.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh"]
+async fn send_and_receive_in_the_sandbox() {
+    let app = App::start().await;
+    let work = tempfile::tempdir().unwrap();
+
+    // First start: nothing is set up, so the app opens the setup wizard.
+    app.find("[data-testid=page-setup] [data-testid=wizard-environment]").await;
+    app.wait_for_text("[data-testid=env-badge]", "Øvingsmiljø").await;
+    app.wait_for_text("[data-testid=usage-rules]", "ikke laget av Altinn").await;
+    wizard_screenshots(&app, "nb").await;
+
+    // 1. Complete the wizard in Sandbox mode (the practice shortcut for steps 2–7).
+    practise_as(&app, ORG_A, Some("nb-wizard-8-test-result")).await;
+    app.click("[data-testid=wizard-next]").await;
+    app.wait_for_text("[data-testid=summary]", "310 000 019").await;
+    app.wait_for_text("[data-testid=summary]", "budbringer-ovelse").await;
+    app.screenshot("nb-wizard-9-done-filled").await;
+    app.click("[data-testid=wizard-finish]").await;
+    app.find("[data-testid=page-send] [data-testid=dropzone]").await;
+
+    // 2. Send a file from A to B. The path goes in through the same function the drop handler calls.
+    let name = "budbringer-e2e-rapport.pdf";
+    let source = work.path().join(name);
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&source, &bytes).unwrap();
+    app.client
+        .execute("window.__budbringer.addFiles([arguments[0]]);", vec![source.to_string_lossy().into()])
+        .await
+        .unwrap();
+    app.wait_for_text("[data-testid=pending]", name).await;
+    // Live validation: a wrong check digit is caught while typing.
+    app.type_into("[data-testid=recipient]", "310000028").await;
+    app.wait_for_text("[data-testid=recipient-check]", "kontrollsifferet").await;
+    app.screenshot("nb-send-invalid-recipient").await;
+    app.type_into("[data-testid=recipient]", ORG_B).await;
+    app.wait_for_text("[data-testid=recipient-check]", "Gyldig").await;
+    app.click("[data-testid=add-recipient]").await;
+    app.wait_for_text("[data-testid=recipients]", "310 000 027").await;
+    app.type_into("[data-testid=reference]", "Sak 2026/42").await;
+    app.screenshot("nb-send-ready").await;
+    app.click("[data-testid=send]").await;
+    let job = app.find_slow("[data-testid=jobs-finished] [data-testid=job][data-phase=published]", 120).await;
+    assert!(job.text().await.unwrap().contains(name));
+    app.find("[data-testid=jobs-finished] progress").await;
+    app.wait_for_content("[data-testid=announcer]", "er sendt").await;
+    app.screenshot("nb-send").await;
+
+    // 3. Switch to B and see the file in the inbox, labelled as Altinn data.
+    practise_as(&app, ORG_B, None).await;
+    let downloads = work.path().join("mottatt");
+    app.invoke("set_download_dir", serde_json::json!({ "path": downloads.to_string_lossy() })).await;
+    app.click("[data-testid=nav-inbox]").await;
+    app.find("[data-testid=page-inbox] [data-testid=altinn-label]").await;
+    app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data fra Altinn").await;
+    app.click("[data-testid=inbox-refresh]").await;
+    app.find_slow("[data-testid=inbox-row][data-phase=new]", 60).await;
+    app.wait_for_text("[data-testid=inbox-table]", name).await;
+    app.wait_for_text("[data-testid=inbox-table]", "310 000 019").await;
+    app.screenshot("nb-inbox").await;
+    app.click("[data-testid=inbox-row] [data-testid=inbox-details]").await;
+    app.find("[data-testid=inbox-details-dialog] [data-testid=altinn-label]").await;
+    app.wait_for_text("[data-testid=inbox-details-dialog]", "Sak 2026/42").await;
+    app.screenshot("nb-inbox-details").await;
+    app.click("[data-testid=dialog-close]").await;
+
+    // 4. Download it, compare the bytes, and confirm.
+    app.click("[data-testid=inbox-row] [data-testid=download]").await;
+    app.find_slow("[data-testid=inbox-row][data-phase=confirmed]", 60).await;
+    app.wait_for_text("[data-testid=inbox-status-message]", name).await;
+    let saved = std::fs::read(downloads.join(name)).expect("the downloaded file is in the chosen folder");
+    assert_eq!(saved, bytes, "the received file differs from the one sent");
+    app.find("[data-testid=inbox-row] [data-testid=open]").await;
+    app.find("[data-testid=inbox-row] [data-testid=reveal]").await;
+    app.screenshot("nb-inbox-saved").await;
+
+    // 5. Back as A: the receipt on the Sent page, with the recipient's status.
+    practise_as(&app, ORG_A, None).await;
+    app.click("[data-testid=nav-sent]").await;
+    app.wait_for_text("[data-testid=page-sent] [data-testid=altinn-label]", "Data fra Altinn").await;
+    app.wait_for_text("[data-testid=sent-table]", name).await;
+    let recipient = app.find("[data-testid=sent-row] [data-testid=sent-recipient]").await;
+    let text = recipient.text().await.unwrap();
+    assert!(text.contains("310 000 027"), "recipient row: {text}");
+    let status = recipient.attr("data-status").await.unwrap().unwrap_or_default();
+    assert!(!status.is_empty(), "the receipt has the recipient's status from Altinn: {text}");
+    app.screenshot("nb-sent").await;
+    app.click("[data-testid=sent-row] [data-testid=receipt]").await;
+    app.find("[data-testid=receipt-dialog] [data-testid=altinn-label]").await;
+    app.wait_for_text("[data-testid=receipt-recipients]", "310 000 027").await;
+    app.find("[data-testid=receipt-history] li").await;
+    app.screenshot("nb-sent-receipt").await;
+    app.click("[data-testid=dialog-close]").await;
+    page_screenshot(&app, "nb", "settings").await;
+
+    // Every page and wizard step in English too.
+    app.click("[data-testid=nav-settings]").await;
+    app.find("[data-testid=language]").await.select_by_value("en").await.unwrap();
+    app.wait_for_text("[data-testid=nav-inbox]", "Inbox").await;
+    for page in ["send", "sent", "settings"] {
+        page_screenshot(&app, "en", page).await;
+    }
+    app.click("[data-testid=nav-sent]").await;
+    app.click("[data-testid=sent-row] [data-testid=receipt]").await;
+    app.wait_for_text("[data-testid=receipt-dialog] [data-testid=altinn-label]", "Data from Altinn").await;
+    app.screenshot("en-sent-receipt").await;
+    app.click("[data-testid=dialog-close]").await;
+    wizard_screenshots(&app, "en").await;
+    practise_as(&app, ORG_B, Some("en-wizard-8-test-result")).await;
+    app.click("[data-testid=nav-inbox]").await;
+    app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data from Altinn").await;
+    app.wait_for_text("[data-testid=inbox-table]", name).await;
+    app.screenshot("en-inbox").await;
     app.quit().await;
 }

@@ -73,7 +73,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'auth_get_profile': return b.profile;
       case 'auth_get_profiles': return [b.profile];
       case 'auth_save_profile': b.profile = { ...b.profile, ...args.edit }; return b.profile;
-      case 'auth_generate_key': return b.profile.key;
+      case 'auth_generate_key': { const k = profile().key; b.profile = { ...b.profile, key: k, kid: k.kid, keySource: 'generated' }; return k; }
       case 'auth_set_api_key': b.profile = { ...b.profile, apiKeySet: !!args.key }; return b.profile.apiKeySet;
       case 'auth_clear_api_key': b.profile = { ...b.profile, apiKeySet: false }; return false;
       case 'auth_register_system': return b.profile;

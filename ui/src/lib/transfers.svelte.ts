@@ -35,7 +35,7 @@ const milestones: Record<string, number> = {};
 
 /** The one way files enter the app: the drop handler and "Choose files" both call it. */
 export function addFiles(paths: string[]): void {
-  const fresh = paths.filter((p) => p && !transfers.pending.includes(p));
+  const fresh = [...new Set(paths)].filter((p) => p && !transfers.pending.includes(p));
   if (fresh.length === 0) return;
   transfers.pending = [...transfers.pending, ...fresh];
   transfers.added++;

@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { render, screen, fireEvent, waitFor, cleanup, within } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import Inbox from '../src/pages/Inbox.svelte';
+import Sent from '../src/pages/Sent.svelte';
+import { setLang } from '../src/lib/i18n.svelte';
+import { resetTransfers } from '../src/lib/transfers.svelte';
+import { installBackend, incoming, job, type Backend } from './mockBackend';
+
+let b: Backend;
+const settings = { language: 'nb' as const, environment: 'sandbox' as const, pollIntervalSecs: 60, downloadDir: null, autoSave: false };
+
+beforeEach(() => { setLang('nb'); localStorage.clear(); resetTransfers(); b = installBackend(); });
+afterEach(() => { cleanup(); clearMocks(); });
+
+describe('Inbox', () => {
+  it('lists received files with sender, size, dates and status, labelled as Altinn data', async () => {
+    b.inbox = [incoming(), incoming({ id: 'in-2', expiresSoon: true, overview: { fileName: 'snart.pdf', fileTransferId: 'ft-2' } })];
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    const table = await screen.findByTestId('inbox-table');
+    expect(table.textContent).toContain('rapport.pdf');
+    expect(table.textContent).toContain('310 000 019');
+    expect(table.textContent).toContain('2 kB');
+    expect(screen.getByTestId('altinn-label').textContent).toContain('Data fra Altinn');
+    expect(screen.getByTestId('expiry-warning').textContent).toContain('1 fil(er) slettes snart');
+  });
+
+  it('downloads, saves as, opens and shows in folder', async () => {
+    b.inbox = [incoming(), incoming({ id: 'in-2', overview: { fileName: 'b.pdf', fileTransferId: 'ft-2' } })];
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    await screen.findByTestId('inbox-table');
+    const row = () => screen.getAllByTestId('inbox-row').find((r) => r.dataset.id === 'in-1')!;
+    await fireEvent.click(within(row()).getByTestId('download'));
+    await waitFor(() => expect(row().dataset.phase).toBe('confirmed'));
+    await waitFor(() => expect(screen.getByTestId('inbox-status-message').textContent).toContain('Downloads/Budbringer/rapport.pdf'));
+    await fireEvent.click(within(row()).getByTestId('open'));
+    await fireEvent.click(within(row()).getByTestId('reveal'));
+    const other = screen.getAllByTestId('inbox-row').find((r) => r.dataset.id === 'in-2')!;
+    await fireEvent.click(within(other).getByTestId('save-as'));
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_download' && c.args.folder === '/home/u/Arkiv')).toBe(true));
+    expect(b.calls.map((c) => c.cmd)).toEqual(expect.arrayContaining(['inbox_open', 'inbox_reveal', 'pick_folder']));
+  });
+
+  it('shows a download error with advice and technical details', async () => {
+    b.inbox = [incoming()];
+    b.fail.inbox_download = { code: 'DOWNLOAD_CHECKSUM_MISMATCH', message: 'md5', detail: 'expected abc', traceId: 'trace-9' };
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    await screen.findByTestId('inbox-table');
+    await fireEvent.click(screen.getByTestId('download'));
+    const err = await screen.findByTestId('error');
+    expect(err.textContent).toContain('stemmer ikke med kontrollsummen');
+    expect(err.textContent).toContain('trace-9');
+  });
+
+  it('turns auto-save on through the back end', async () => {
+    let saved: any = null;
+    render(Inbox, { settings, onchange: (s: any) => (saved = s), ongo: () => {} });
+    await fireEvent.click(await screen.findByTestId('autosave'));
+    await waitFor(() => expect(saved?.autoSave).toBe(true));
+  });
+
+  it('shows the details in a dialog with the Altinn label', async () => {
+    b.inbox = [incoming({ overview: { propertyList: { saksnr: '42' } } })];
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    await screen.findByTestId('inbox-table');
+    await fireEvent.click(screen.getByTestId('inbox-details'));
+    const dlg = screen.getByTestId('inbox-details-dialog');
+    expect(within(dlg).getByTestId('altinn-label')).toBeTruthy();
+    expect(dlg.textContent).toContain('saksnr');
+    await fireEvent.keyDown(dlg, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('inbox-details-dialog')).toBeNull());
+  });
+});
+
+describe('Sent', () => {
+  it('shows receipts with each recipient status and the history', async () => {
+    b.jobs = [job({
+      id: 's1', fileName: 'sendt.pdf', phase: 'published', fileTransferId: 'ft-9',
+      receipt: {
+        fileTransferId: 'ft-9', fileTransferStatus: 'Published', propertyList: {},
+        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'DownloadConfirmed' }],
+        fileTransferStatusHistory: [{ fileTransferStatus: 'Initialized' }, { fileTransferStatus: 'Published' }],
+        recipientFileTransferStatusHistory: [{ recipient: '0192:310000027', recipientFileTransferStatusCode: 'DownloadConfirmed' }],
+      },
+    }), job({ id: 'other-org', sender: '0192:310000027', phase: 'published', fileName: 'fra-b.pdf' })];
+    render(Sent, { settings });
+    const table = await screen.findByTestId('sent-table');
+    expect(table.textContent).toContain('sendt.pdf');
+    expect(table.textContent).not.toContain('fra-b.pdf');
+    expect(screen.getByTestId('sent-recipient').textContent).toContain('310 000 027: Har hentet filen');
+    await fireEvent.click(screen.getByTestId('receipt'));
+    const dlg = screen.getByTestId('receipt-dialog');
+    expect(within(dlg).getByTestId('altinn-label')).toBeTruthy();
+    expect(within(dlg).getByTestId('receipt-history').querySelectorAll('li')).toHaveLength(3);
+  });
+});
