@@ -57,13 +57,53 @@ pub async fn failure(resp: Response) -> CallError {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = resp.text().await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&read_prefix(resp, MAX_ERROR_BODY).await).into_owned();
     let error = error_from_parts(status.as_u16(), retry_after.as_deref(), &body);
     let transient = status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
         || status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED;
     let retry_after = retry_after.and_then(|v| parse_retry_after(&v));
     CallError { error, transient, retry_after }
+}
+
+/// The most read of a JSON answer. Broker's largest answers (details with
+/// long histories) are far smaller; a server that sends more gets a named
+/// error instead of our memory.
+pub const MAX_JSON_BODY: usize = 4 * 1024 * 1024;
+/// The most read of an error body; the rest is dropped unread.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The body, or MALFORMED_RESPONSE when it is longer than `cap`.
+async fn read_capped(mut resp: Response, cap: usize, what: &str) -> Result<Vec<u8>, CallError> {
+    let too_large = |n: u64| {
+        CallError::permanent(
+            AppError::new(ErrorCode::MalformedResponse).with_detail(format!("{what}: the answer is larger than {cap} bytes ({n} or more)")),
+        )
+    };
+    if let Some(len) = resp.content_length().filter(|l| *l > cap as u64) {
+        return Err(too_large(len));
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(too_large((buf.len() + chunk.len()) as u64));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// At most `cap` bytes of the body (for error texts, which are only shown).
+async fn read_prefix(mut resp: Response, cap: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = cap - buf.len();
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= cap {
+            break;
+        }
+    }
+    buf
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -225,7 +265,7 @@ impl Broker {
         if !resp.status().is_success() {
             return Err(failure(resp).await);
         }
-        let bytes = resp.bytes().await.map_err(network)?;
+        let bytes = read_capped(resp, MAX_JSON_BODY, what).await?;
         serde_json::from_slice(&bytes).map_err(|e| malformed(what, e))
     }
 

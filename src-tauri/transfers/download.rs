@@ -172,6 +172,11 @@ async fn fetch_into(
                 hasher.update(&bytes);
                 *have += bytes.len() as u64;
                 on_progress(*have, total);
+                if total > 0 && *have > total {
+                    // More than the file's size: stop reading (the server may
+                    // never stop); the size check then refuses the part-file.
+                    break;
+                }
             }
             Err(e) => {
                 result = Err(CallError {
