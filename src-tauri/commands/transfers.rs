@@ -31,6 +31,9 @@ pub enum TransferEvent {
     /// The inbox was refreshed.
     #[serde(rename_all = "camelCase")]
     Inbox { report: RefreshReport },
+    /// A received file is downloading.
+    #[serde(rename_all = "camelCase")]
+    Download { id: Uuid, done: u64, total: u64 },
     /// The inbox could not be refreshed (it will try again by itself).
     #[serde(rename_all = "camelCase")]
     InboxError { error: AppError },
@@ -139,7 +142,7 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) -> Result<RefreshReport, Refres
         state.sandbox().await.map_err(|e| RefreshError::Failed(e.into()))?;
     }
     let broker = Broker::new(state.client(profile.clone()).map_err(|e| RefreshError::Failed(e.into()))?);
-    let inbox = Inbox::new(state.store.clone(), settings.environment.as_str(), &profile.org_number);
+    let (inbox, _) = inbox_reporting(app).map_err(|e| RefreshError::Failed(e.into()))?;
     let auto = settings.auto_save.then(|| download_dir(app, &state));
     let report = inbox
         .refresh(&broker, &profile.resource_ids, auto.as_deref())
@@ -278,6 +281,16 @@ fn inbox_for(state: &AppState, profiles: &ProfileStore) -> AppResult<(Inbox, cra
     Ok((Inbox::new(state.store.clone(), env.as_str(), &profile.org_number), profile))
 }
 
+/// The inbox, telling the open windows how downloads progress.
+fn inbox_reporting<R: Runtime>(app: &AppHandle<R>) -> AppResult<(Inbox, crate::altinn::Profile)> {
+    let (inbox, profile) = inbox_for(&app.state::<AppState>(), &app.state::<ProfileStore>())?;
+    let handle = app.clone();
+    let inbox = inbox.with_progress(Arc::new(move |id, done, total| {
+        handle.state::<Watchers>().emit(TransferEvent::Download { id, done, total });
+    }));
+    Ok((inbox, profile))
+}
+
 #[tauri::command]
 pub fn inbox_list(state: State<'_, AppState>, profiles: State<'_, ProfileStore>) -> AppResult<Vec<IncomingView>> {
     let (inbox, _) = inbox_for(&state, &profiles)?;
@@ -305,8 +318,7 @@ pub async fn inbox_download<R: Runtime>(
     confirm: Option<bool>,
 ) -> AppResult<IncomingView> {
     let state = app.state::<AppState>();
-    let profiles = app.state::<ProfileStore>();
-    let (inbox, profile) = inbox_for(&state, &profiles)?;
+    let (inbox, profile) = inbox_reporting(&app)?;
     if profile.environment == Environment::Sandbox {
         state.sandbox().await?;
     }

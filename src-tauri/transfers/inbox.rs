@@ -73,10 +73,14 @@ pub struct RefreshReport {
     pub expiring_soon: usize,
 }
 
+/// Told `(file, bytes done, bytes in all)` while a file downloads.
+pub type DownloadProgress = Arc<dyn Fn(Uuid, u64, u64) + Send + Sync>;
+
 pub struct Inbox {
     store: Store,
     environment: String,
     me: String,
+    progress: Option<DownloadProgress>,
 }
 
 fn now_rfc3339() -> String {
@@ -86,7 +90,18 @@ fn now_rfc3339() -> String {
 impl Inbox {
     /// `org` is this organisation's number; `environment` tags what is stored.
     pub fn new(store: Store, environment: &str, org: &str) -> Self {
-        Inbox { store, environment: environment.to_owned(), me: format!("0192:{}", org.trim_start_matches("0192:")) }
+        Inbox {
+            store,
+            environment: environment.to_owned(),
+            me: format!("0192:{}", org.trim_start_matches("0192:")),
+            progress: None,
+        }
+    }
+
+    /// Reports download progress (throttled to ten times a second per file).
+    pub fn with_progress(mut self, progress: DownloadProgress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     pub fn list(&self) -> AppResult<Vec<IncomingFile>> {
@@ -204,7 +219,22 @@ impl Inbox {
                 expected_size: file.overview.file_transfer_size.filter(|s| *s > 0),
                 max_resumes: 5,
             };
-            match download_verified(broker, &spec, Arc::new(|_, _| {})).await {
+            let on_progress: Arc<dyn Fn(u64, u64) + Send + Sync> = match self.progress.clone() {
+                Some(report) => {
+                    let meter = std::sync::Mutex::new(super::progress::ProgressMeter::new(spec.expected_size.unwrap_or(0), 0));
+                    let last = std::sync::Mutex::new(0u64);
+                    Arc::new(move |done, total| {
+                        let mut prev = last.lock().unwrap();
+                        let step = done.saturating_sub(*prev);
+                        *prev = done;
+                        if meter.lock().unwrap().advance(step).is_some() {
+                            report(id, done, total);
+                        }
+                    })
+                }
+                None => Arc::new(|_, _| {}),
+            };
+            match download_verified(broker, &spec, on_progress).await {
                 Ok(saved) => {
                     file.saved_path = Some(saved.path);
                     file.phase = InboxPhase::Saved;

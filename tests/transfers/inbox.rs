@@ -114,3 +114,22 @@ async fn rate_limited_search_is_reported_with_its_retry_after() {
     // The next look, after waiting, works.
     inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap();
 }
+
+#[tokio::test]
+async fn downloads_report_progress_ending_at_the_full_size() {
+    let w = world().await;
+    let content = "x".repeat(3 * 1024 * 1024 + 5);
+    let id = seed(&w, "stor.txt", &content);
+    let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B)
+        .with_progress(std::sync::Arc::new(move |f, done, total| s2.lock().unwrap().push((f, done, total))));
+    inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap();
+    inbox.save_and_confirm(&w.b, id, &w.dir.path().join("inn"), true).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|(f, _, total)| *f == id && *total == content.len() as u64));
+    assert_eq!(seen.last().unwrap().1, content.len() as u64, "the last report is the whole file");
+    assert!(seen.windows(2).all(|p| p[0].1 <= p[1].1), "progress never goes back");
+}
