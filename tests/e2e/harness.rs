@@ -153,6 +153,8 @@ impl App {
 
     /// Saves a PNG of the window as `target/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
+        // WebKit paints a frame or so late, and dialogs fade in over 300 ms.
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
         std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
