@@ -156,6 +156,7 @@ async fn send_and_receive_in_the_sandbox() {
     assert!(job.text().await.unwrap().contains(name));
     app.find("[data-testid=jobs-finished] progress").await;
     app.wait_for_content("[data-testid=announcer]", "er sendt").await;
+    app.client.execute("document.getElementById('main').scrollTop = 0;", vec![]).await.unwrap();
     app.screenshot("nb-send").await;
 
     // 3. Switch to B and see the file in the inbox, labelled as Altinn data.
