@@ -61,6 +61,7 @@ pub fn run() {
             commands::transfers::send_retry,
             commands::transfers::send_retry_all,
             commands::transfers::send_clear_finished,
+            commands::transfers::send_refresh_receipt,
             commands::transfers::inbox_list,
             commands::transfers::inbox_refresh,
             commands::transfers::inbox_download,

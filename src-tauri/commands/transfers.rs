@@ -270,6 +270,12 @@ pub async fn send_retry_all(state: State<'_, AppState>) -> AppResult<usize> {
     state.queue()?.clone().retry_all().await
 }
 
+/// The receipt with each recipient's current status, fetched from Altinn now.
+#[tauri::command]
+pub async fn send_refresh_receipt(state: State<'_, AppState>, id: Uuid) -> AppResult<SendJob> {
+    state.queue()?.refresh_receipt(id).await
+}
+
 #[tauri::command]
 pub fn send_clear_finished(state: State<'_, AppState>) -> AppResult<usize> {
     state.queue()?.clear_finished()

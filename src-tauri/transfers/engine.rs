@@ -246,6 +246,21 @@ impl SendQueue {
         Ok(())
     }
 
+    /// Fetches the transfer's current details from Broker (each recipient's
+    /// status moves on after publishing) and keeps them as the receipt.
+    pub async fn refresh_receipt(&self, id: Uuid) -> AppResult<SendJob> {
+        let mut job = self.get(id)?;
+        let Some(ft) = job.file_transfer_id else {
+            return Ok(job);
+        };
+        let broker = (self.broker)(&job.environment)?;
+        let details = broker.details(ft).await.map_err(|e| e.error)?;
+        job.receipt = Some(details);
+        self.save(&job)?;
+        (self.listener)(SendUpdate { job: job.clone(), progress: None });
+        Ok(job)
+    }
+
     /// Retries every failed job. Returns how many.
     pub async fn retry_all(self: &Arc<Self>) -> AppResult<usize> {
         let failed: Vec<Uuid> = self.list()?.into_iter().filter(|j| j.phase == Phase::Failed).map(|j| j.id).collect();

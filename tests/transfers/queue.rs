@@ -105,6 +105,18 @@ async fn cancel_and_retry() {
     assert_eq!(done.phase, Phase::Published, "{:?}", done.error);
     // The retry went on with the same transfer: still exactly one.
     assert_eq!(done.file_transfer_id, c.file_transfer_id);
+
+    // After the recipient confirms, a refreshed receipt shows it.
+    let ft = done.file_transfer_id.unwrap();
+    let status = |j: &SendJob| {
+        j.receipt.as_ref().unwrap().overview.recipients[0].current_recipient_file_transfer_status_code.clone().unwrap()
+    };
+    assert_eq!(status(&done), "Initialized");
+    let _ = w.b.download(ft, 0).await.unwrap().bytes().await.unwrap();
+    w.b.confirm(ft).await.unwrap();
+    let refreshed = q.refresh_receipt(job.id).await.unwrap();
+    assert_eq!(status(&refreshed), "DownloadConfirmed");
+    assert_eq!(status(&q.get(job.id).unwrap()), "DownloadConfirmed", "kept in the history");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
