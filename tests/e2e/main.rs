@@ -80,6 +80,11 @@ async fn wizard_screenshots(app: &App, lang: &str) {
         app.click(&format!("[data-testid=wizard-step-{step}]")).await;
         app.find(&format!("[data-testid=wizard-{step}]")).await;
         app.screenshot(&format!("{lang}-wizard-{}-{step}", i + 1)).await;
+        if ["environment", "apiKey", "client", "systemUser"].contains(step) {
+            scroll_main(app, true).await;
+            app.screenshot(&format!("{lang}-wizard-{}-{step}-end", i + 1)).await;
+            scroll_main(app, false).await;
+        }
     }
 }
 
@@ -103,7 +108,23 @@ async fn practise_as(app: &App, org: &str, shot: Option<&str>) {
 async fn page_screenshot(app: &App, lang: &str, page: &str) {
     app.click(&format!("[data-testid=nav-{page}]")).await;
     app.find(&format!("[data-testid=page-{page}] h1")).await;
+    scroll_main(app, false).await;
     app.screenshot(&format!("{lang}-{page}")).await;
+    if page == "settings" || page == "send" {
+        scroll_main(app, true).await;
+        app.screenshot(&format!("{lang}-{page}-end")).await;
+        scroll_main(app, false).await;
+    }
+}
+
+/// The page scrolls inside <main>; WebDriver screenshots show the viewport only.
+async fn scroll_main(app: &App, to_end: bool) {
+    let script = if to_end {
+        "const m = document.getElementById('main'); m.scrollTop = m.scrollHeight;"
+    } else {
+        "document.getElementById('main').scrollTop = 0;"
+    };
+    app.client.execute(script, vec![]).await.unwrap();
 }
 
 /// The five steps of issue 6: wizard in Sandbox mode, send A → B through the
