@@ -78,7 +78,7 @@ describe('Sent', () => {
       id: 's1', fileName: 'sendt.pdf', phase: 'published', fileTransferId: 'ft-9',
       receipt: {
         fileTransferId: 'ft-9', fileTransferStatus: 'Published', propertyList: {},
-        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'DownloadConfirmed' }],
+        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'Initialized' }],
         fileTransferStatusHistory: [{ fileTransferStatus: 'Initialized' }, { fileTransferStatus: 'Published' }],
         recipientFileTransferStatusHistory: [{ recipient: '0192:310000027', recipientFileTransferStatusCode: 'DownloadConfirmed' }],
       },
@@ -87,7 +87,9 @@ describe('Sent', () => {
     const table = await screen.findByTestId('sent-table');
     expect(table.textContent).toContain('sendt.pdf');
     expect(table.textContent).not.toContain('fra-b.pdf');
-    expect(screen.getByTestId('sent-recipient').textContent).toContain('310 000 027: Har hentet filen');
+    // The receipt taken at publishing is fetched again when the page opens.
+    await waitFor(() => expect(screen.getByTestId('sent-recipient').textContent).toContain('310 000 027: Har hentet filen'));
+    expect(b.calls.some((c) => c.cmd === 'send_refresh_receipt' && c.args.id === 's1')).toBe(true);
     await fireEvent.click(screen.getByTestId('receipt'));
     const dlg = screen.getByTestId('receipt-dialog');
     expect(within(dlg).getByTestId('altinn-label')).toBeTruthy();

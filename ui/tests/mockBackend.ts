@@ -99,6 +99,11 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         });
       case 'send_pause': case 'send_resume': case 'send_cancel': case 'send_retry': return null;
       case 'send_retry_all': return 1;
+      case 'send_refresh_receipt': {
+        const j = b.jobs.find((x) => x.id === args.id);
+        if (j?.receipt) j.receipt = { ...j.receipt, recipients: j.receipt.recipients.map((r: any) => ({ ...r, currentRecipientFileTransferStatusCode: 'DownloadConfirmed' })) };
+        return { ...j };
+      }
       case 'send_clear_finished': return 0;
       case 'inbox_list': return b.inbox;
       case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 };

@@ -289,6 +289,7 @@ export const api = {
   sendRetry: (id: string) => call<void>('send_retry', { id }),
   sendRetryAll: () => call<number>('send_retry_all'),
   sendClearFinished: () => call<number>('send_clear_finished'),
+  sendRefreshReceipt: (id: string) => call<SendJob>('send_refresh_receipt', { id }),
   inboxList: () => call<IncomingFile[]>('inbox_list'),
   inboxRefresh: () => call<RefreshReport>('inbox_refresh'),
   inboxDownload: (id: string, folder?: string) => call<IncomingFile>('inbox_download', { id, folder }),

@@ -95,6 +95,12 @@ function upsertJob(job: SendJob, progress?: Progress | null): void {
   milestone(job, progress ?? undefined);
 }
 
+/** Puts a job fetched again (e.g. a refreshed receipt) in place. */
+export function replaceJob(job: SendJob): void {
+  const i = transfers.jobs.findIndex((j) => j.id === job.id);
+  if (i >= 0) transfers.jobs[i] = job;
+}
+
 export function onTransferEvent(e: TransferEvent): void {
   if (e.kind === 'send') upsertJob(e.job, e.progress);
   else if (e.kind === 'inbox') {
