@@ -239,10 +239,18 @@ pub fn send_files(
         .collect())
 }
 
+/// The active organisation's jobs in the active environment (in the sandbox
+/// one computer can act as two organisations).
 #[tauri::command]
-pub fn send_list(state: State<'_, AppState>) -> AppResult<Vec<SendJob>> {
+pub fn send_list(state: State<'_, AppState>, profiles: State<'_, ProfileStore>) -> AppResult<Vec<SendJob>> {
     let env = state.settings().environment;
-    Ok(state.queue()?.list()?.into_iter().filter(|j| j.environment == env.as_str()).collect())
+    let me = OrgNumber::parse(&profiles.get(env).org_number).ok().map(|o| o.actor_id());
+    Ok(state
+        .queue()?
+        .list()?
+        .into_iter()
+        .filter(|j| j.environment == env.as_str() && me.as_ref().is_none_or(|m| &j.sender == m))
+        .collect())
 }
 
 #[tauri::command]

@@ -270,13 +270,14 @@ impl SendQueue {
         Ok(failed.len())
     }
 
-    /// Removes published and cancelled jobs from the list (failed ones stay
-    /// until retried or removed one by one).
+    /// Takes published and cancelled jobs off the queue's list (failed ones
+    /// stay until retried). They remain in the history as receipts.
     pub fn clear_finished(&self) -> AppResult<usize> {
         let mut n = 0;
-        for job in self.list()? {
-            if matches!(job.phase, Phase::Published | Phase::Cancelled) {
-                self.store.delete(Table::Outgoing, &job.id.to_string())?;
+        for mut job in self.list()? {
+            if matches!(job.phase, Phase::Published | Phase::Cancelled) && !job.cleared {
+                job.cleared = true;
+                self.save(&job)?;
                 n += 1;
             }
         }

@@ -114,6 +114,9 @@ pub struct SendJob {
     /// Broker's details at the end: every status and each recipient's.
     pub receipt: Option<Details>,
     pub created: String,
+    /// Taken off the Send page's list by "Clear finished"; still a receipt in Sent.
+    #[serde(default)]
+    pub cleared: bool,
 }
 
 fn now_rfc3339() -> String {
@@ -184,6 +187,7 @@ impl SendJob {
             error: None,
             receipt: None,
             created: now_rfc3339(),
+            cleared: false,
         })
     }
 }

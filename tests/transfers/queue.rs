@@ -117,6 +117,13 @@ async fn cancel_and_retry() {
     let refreshed = q.refresh_receipt(job.id).await.unwrap();
     assert_eq!(status(&refreshed), "DownloadConfirmed");
     assert_eq!(status(&q.get(job.id).unwrap()), "DownloadConfirmed", "kept in the history");
+
+    // "Clear finished" takes it off the queue, but the receipt stays.
+    assert_eq!(q.clear_finished().unwrap(), 1);
+    let kept = q.get(job.id).unwrap();
+    assert!(kept.cleared);
+    assert!(kept.receipt.is_some());
+    assert_eq!(q.clear_finished().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

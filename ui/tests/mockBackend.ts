@@ -104,7 +104,12 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         if (j?.receipt) j.receipt = { ...j.receipt, recipients: j.receipt.recipients.map((r: any) => ({ ...r, currentRecipientFileTransferStatusCode: 'DownloadConfirmed' })) };
         return { ...j };
       }
-      case 'send_clear_finished': return 0;
+      case 'send_clear_finished': {
+        // As the back end: finished jobs leave the queue but stay as receipts.
+        const done = b.jobs.filter((j: any) => (j.phase === 'published' || j.phase === 'cancelled') && !j.cleared);
+        b.jobs = b.jobs.map((j: any) => (done.includes(j) ? { ...j, cleared: true } : j));
+        return done.length;
+      }
       case 'inbox_list': return b.inbox;
       case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 };
       case 'inbox_download': {

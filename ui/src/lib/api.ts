@@ -193,6 +193,8 @@ export interface SendJob {
   error: AppError | null;
   receipt?: Receipt | null;
   created: string;
+  /** Taken off the Send page by "Clear finished"; still a receipt in Sent. */
+  cleared?: boolean;
 }
 
 export interface Progress {
@@ -230,6 +232,7 @@ export interface RefreshReport {
 export type TransferEvent =
   | { kind: 'send'; job: SendJob; progress?: Progress | null }
   | { kind: 'inbox'; report: RefreshReport }
+  | { kind: 'download'; id: string; done: number; total: number }
   | { kind: 'inboxError'; error: AppError };
 
 export function isAppError(e: unknown): e is AppError {

@@ -9,6 +9,8 @@ export const transfers = $state({
   jobs: [] as SendJob[],
   progress: {} as Record<string, Progress>,
   inbox: [] as IncomingFile[],
+  /** Bytes so far of received files that are downloading, by file-transfer ID. */
+  downloads: {} as Record<string, { done: number; total: number }>,
   inboxError: null as AppError | null,
   /** The latest milestone, read out by an aria-live region. */
   announcement: '',
@@ -107,7 +109,8 @@ export function onTransferEvent(e: TransferEvent): void {
     transfers.inboxError = null;
     if (e.report.new.length > 0) transfers.announcement = t('inbox.announceNew', { n: e.report.new.length });
     void loadInbox();
-  } else if (e.kind === 'inboxError') transfers.inboxError = e.error;
+  } else if (e.kind === 'download') transfers.downloads[e.id] = { done: e.done, total: e.total };
+  else if (e.kind === 'inboxError') transfers.inboxError = e.error;
 }
 
 export async function loadJobs(): Promise<void> {
@@ -158,26 +161,5 @@ export function rememberRecipients(list: string[]): void {
     localStorage.setItem(RECENT_KEY, JSON.stringify(merged));
   } catch {
     /* storage full or disabled: remembering is a convenience */
-  }
-}
-
-const HIDDEN_KEY = 'budbringer.clearedJobs';
-
-/** Jobs the user cleared from the queue. They stay in Sent: receipts are history. */
-export function hiddenJobs(): string[] {
-  try {
-    const v = JSON.parse(localStorage.getItem(HIDDEN_KEY) ?? '[]');
-    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-export function hideJobs(ids: string[]): void {
-  const merged = [...new Set([...hiddenJobs(), ...ids])].slice(-500);
-  try {
-    localStorage.setItem(HIDDEN_KEY, JSON.stringify(merged));
-  } catch {
-    /* ignore */
   }
 }
