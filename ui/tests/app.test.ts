@@ -73,4 +73,16 @@ describe('the shell', () => {
     expect(alert.dataset.code).toBe('INVALID_INPUT');
     expect(alert.textContent).toContain('Det du skrev inn kan ikke brukes');
   });
+
+  it('saves the upload tuning for large files', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-settings'));
+    const chunk = screen.getByLabelText('Størrelse på hver bit (minst 8)') as HTMLInputElement;
+    await fireEvent.input(screen.getByLabelText('Send i biter når filen er minst'), { target: { value: '64' } });
+    await fireEvent.input(chunk, { target: { value: '32' } });
+    await fireEvent.submit(chunk.form!);
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'set_upload_tuning' && c.args.tusThresholdMib === 64 && c.args.chunkMib === 32)).toBe(true));
+    expect(backend.settings.chunkMib).toBe(32);
+  });
 });

@@ -70,6 +70,9 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         b.settings = { ...b.settings, pollIntervalSecs: args.seconds }; return b.settings;
       case 'set_download_dir': b.settings = { ...b.settings, downloadDir: args.path }; return b.settings;
       case 'set_auto_save': b.settings = { ...b.settings, autoSave: args.enabled }; return b.settings;
+      case 'set_upload_tuning':
+        if (args.chunkMib < 8) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'chunk size must be 8 to 1024 MiB' };
+        b.settings = { ...b.settings, tusThresholdMib: args.tusThresholdMib, chunkMib: args.chunkMib }; return b.settings;
       case 'auth_get_profile': return b.profile;
       case 'auth_get_profiles': return [b.profile];
       case 'auth_save_profile': b.profile = { ...b.profile, ...args.edit }; return b.profile;

@@ -11,6 +11,10 @@ export interface Settings {
   pollIntervalSecs: number;
   downloadDir?: string | null;
   autoSave?: boolean;
+  /** Files of at least this many MiB go through resumable (TUS) uploads. */
+  tusThresholdMib?: number;
+  /** TUS chunk size in MiB (at least 8). */
+  chunkMib?: number;
 }
 
 /** The one error shape every command returns. */
@@ -260,6 +264,8 @@ export const api = {
   setPollInterval: (seconds: number) => call<Settings>('set_poll_interval', { seconds }),
   setDownloadDir: (path: string | null) => call<Settings>('set_download_dir', { path }),
   setAutoSave: (enabled: boolean) => call<Settings>('set_auto_save', { enabled }),
+  setUploadTuning: (tusThresholdMib: number, chunkMib: number) =>
+    call<Settings>('set_upload_tuning', { tusThresholdMib, chunkMib }),
 
   practiceUseOrg: (org: string) => call<Profile>('practice_use_org', { org }),
 
