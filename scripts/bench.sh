@@ -24,9 +24,10 @@ for tool in curl md5sum; do
 done
 
 say "Building ($PROFILE): altinn-sandbox, budbringer-cli, budbringer-bench"
+# The same features as scripts/package.sh, so the release dependencies are shared with it.
 flag=()
 [ "$PROFILE" = release ] && flag=(--release)
-cargo build "${flag[@]}" --features bench --bin altinn-sandbox --bin budbringer-cli --bin budbringer-bench
+cargo build "${flag[@]}" --features "bench tauri/custom-protocol" --bin altinn-sandbox --bin budbringer-cli --bin budbringer-bench
 BIN="$TARGET/$PROFILE"
 
 WORK="$(mktemp -d "${BENCH_DIR:-$PWD/target}/bench.XXXXXX")"

@@ -13,23 +13,58 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// MD5 of a file, reading it in [`BUF_SIZE`] pieces; `on_bytes` is told how
 /// many bytes each piece had, and may stop the work by returning `false`.
+///
+/// A second thread reads ahead while this one hashes, so the copy from the
+/// disk cache overlaps the hashing (MD5 itself cannot be split): on a large
+/// file this makes the whole as fast as `md5sum` (docs/BENCHMARKS.md). At most
+/// three buffers exist at a time, whatever the file's size.
 pub fn md5_file(path: &Path, mut on_bytes: impl FnMut(u64) -> bool) -> std::io::Result<Option<String>> {
     let mut file = std::fs::File::open(path)?;
-    let mut hasher = Md5::new();
-    let mut buf = vec![0u8; BUF_SIZE];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::Builder::new().name("md5-read".into()).spawn(move || loop {
+        let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0u8; BUF_SIZE]);
+        buf.resize(BUF_SIZE, 0);
+        let mut n = 0;
+        let msg = loop {
+            match file.read(&mut buf[n..]) {
+                Ok(0) => break Ok(()),
+                Ok(k) => {
+                    n += k;
+                    if n == buf.len() {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
         };
-        hasher.update(&buf[..n]);
-        if !on_bytes(n as u64) {
-            return Ok(None);
+        let done = n == 0 || msg.is_err();
+        buf.truncate(n);
+        // A closed channel means the hashing side stopped: so do we.
+        if full_tx.send(msg.map(|()| buf)).is_err() || done {
+            return;
         }
-    }
-    Ok(Some(to_hex(&hasher.finalize())))
+    })?;
+    let mut hasher = Md5::new();
+    let result = loop {
+        match full_rx.recv() {
+            Ok(Ok(buf)) if buf.is_empty() => break Ok(Some(to_hex(&hasher.clone().finalize()))),
+            Ok(Ok(buf)) => {
+                hasher.update(&buf);
+                let n = buf.len() as u64;
+                let _ = empty_tx.send(buf);
+                if !on_bytes(n) {
+                    break Ok(None);
+                }
+            }
+            Ok(Err(e)) => break Err(e),
+            Err(_) => break Err(std::io::Error::other("the MD5 reader stopped")),
+        }
+    };
+    drop(full_rx);
+    let _ = reader.join();
+    result
 }
 
 #[cfg(test)]

@@ -132,6 +132,11 @@ pub async fn download_verified(
 }
 
 /// One GET (ranged when bytes are already there), appended to the part-file.
+///
+/// The network, the disk and MD5 work at the same time: this task receives,
+/// one thread writes (starting the disk write-back as it goes, so the final
+/// flush is short) and one thread hashes. Both threads get the same pieces in
+/// the same order, so what was written is what was hashed.
 async fn fetch_into(
     broker: &Broker,
     id: Uuid,
@@ -159,20 +164,30 @@ async fn fetch_into(
         *hasher = Md5::new();
         *have = 0;
     }
-    let mut writer = std::io::BufWriter::with_capacity(BUF_SIZE, file);
+    let (write_tx, write_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPELINE_DEPTH);
+    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPELINE_DEPTH);
+    let writer = tokio::task::spawn_blocking(move || write_part(file, write_rx));
+    let mut h = std::mem::replace(hasher, Md5::new());
+    let hashing = tokio::task::spawn_blocking(move || {
+        while let Some(b) = hash_rx.blocking_recv() {
+            h.update(&b);
+        }
+        h
+    });
     let mut stream = resp.bytes_stream();
+    let mut received = 0u64;
     let mut result = Ok(());
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(bytes) => {
-                if let Err(e) = writer.write_all(&bytes) {
-                    result = Err(CallError::permanent(io_error(e)));
+                let n = bytes.len() as u64;
+                // A closed channel means the writer failed; its error is taken below.
+                if write_tx.send(bytes.clone()).await.is_err() || hash_tx.send(bytes).await.is_err() {
                     break;
                 }
-                hasher.update(&bytes);
-                *have += bytes.len() as u64;
-                on_progress(*have, total);
-                if total > 0 && *have > total {
+                received += n;
+                on_progress(*have + received, total);
+                if total > 0 && *have + received > total {
                     // More than the file's size: stop reading (the server may
                     // never stop); the size check then refuses the part-file.
                     break;
@@ -180,7 +195,8 @@ async fn fetch_into(
             }
             Err(e) => {
                 result = Err(CallError {
-                    error: AppError::new(ErrorCode::Network).with_detail(format!("download broken after {have} bytes: {e}")),
+                    error: AppError::new(ErrorCode::Network)
+                        .with_detail(format!("download broken after {} bytes: {e}", *have + received)),
                     transient: true,
                     retry_after: None,
                 });
@@ -188,10 +204,13 @@ async fn fetch_into(
             }
         }
     }
+    drop((write_tx, hash_tx));
     // Whatever happened, what was written must match what was hashed.
-    let flushed = writer.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_data());
-    if let Err(e) = flushed {
-        return Err(CallError::permanent(io_error(e)));
+    let written = writer.await.map_err(|e| CallError::permanent(AppError::internal(e.to_string())))?;
+    *hasher = hashing.await.map_err(|e| CallError::permanent(AppError::internal(e.to_string())))?;
+    match written {
+        Err(e) => return Err(CallError::permanent(io_error(e))),
+        Ok(w) => *have += w,
     }
     if result.is_ok() && total > 0 && *have < total {
         // The body ended early without an error (a truncated response).
@@ -203,6 +222,46 @@ async fn fetch_into(
     }
     result
 }
+
+/// Pieces in flight between the network and each of the writer and the hasher.
+const PIPELINE_DEPTH: usize = 64;
+/// Start the disk write-back after this many bytes, so that the final flush
+/// waits only for the tail of the file.
+const WRITEBACK_STEP: u64 = 32 * 1024 * 1024;
+
+/// Appends every piece to the part-file and flushes it to disk; returns the
+/// bytes written. Stops at the first error (and so closes the channel).
+fn write_part(file: std::fs::File, mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>) -> std::io::Result<u64> {
+    let mut writer = std::io::BufWriter::with_capacity(BUF_SIZE, file);
+    let (mut written, mut pending) = (0u64, 0u64);
+    while let Some(b) = rx.blocking_recv() {
+        writer.write_all(&b)?;
+        written += b.len() as u64;
+        pending += b.len() as u64;
+        if pending >= WRITEBACK_STEP {
+            writer.flush()?;
+            start_writeback(writer.get_ref());
+            pending = 0;
+        }
+    }
+    let file = writer.into_inner().map_err(|e| e.into_error())?;
+    file.sync_data()?;
+    Ok(written)
+}
+
+/// Asks the kernel to start writing the file's dirty pages now, without
+/// waiting (Linux); the later `sync_data` then has little left to do.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor; the call only schedules write-back.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &std::fs::File) {}
 
 /// Flushes the part-file and gives it its final name without overwriting anything.
 fn finish(part: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
