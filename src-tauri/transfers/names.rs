@@ -40,7 +40,10 @@ pub fn sanitize_file_name(raw: &str) -> String {
     if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
         name = format!("_{name}");
     }
-    truncate_keeping_extension(&name, MAX_NAME_BYTES)
+    // Cutting a long name may leave a trailing dot or space, which Windows drops.
+    let cut = truncate_keeping_extension(&name, MAX_NAME_BYTES);
+    let cut = cut.trim_end_matches(['.', ' ']);
+    if cut.is_empty() { "fil".to_owned() } else { cut.to_owned() }
 }
 
 fn split_ext(name: &str) -> (&str, &str) {
@@ -84,6 +87,16 @@ fn exists(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_long_name_keeps_no_trailing_dot_or_space() {
+        // Found by the file_names fuzz target's invariants.
+        for raw in [format!("{} {}", "a".repeat(199), "b".repeat(10)), format!("{}.{}", "a".repeat(199), "b".repeat(30))] {
+            let s = sanitize_file_name(&raw);
+            assert!(s.len() <= MAX_NAME_BYTES && !s.ends_with([' ', '.']), "{s:?}");
+            assert_eq!(sanitize_file_name(&s), s);
+        }
+    }
 
     #[test]
     fn hostile_names_are_defused() {
