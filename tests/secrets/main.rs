@@ -263,7 +263,7 @@ fn every_command_return_type_is_covered_by_the_scan() {
         // Connection test report (scanned), settings (scanned), app info (settings + errors).
         "AppResult<ConnectionReport>", "AppResult<Settings>", "AppInfo",
         // Send jobs, outcomes (job or error), inbox views (IncomingFile), refresh reports.
-        "AppResult<Vec<SendOutcome>>", "AppResult<Vec<SendJob>>", "AppResult<Vec<IncomingView>>",
+        "AppResult<Vec<SendOutcome>>", "AppResult<Vec<SendJob>>", "AppResult<SendJob>", "AppResult<Vec<IncomingView>>",
         "AppResult<RefreshReport>", "AppResult<IncomingView>",
         // System-user requests and status carry ids, URLs and status words only.
         "AppResult<SystemUserRequestInfo>", "AppResult<SystemUserStatus>",
