@@ -208,11 +208,16 @@ fn import_jwk_value(v: &Value) -> AppResult<ImportedKey> {
         (true, true) => vec![big("p")?, big("q")?],
         _ => vec![],
     };
-    let key = if primes.is_empty() {
-        RsaPrivateKey::from_components(n, e, d, vec![]).map_err(|x| damaged(format!("JWK: {x}")))?
-    } else {
-        RsaPrivateKey::from_components(n, e, d, primes).map_err(|x| damaged(format!("JWK: {x}")))?
-    };
+    if n.bits() < 2048 {
+        return Err(unsupported(format!("the RSA key has {} bits; Maskinporten needs at least 2048", n.bits())));
+    }
+    if d.bits() == 0 || d >= n || e.bits() < 2 || e >= n {
+        return Err(damaged("the JWK's RSA members do not fit together"));
+    }
+    // The bignum library panics on some inconsistent members (found by fuzzing): a damaged key.
+    let key = std::panic::catch_unwind(|| RsaPrivateKey::from_components(n, e, d, primes))
+        .map_err(|_| damaged("the JWK's RSA members do not fit together"))?
+        .map_err(|x| damaged(format!("JWK: {x}")))?;
     let kid = o.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
     Ok(ImportedKey { key: check_size(key)?, source: KeySource::ImportedJwk, kid, certificate_chain: vec![], certificate_not_after: None })
 }
