@@ -2,77 +2,34 @@
 //! organisations, and the three invariants every case must keep:
 //! no file lost, no download confirmed before it is saved, no transfer duplicated.
 
-use budbringer_lib::altinn::AltinnClient;
-use budbringer_lib::environment::Environment;
 use budbringer_lib::error::ErrorCode;
-use budbringer_lib::practice;
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::MemorySecretStore;
+use budbringer_lib::sandbox::{SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::{Broker, CallError};
+use budbringer_lib::transfers::broker::CallError;
 use budbringer_lib::transfers::inbox::{IncomingFile, Inbox, InboxPhase};
-use budbringer_lib::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
+use budbringer_lib::transfers::send::{self, Phase, SendJob, SendRequest, UploadSettings};
 use budbringer_lib::transfers::validate::OrgNumber;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-pub struct World {
-    pub sandbox: SandboxHandle,
-    pub a: Broker,
-    pub b: Broker,
-    pub dir: tempfile::TempDir,
-}
+// The sandbox with both practice organisations, `client_for`, `make_file` and
+// the recording `Sink` are the transfer tests' own set-up, shared here.
+#[allow(dead_code)]
+#[path = "../transfers/support.rs"]
+mod base;
+pub use base::{client_for, make_file, Sink, World};
 
-pub fn client_for(sandbox: &SandboxHandle, org: &str) -> AltinnClient {
-    let secrets = Arc::new(MemorySecretStore::new());
-    let profile = practice::provision(&sandbox.admin(), org, secrets.as_ref()).unwrap();
-    let endpoints = Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap();
-    AltinnClient::new(profile, endpoints, secrets).unwrap()
-}
-
+/// [`base::world`] with the rate limits off: the suite searches often, and the
+/// default 10/min would turn every case into a rate-limit case.
 pub async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::practice(), dir.path().join("sandbox")).await.unwrap();
-    // The suite searches often; the default 10/min would turn every case into a rate-limit case.
-    let admin = sandbox.admin();
+    let w = base::world().await;
+    let admin = w.sandbox.admin();
     let mut s = admin.settings();
     s.search_rate_limit_per_minute = 0;
     s.details_rate_limit_per_minute = 0;
     admin.set_settings(s);
-    let a = Broker::new(client_for(&sandbox, PRACTICE_ORG_A));
-    let b = Broker::new(client_for(&sandbox, PRACTICE_ORG_B));
-    World { sandbox, a, b, dir }
-}
-
-#[derive(Default)]
-pub struct Sink {
-    pub saved: Mutex<Vec<SendJob>>,
-}
-
-impl SendSink for Sink {
-    fn save(&self, job: &SendJob) -> budbringer_lib::error::AppResult<()> {
-        self.saved.lock().unwrap().push(job.clone());
-        Ok(())
-    }
-    fn report(&self, _update: SendUpdate) {}
-}
-
-/// A file of `len` pseudo-random bytes.
-pub fn make_file(dir: &Path, name: &str, len: usize) -> PathBuf {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
+    w
 }
 
 pub fn request(path: &Path) -> SendRequest {
