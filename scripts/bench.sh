@@ -24,10 +24,9 @@ for tool in curl md5sum; do
 done
 
 say "Building ($PROFILE): altinn-sandbox, budbringer-cli, budbringer-bench"
-# The same features as scripts/package.sh, so the release dependencies are shared with it.
 flag=()
 [ "$PROFILE" = release ] && flag=(--release)
-cargo build "${flag[@]}" --features "bench tauri/custom-protocol" --bin altinn-sandbox --bin budbringer-cli --bin budbringer-bench
+cargo build "${flag[@]}" -p budbringer-sandbox -p budbringer-cli -p budbringer-bench
 BIN="$TARGET/$PROFILE"
 
 WORK="$(mktemp -d "${BENCH_DIR:-$PWD/target}/bench.XXXXXX")"

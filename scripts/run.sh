@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build "$@" --bin budbringer
+cargo build "$@" -p budbringer --bin budbringer
 bin="target/debug/budbringer"
 for a in "$@"; do [ "$a" = "--release" ] && bin="target/release/budbringer"; done
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

@@ -16,12 +16,12 @@ say "UI: unit tests"
 (cd ui && npx vitest run)
 
 say "Rust: build"
-cargo build --locked --all-targets
+cargo build --locked --workspace --all-targets
 say "Rust: unit and integration tests"
-cargo test --locked
+cargo test --locked --workspace
 
 say "Keyring: no usable keyring (no D-Bus, a kernel session keyring we may not use)"
-KEYRING_TEST=(cargo test --locked --lib secrets::tests::os_keyring_backends -- --exact --ignored)
+KEYRING_TEST=(cargo test --locked -p budbringer-core --lib secrets::tests::os_keyring_backends -- --exact --ignored)
 keyctl session - sh -c 'keyctl setperm @s 0 && exec env -u DBUS_SESSION_BUS_ADDRESS BUDBRINGER_KEYRING_TESTS=none "$@"' sh "${KEYRING_TEST[@]}"
 say "Keyring: kernel keyring only (no D-Bus)"
 keyctl session - env -u DBUS_SESSION_BUS_ADDRESS BUDBRINGER_KEYRING_TESTS=kernel-only "${KEYRING_TEST[@]}"

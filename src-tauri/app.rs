@@ -1,8 +1,8 @@
 //! The Tauri application: window, plugins, state and command registration.
 
 use crate::commands;
-use crate::logging;
-use crate::state::AppState;
+use budbringer_core::logging;
+use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
 use tauri::Manager;
 
@@ -31,9 +31,9 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
             let settings = commands::load_settings(app.handle(), &data_dir);
             let environment = settings.environment;
-            app.manage(crate::altinn::ProfileStore::open(&data_dir));
+            app.manage(budbringer_core::altinn::ProfileStore::open(&data_dir));
             app.manage(AppState::new(settings, data_dir, log_dir));
-            if environment == crate::environment::Environment::Sandbox {
+            if environment == budbringer_core::environment::Environment::Sandbox {
                 // Start the practice sandbox now, so the first screen can use it at once.
                 let state = app.state::<AppState>();
                 if let Err(e) = tauri::async_runtime::block_on(state.sandbox()) {

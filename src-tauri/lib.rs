@@ -1,21 +1,9 @@
-//! Budbringer: send and receive files through Altinn 3 Broker.
+//! Budbringer's window: the Tauri application, its commands and the
+//! background services that feed the window.
 //!
-//! Everything except [`commands`] and [`app`] is free of Tauri types, so it can be
-//! tested headless and reused by a command-line entry point. The command layer
-//! only translates between the UI and the domain code.
-
-pub mod altinn;
-pub mod environment;
-pub mod error;
-pub mod logging;
-pub mod orgnumber;
-pub mod practice;
-pub mod sandbox;
-pub mod secrets;
-pub mod settings;
-pub mod state;
-pub mod store;
-pub mod transfers;
+//! This is the only crate that knows Tauri. The work is done in
+//! `budbringer-core` (the engine) and `budbringer-runtime` (the state a running
+//! app holds); the commands here only translate between the UI and them.
 
 mod app;
 mod commands;

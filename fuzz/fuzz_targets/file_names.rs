@@ -3,7 +3,7 @@
 //! characters, not a reserved device name, not `.`/`..`, without trailing
 //! dots or spaces, and at most 200 bytes.
 #![no_main]
-use budbringer_lib::transfers::names::sanitize_file_name;
+use budbringer_core::transfers::names::sanitize_file_name;
 use libfuzzer_sys::fuzz_target;
 
 const RESERVED: [&str; 22] = [

@@ -2,7 +2,7 @@
 //! date) decides how long to wait. It must never panic, and never ask for a
 //! wait that overflows.
 #![no_main]
-use budbringer_lib::transfers::broker::parse_retry_after;
+use budbringer_core::transfers::broker::parse_retry_after;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

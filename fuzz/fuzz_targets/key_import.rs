@@ -1,11 +1,11 @@
 //! Key import: PEM (PKCS#1, PKCS#8), JWK and JWK sets as text, and files
 //! (.p12/.pfx, DER) as bytes. Any input must give a key or a named error.
 #![no_main]
-use budbringer_lib::altinn::keys;
-use budbringer_lib::error::ErrorCode;
+use budbringer_core::altinn::keys;
+use budbringer_core::error::ErrorCode;
 use libfuzzer_sys::fuzz_target;
 
-fn named(r: Result<keys::ImportedKey, budbringer_lib::error::AppError>) {
+fn named(r: Result<keys::ImportedKey, budbringer_core::error::AppError>) {
     if let Err(e) = r {
         assert_ne!(e.code, ErrorCode::Internal, "{e:?}");
     }

@@ -3,9 +3,9 @@
 //! answers the engine reads (overview, details). No panic; errors stay named
 //! and their detail text stays bounded.
 #![no_main]
-use budbringer_lib::altinn::problem::{error_from_parts, maskinporten_error};
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::transfers::broker::{Details, Overview};
+use budbringer_core::altinn::problem::{error_from_parts, maskinporten_error};
+use budbringer_core::error::ErrorCode;
+use budbringer_core::transfers::broker::{Details, Overview};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,15 +1,15 @@
 //! Commands for credentials and onboarding (issue 4). They only translate:
-//! the work is done in [`crate::altinn`]. No command ever returns private key
+//! the work is done in [`budbringer_core::altinn`]. No command ever returns private key
 //! material, the API key or a token.
 
-use crate::altinn::connection_test::ConnectionReport;
-use crate::altinn::profile::{Profile, ProfileEdit, ProfileStore};
-use crate::altinn::setup::{self, KeyInfo, SystemUserStatus};
-use crate::altinn::systemuser::SystemUserRequestInfo;
-use crate::altinn::AltinnClient;
-use crate::environment::{Endpoints, Environment};
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use budbringer_core::altinn::connection_test::ConnectionReport;
+use budbringer_core::altinn::profile::{Profile, ProfileEdit, ProfileStore};
+use budbringer_core::altinn::setup::{self, KeyInfo, SystemUserStatus};
+use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
+use budbringer_core::altinn::AltinnClient;
+use budbringer_core::environment::{Endpoints, Environment};
+use budbringer_core::error::{AppError, AppResult};
+use budbringer_runtime::state::AppState;
 use serde::Serialize;
 use tauri::State;
 
@@ -78,7 +78,7 @@ pub async fn auth_generate_key(
     // Key generation takes a moment: keep it off the async workers.
     let secrets = state.secrets.clone();
     let store: &ProfileStore = &profiles;
-    let key = tauri::async_runtime::spawn_blocking(move || crate::altinn::keys::generate(bits.unwrap_or(2048)))
+    let key = tauri::async_runtime::spawn_blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048)))
         .await
         .map_err(|e| AppError::internal(e.to_string()))??;
     setup::store_generated(store, secrets.as_ref(), environment, &key)

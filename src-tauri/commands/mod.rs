@@ -5,10 +5,10 @@
 pub mod auth;
 pub mod transfers;
 
-use crate::environment::Environment;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::settings::{Language, Settings};
-use crate::state::AppState;
+use budbringer_core::environment::Environment;
+use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_core::settings::{Language, Settings};
+use budbringer_runtime::state::AppState;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_store::StoreExt;

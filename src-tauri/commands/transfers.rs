@@ -1,18 +1,18 @@
 //! Commands for sending and receiving (issue 5). They translate only: the
-//! work is done in [`crate::transfers`]. Progress reaches the UI through a
+//! work is done in [`budbringer_core::transfers`]. Progress reaches the UI through a
 //! Tauri [`Channel`] that the UI opens with `transfers_watch`.
 
-use crate::altinn::profile::ProfileStore;
-use crate::environment::Environment;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B};
-use crate::state::AppState;
-use crate::transfers::broker::Broker;
-use crate::transfers::engine::SendQueue;
-use crate::transfers::inbox::{IncomingFile, Inbox, RefreshReport};
-use crate::transfers::progress::Progress;
-use crate::transfers::send::{SendJob, SendRequest, SendUpdate, UploadSettings};
-use crate::transfers::validate::OrgNumber;
+use budbringer_core::altinn::profile::ProfileStore;
+use budbringer_core::environment::Environment;
+use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B};
+use budbringer_runtime::state::AppState;
+use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::engine::SendQueue;
+use budbringer_core::transfers::inbox::{IncomingFile, Inbox, RefreshReport};
+use budbringer_core::transfers::progress::Progress;
+use budbringer_core::transfers::send::{SendJob, SendRequest, SendUpdate, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -88,7 +88,7 @@ pub fn start_queue<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// The upload tuning the settings ask for.
-pub fn upload_settings(s: &crate::settings::Settings) -> UploadSettings {
+pub fn upload_settings(s: &budbringer_core::settings::Settings) -> UploadSettings {
     const MIB: u64 = 1024 * 1024;
     UploadSettings {
         tus_threshold: s.tus_threshold_mib as u64 * MIB,
@@ -128,7 +128,7 @@ pub fn start_inbox_poller<R: Runtime>(app: &AppHandle<R>) {
 enum RefreshError {
     /// The active profile cannot receive yet (no organisation, client or resource).
     NotReady,
-    Failed(crate::transfers::broker::CallError),
+    Failed(budbringer_core::transfers::broker::CallError),
 }
 
 async fn refresh<R: Runtime>(app: &AppHandle<R>) -> Result<RefreshReport, RefreshError> {
@@ -159,7 +159,7 @@ fn notify_new<R: Runtime>(app: &AppHandle<R>, report: &RefreshReport) {
     if report.new.is_empty() {
         return;
     }
-    let en = app.state::<AppState>().settings().language == crate::settings::Language::En;
+    let en = app.state::<AppState>().settings().language == budbringer_core::settings::Language::En;
     let n = report.new.len();
     let (title, body) = match (en, n) {
         (false, 1) => ("Ny fil fra Altinn".to_owned(), "1 ny fil i innboksen.".to_owned()),
@@ -289,14 +289,14 @@ pub fn send_clear_finished(state: State<'_, AppState>) -> AppResult<usize> {
     state.queue()?.clear_finished()
 }
 
-fn inbox_for(state: &AppState, profiles: &ProfileStore) -> AppResult<(Inbox, crate::altinn::Profile)> {
+fn inbox_for(state: &AppState, profiles: &ProfileStore) -> AppResult<(Inbox, budbringer_core::altinn::Profile)> {
     let env = state.settings().environment;
     let profile = profiles.get(env);
     Ok((Inbox::new(state.store.clone(), env.as_str(), &profile.org_number), profile))
 }
 
 /// The inbox, telling the open windows how downloads progress.
-fn inbox_reporting<R: Runtime>(app: &AppHandle<R>) -> AppResult<(Inbox, crate::altinn::Profile)> {
+fn inbox_reporting<R: Runtime>(app: &AppHandle<R>) -> AppResult<(Inbox, budbringer_core::altinn::Profile)> {
     let (inbox, profile) = inbox_for(&app.state::<AppState>(), &app.state::<ProfileStore>())?;
     let handle = app.clone();
     let inbox = inbox.with_progress(Arc::new(move |id, done, total| {
@@ -399,12 +399,12 @@ pub async fn practice_use_org(
     state: State<'_, AppState>,
     profiles: State<'_, ProfileStore>,
     org: String,
-) -> AppResult<crate::altinn::Profile> {
+) -> AppResult<budbringer_core::altinn::Profile> {
     let org = OrgNumber::parse(&org)?.digits();
     if org != PRACTICE_ORG_A && org != PRACTICE_ORG_B {
         return Err(AppError::invalid_input(format!("the sandbox has {PRACTICE_ORG_A} and {PRACTICE_ORG_B}")));
     }
     let sandbox = state.sandbox().await?;
-    let profile = crate::practice::provision(&sandbox.admin(), &org, state.secrets.as_ref())?;
+    let profile = budbringer_runtime::practice::provision(&sandbox.admin(), &org, state.secrets.as_ref())?;
     profiles.save(profile)
 }

@@ -2,10 +2,10 @@
 //! and Exchanged mode.
 
 use crate::common::*;
-use budbringer_lib::altinn::profile::TokenMode;
-use budbringer_lib::altinn::setup;
-use budbringer_lib::environment::Environment;
-use budbringer_lib::error::ErrorCode;
+use budbringer_core::altinn::profile::TokenMode;
+use budbringer_core::altinn::setup;
+use budbringer_core::environment::Environment;
+use budbringer_core::error::ErrorCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_calls_sign_one_grant() {
@@ -113,7 +113,7 @@ async fn exchanged_mode_uses_an_altinn_token() {
     let claims: serde_json::Value =
         serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert!(claims["iss"].as_str().unwrap().ends_with("/authentication/api/v1/openid/"), "{claims}");
-    assert_eq!(claims["urn:altinn:orgNumber"], budbringer_lib::sandbox::PRACTICE_ORG_A);
+    assert_eq!(claims["urn:altinn:orgNumber"], budbringer_sandbox::PRACTICE_ORG_A);
     // Direct mode gives a Maskinporten token instead.
     let direct = w.default_client();
     let t = direct.broker_token().await.unwrap();

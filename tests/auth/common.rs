@@ -1,11 +1,11 @@
 //! Shared set-up: a sandbox, a registered Maskinporten client and a profile.
 
-use budbringer_lib::altinn::keys;
-use budbringer_lib::altinn::profile::{self, Profile, ProfileStore};
-use budbringer_lib::altinn::AltinnClient;
-use budbringer_lib::environment::{Endpoints, Environment};
-use budbringer_lib::sandbox::{ClientConfig, PublicJwk, Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::{MemorySecretStore, SecretStore};
+use budbringer_core::altinn::keys;
+use budbringer_core::altinn::profile::{self, Profile, ProfileStore};
+use budbringer_core::altinn::AltinnClient;
+use budbringer_core::environment::{Endpoints, Environment};
+use budbringer_sandbox::{ClientConfig, PublicJwk, Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
+use budbringer_core::secrets::{MemorySecretStore, SecretStore};
 use rsa::RsaPrivateKey;
 use std::sync::{Arc, OnceLock};
 
@@ -101,7 +101,7 @@ impl World {
 }
 
 /// A Broker search on the practice resource.
-pub async fn search(client: &AltinnClient) -> Result<reqwest::Response, budbringer_lib::error::AppError> {
+pub async fn search(client: &AltinnClient) -> Result<reqwest::Response, budbringer_core::error::AppError> {
     let url = format!("{}/filetransfer", client.broker_base());
     client.send_broker(|h| h.get(&url).query(&[("resourceId", PRACTICE_RESOURCE)])).await
 }

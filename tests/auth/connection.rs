@@ -1,9 +1,9 @@
 //! The connection test: each step's result and the named error to advise on.
 
 use crate::common::*;
-use budbringer_lib::altinn::connection_test::{self, Outcome, Step};
-use budbringer_lib::altinn::profile::TokenMode;
-use budbringer_lib::error::ErrorCode;
+use budbringer_core::altinn::connection_test::{self, Outcome, Step};
+use budbringer_core::altinn::profile::TokenMode;
+use budbringer_core::error::ErrorCode;
 
 #[tokio::test]
 async fn all_steps_pass_and_direct_mode_is_recorded() {
@@ -23,7 +23,7 @@ async fn all_steps_pass_and_direct_mode_is_recorded() {
     );
     assert!(report.ok);
     assert_eq!(report.working_mode, Some(TokenMode::Direct));
-    assert_eq!(report.consumer.as_deref(), Some(format!("0192:{}", budbringer_lib::sandbox::PRACTICE_ORG_A).as_str()));
+    assert_eq!(report.consumer.as_deref(), Some(format!("0192:{}", budbringer_sandbox::PRACTICE_ORG_A).as_str()));
     assert_eq!(report.client_amr.as_deref(), Some("private_key_jwt"));
     // No token ever reaches the report.
     let json = serde_json::to_string(&report).unwrap();

@@ -2,9 +2,9 @@
 //! skewed clock, reused jti, missing scope, unapproved system user.
 
 use crate::common::*;
-use budbringer_lib::altinn::grant::{GrantClaims, GrantSigner, KeyRef};
-use budbringer_lib::altinn::keys;
-use budbringer_lib::error::ErrorCode;
+use budbringer_core::altinn::grant::{GrantClaims, GrantSigner, KeyRef};
+use budbringer_core::altinn::keys;
+use budbringer_core::error::ErrorCode;
 
 #[tokio::test]
 async fn direct_token_reaches_broker() {
@@ -43,7 +43,7 @@ async fn wrong_audience_is_named() {
     let mut ep = w.endpoints();
     // The issuer without its trailing slash (D8): Maskinporten wants the exact issuer.
     ep.maskinporten_issuer = ep.maskinporten_issuer.trim_end_matches('/').to_owned() + "/wrong/";
-    let c = budbringer_lib::altinn::AltinnClient::new(w.profile(), ep, w.secrets.clone()).unwrap();
+    let c = budbringer_core::altinn::AltinnClient::new(w.profile(), ep, w.secrets.clone()).unwrap();
     let grant = c.sign_grant("altinn:broker.read", false).unwrap();
     let e = c.post_grant(&grant).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::MaskinportenWrongAudience, "{e:?}");

@@ -5,11 +5,11 @@
 use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use budbringer_lib::altinn::profile::{KeySource, ProfileStore};
-use budbringer_lib::altinn::setup::{self, KeyInfo};
-use budbringer_lib::environment::Environment;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::{ClientConfig, PRACTICE_ORG_A};
+use budbringer_core::altinn::profile::{KeySource, ProfileStore};
+use budbringer_core::altinn::setup::{self, KeyInfo};
+use budbringer_core::environment::Environment;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::{ClientConfig, PRACTICE_ORG_A};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use std::path::Path;
 use std::process::Command;
@@ -37,7 +37,7 @@ async fn works_with_sandbox(w: &World, store: &ProfileStore, info: &KeyInfo) {
         client_id: w.client_id.clone(),
         org_number: PRACTICE_ORG_A.into(),
         scopes: BROKER_SCOPES.iter().map(|s| s.to_string()).collect(),
-        jwks: vec![budbringer_lib::sandbox::PublicJwk {
+        jwks: vec![budbringer_sandbox::PublicJwk {
             kty: jwk.kty,
             n: jwk.n,
             e: jwk.e,
@@ -198,7 +198,7 @@ async fn damaged_and_unsupported_files_are_named() {
         assert!(e.detail.clone().unwrap().contains(why), "{name}: {e:?}");
     }
     assert_eq!(import(b"just some text", "notes.txt").code, ErrorCode::KeyImportUnsupported);
-    let public_jwk = serde_json::to_string(&budbringer_lib::altinn::keys::public_jwk(key(), "k")).unwrap();
+    let public_jwk = serde_json::to_string(&budbringer_core::altinn::keys::public_jwk(key(), "k")).unwrap();
     assert_eq!(import(public_jwk.as_bytes(), "pub.json").code, ErrorCode::KeyImportUnsupported);
     // Nothing was stored by the failed imports.
     assert!(s.get(Environment::Sandbox).key_source.is_none());

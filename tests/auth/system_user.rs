@@ -2,8 +2,8 @@
 //! the status (New → Accepted / Rejected), verify, then use it.
 
 use crate::common::*;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::PRACTICE_ORG_A;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::PRACTICE_ORG_A;
 
 #[tokio::test]
 async fn request_accepted_then_used_for_broker() {
@@ -43,7 +43,7 @@ async fn request_accepted_then_used_for_broker() {
     // Now Broker calls run as the system user, with authorization_details.
     let sc = w.client(p.clone());
     assert_eq!(search(&sc).await.unwrap().status(), 200);
-    let report = budbringer_lib::altinn::connection_test::run(&sc).await;
+    let report = budbringer_core::altinn::connection_test::run(&sc).await;
     assert_eq!(report.system_user_id.as_deref(), Some(su.id.as_str()));
     // Without the externalRef the grant does not match the system user (MP-303).
     p.system_user.external_ref = None;
@@ -107,12 +107,12 @@ async fn registration_errors_are_named() {
 /// remembers the system, the request and, once approved, the system user.
 #[tokio::test]
 async fn wizard_steps_keep_the_profile_up_to_date() {
-    use budbringer_lib::altinn::setup;
-    use budbringer_lib::environment::Environment;
+    use budbringer_core::altinn::setup;
+    use budbringer_core::environment::Environment;
     let w = World::full().await;
     let store = w.profile_store();
     store.save(w.profile()).unwrap();
-    let client = |s: &budbringer_lib::altinn::ProfileStore| w.client(s.get(Environment::Sandbox));
+    let client = |s: &budbringer_core::altinn::ProfileStore| w.client(s.get(Environment::Sandbox));
 
     let p = setup::register_system(&store, &client(&store), None).await.unwrap();
     assert_eq!(p.system_user.system_id.as_deref(), Some(format!("{PRACTICE_ORG_A}_budbringer").as_str()));

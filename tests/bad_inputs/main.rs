@@ -6,10 +6,10 @@
 
 mod server;
 
-use budbringer_lib::altinn::keys;
-use budbringer_lib::error::{AppResult, ErrorCode};
-use budbringer_lib::transfers::send::{SendJob, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::{self, OrgNumber};
+use budbringer_core::altinn::keys;
+use budbringer_core::error::{AppResult, ErrorCode};
+use budbringer_core::transfers::send::{SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::{self, OrgNumber};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -9,15 +9,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use budbringer_lib::altinn::AltinnClient;
-use budbringer_lib::environment::Environment;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::practice;
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::MemorySecretStore;
-use budbringer_lib::transfers::broker::{Broker, CallError, Search};
-use budbringer_lib::transfers::download::{download_verified, DownloadSpec};
-use budbringer_lib::transfers::names::sanitize_file_name;
+use budbringer_core::altinn::AltinnClient;
+use budbringer_core::environment::Environment;
+use budbringer_core::error::ErrorCode;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
+use budbringer_core::secrets::MemorySecretStore;
+use budbringer_core::transfers::broker::{Broker, CallError, Search};
+use budbringer_core::transfers::download::{download_verified, DownloadSpec};
+use budbringer_core::transfers::names::sanitize_file_name;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ const PAYLOAD: &[u8] = b"payload";
 
 fn md5_hex(b: &[u8]) -> String {
     use md5::Digest;
-    budbringer_lib::transfers::checksum::to_hex(&md5::Md5::digest(b))
+    budbringer_core::transfers::checksum::to_hex(&md5::Md5::digest(b))
 }
 
 /// Fake Broker routes. The transfer id picks the behaviour:

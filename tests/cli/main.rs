@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CLI: &str = env!("CARGO_BIN_EXE_budbringer-cli");
-const SANDBOX: &str = env!("CARGO_BIN_EXE_altinn-sandbox");
 const MIB: u64 = 1024 * 1024;
 
 struct Killed(Child);
@@ -19,8 +18,22 @@ impl Drop for Killed {
     }
 }
 
+/// The standalone sandbox binary, beside the CLI's (it belongs to another
+/// workspace member, so Cargo does not hand its path to this test; building it
+/// here makes `cargo test -p budbringer-cli` work on its own).
+fn sandbox_binary() -> std::path::PathBuf {
+    let path = std::path::Path::new(CLI).with_file_name(format!("altinn-sandbox{}", std::env::consts::EXE_SUFFIX));
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "budbringer-sandbox", "--bin", "altinn-sandbox"])
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "building altinn-sandbox failed");
+    assert!(path.exists(), "{} is missing", path.display());
+    path
+}
+
 fn start_sandbox(dir: &std::path::Path) -> (Killed, String) {
-    let mut child = Command::new(SANDBOX)
+    let mut child = Command::new(sandbox_binary())
         .args(["--port", "0", "--data"])
         .arg(dir)
         .stdout(Stdio::piped())

@@ -2,11 +2,11 @@
 //! wrong, and never confirmed to Altinn before it is safely saved.
 
 use crate::support::*;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::FaultSpec;
-use budbringer_lib::store::Table;
-use budbringer_lib::transfers::download::part_path;
-use budbringer_lib::transfers::inbox::InboxPhase;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::FaultSpec;
+use budbringer_core::store::Table;
+use budbringer_core::transfers::download::part_path;
+use budbringer_core::transfers::inbox::InboxPhase;
 
 fn dl(id: uuid::Uuid) -> String {
     format!("/broker/api/v1/filetransfer/{id}/download")
@@ -43,7 +43,7 @@ async fn a_checksum_mismatch_on_download_is_neither_saved_nor_confirmed() {
     // What Altinn said the checksum is no longer matches the bytes (a corrupted transfer).
     let mut f = r.inbox.get(id).unwrap();
     f.overview.checksum = Some("00000000000000000000000000000000".into());
-    let (store, _) = budbringer_lib::store::Store::open(&w.dir.path().join("inbox.db")).unwrap();
+    let (store, _) = budbringer_core::store::Store::open(&w.dir.path().join("inbox.db")).unwrap();
     store.put(Table::Incoming, &id.to_string(), false, &f).unwrap();
     let e = r.save(&w, id, b"the real content").await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DownloadChecksumMismatch);
@@ -141,8 +141,8 @@ async fn disk_full_in_a_size_limited_folder() {
     let _guard = Unmount(mount.clone());
     let content = std::fs::read(make_file(w.dir.path(), "src.bin", 3 * 1024 * 1024)).unwrap();
     let id = seed(&w, "for-stor.bin", &content);
-    let (store, _) = budbringer_lib::store::Store::open(&w.dir.path().join("tmpfs.db")).unwrap();
-    let r = Receiver { inbox: budbringer_lib::transfers::inbox::Inbox::new(store, "sandbox", budbringer_lib::sandbox::PRACTICE_ORG_B), dir: mount.join("inn") };
+    let (store, _) = budbringer_core::store::Store::open(&w.dir.path().join("tmpfs.db")).unwrap();
+    let r = Receiver { inbox: budbringer_core::transfers::inbox::Inbox::new(store, "sandbox", budbringer_sandbox::PRACTICE_ORG_B), dir: mount.join("inn") };
     r.refresh(&w).await.unwrap();
     let e = r.save(&w, id, &content).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DiskFull, "{e:?}");

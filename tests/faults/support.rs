@@ -2,13 +2,13 @@
 //! organisations, and the three invariants every case must keep:
 //! no file lost, no download confirmed before it is saved, no transfer duplicated.
 
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::{SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::CallError;
-use budbringer_lib::transfers::inbox::{IncomingFile, Inbox, InboxPhase};
-use budbringer_lib::transfers::send::{self, Phase, SendJob, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::{SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::store::Store;
+use budbringer_core::transfers::broker::CallError;
+use budbringer_core::transfers::inbox::{IncomingFile, Inbox, InboxPhase};
+use budbringer_core::transfers::send::{self, Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -123,7 +123,7 @@ pub fn assert_send_invariants(w: &World, job: &SendJob, original: &[u8]) {
         }
         Phase::Failed => {
             let e = job.error.as_ref().expect("a failed job names its error");
-            assert_ne!(e.code, budbringer_lib::error::ErrorCode::Internal, "named, not internal: {e:?}");
+            assert_ne!(e.code, budbringer_core::error::ErrorCode::Internal, "named, not internal: {e:?}");
             if job.file_transfer_id.is_none() && !job.initialize_sent {
                 assert_eq!(n, 0, "nothing initialized");
             }

@@ -1,9 +1,9 @@
 //! Faults while sending.
 
 use crate::support::*;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::FaultSpec;
-use budbringer_lib::transfers::send::{self, Method, Phase, UploadSettings};
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::FaultSpec;
+use budbringer_core::transfers::send::{self, Method, Phase, UploadSettings};
 use std::time::{Duration, Instant};
 
 const TUS: &str = "/broker/api/v1/filetransfer/upload/tus";
@@ -132,13 +132,13 @@ async fn token_endpoint_unreachable_is_a_network_error() {
     let mut ep = c.endpoints().clone();
     ep.maskinporten_issuer = format!("http://{closed}/");
     ep.maskinporten_token = format!("http://{closed}/token");
-    let secrets: std::sync::Arc<dyn budbringer_lib::secrets::SecretStore> = std::sync::Arc::new(budbringer_lib::secrets::MemorySecretStore::new());
+    let secrets: std::sync::Arc<dyn budbringer_core::secrets::SecretStore> = std::sync::Arc::new(budbringer_core::secrets::MemorySecretStore::new());
     // The key does not matter: the grant is never answered.
     let broker = {
         let profile = c.profile().clone();
-        let pem = budbringer_lib::altinn::keys::private_pkcs8_pem(&budbringer_lib::altinn::keys::generate(2048).unwrap()).unwrap();
-        secrets.set(&budbringer_lib::altinn::profile::private_key_secret(profile.environment), &pem).unwrap();
-        budbringer_lib::transfers::broker::Broker::new(budbringer_lib::altinn::AltinnClient::new(profile, ep, secrets).unwrap())
+        let pem = budbringer_core::altinn::keys::private_pkcs8_pem(&budbringer_core::altinn::keys::generate(2048).unwrap()).unwrap();
+        secrets.set(&budbringer_core::altinn::profile::private_key_secret(profile.environment), &pem).unwrap();
+        budbringer_core::transfers::broker::Broker::new(budbringer_core::altinn::AltinnClient::new(profile, ep, secrets).unwrap())
     };
     let mut job = new_job(&file, &quick(2));
     send::run(&mut job, &broker, &quick(2), &Sink::default(), std::future::pending()).await;
@@ -218,7 +218,7 @@ async fn clock_skew_beyond_five_seconds_is_named_before_maskinporten() {
     let original = std::fs::read(&file).unwrap();
     w.sandbox.admin().set_clock_offset(40);
     // A fresh client that has not measured the clock yet.
-    let broker = budbringer_lib::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_lib::sandbox::PRACTICE_ORG_A));
+    let broker = budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
     let before = broker.client().grants_signed();
     let mut job = new_job(&file, &quick(2));
     send::run(&mut job, &broker, &quick(2), &Sink::default(), std::future::pending()).await;
@@ -235,7 +235,7 @@ async fn clock_skew_within_five_seconds_works() {
     let file = make_file(w.dir.path(), "l.txt", 5000);
     let original = std::fs::read(&file).unwrap();
     w.sandbox.admin().set_clock_offset(3);
-    let broker = budbringer_lib::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_lib::sandbox::PRACTICE_ORG_A));
+    let broker = budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
     let mut job = new_job(&file, &UploadSettings::default());
     send::run(&mut job, &broker, &UploadSettings::default(), &Sink::default(), std::future::pending()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);

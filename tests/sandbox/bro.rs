@@ -1,6 +1,6 @@
 //! One test per reachable BRO error code, plus the other error shapes.
 
-use budbringer_lib::sandbox::{OrganisationConfig, ResourceConfig};
+use budbringer_sandbox::{OrganisationConfig, ResourceConfig};
 use serde_json::{json, Value};
 
 use crate::common::*;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use budbringer_lib::sandbox::{
+use budbringer_sandbox::{
     ClientConfig, PublicJwk, Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -1,6 +1,6 @@
 //! Fault injection and the admin HTTP API.
 
-use budbringer_lib::sandbox::FaultSpec;
+use budbringer_sandbox::FaultSpec;
 use serde_json::{json, Value};
 
 use crate::common::*;

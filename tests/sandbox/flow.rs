@@ -1,6 +1,6 @@
 //! Lifecycle, search, download, expiry, persistence, limits and multipart.
 
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig};
+use budbringer_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -247,7 +247,7 @@ async fn events_feed_follows_the_lifecycle() {
 
 #[tokio::test]
 async fn require_system_user_refuses_plain_org_tokens() {
-    use budbringer_lib::sandbox::SystemUserConfig;
+    use budbringer_sandbox::SystemUserConfig;
     let e = start().await;
     let mut s = e.sb.admin().settings();
     s.require_system_user = true;
@@ -286,7 +286,7 @@ async fn search_from_to_with_dates_and_offsets() {
 async fn stuck_upload_fails_after_24_hours() {
     let e = start().await;
     let id = e.init_ok(json!({})).await;
-    e.sb.admin().add_fault(budbringer_lib::sandbox::FaultSpec { drop_after_bytes: Some(10), ..Default::default() });
+    e.sb.admin().add_fault(budbringer_sandbox::FaultSpec { drop_after_bytes: Some(10), ..Default::default() });
     let r = e
         .http
         .post(e.broker(&format!("/filetransfer/{id}/upload")))

@@ -1,6 +1,6 @@
 //! One test per Maskinporten grant rule, plus metadata, JWKS and exchange.
 
-use budbringer_lib::sandbox::SystemUserConfig;
+use budbringer_sandbox::SystemUserConfig;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 
@@ -345,7 +345,7 @@ fn sign_x5c(claims: &Value, cert: &str) -> String {
 
 #[tokio::test]
 async fn x5c_certificate_organisation_must_match_the_client() {
-    use budbringer_lib::sandbox::ClientConfig;
+    use budbringer_sandbox::ClientConfig;
     let env = start().await;
     env.sb.admin().register_client(ClientConfig {
         client_id: "cert-client".into(),

@@ -1,7 +1,7 @@
 //! TUS: creation, PATCH with resumed offsets, locking answers, concatenation,
 //! connection drops and a restart mid-upload.
 
-use budbringer_lib::sandbox::{FaultSpec, Sandbox, SandboxConfig};
+use budbringer_sandbox::{FaultSpec, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
 use crate::common::*;

@@ -6,16 +6,16 @@
 //! And a guard that every `#[tauri::command]` returns only types this run
 //! serialised and scanned.
 
-use budbringer_lib::altinn::{connection_test, profile, setup, AltinnClient, ProfileStore};
-use budbringer_lib::environment::Environment;
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::{MemorySecretStore, SecretStore};
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::Broker;
-use budbringer_lib::transfers::engine::SendQueue;
-use budbringer_lib::transfers::inbox::Inbox;
-use budbringer_lib::transfers::send::{Phase, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::altinn::{connection_test, profile, setup, AltinnClient, ProfileStore};
+use budbringer_core::environment::Environment;
+use budbringer_sandbox::{Sandbox, SandboxConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::secrets::{MemorySecretStore, SecretStore};
+use budbringer_core::store::Store;
+use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::engine::SendQueue;
+use budbringer_core::transfers::inbox::Inbox;
+use budbringer_core::transfers::send::{Phase, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,11 +28,11 @@ struct Party {
     data: PathBuf,
 }
 
-fn party(sandbox: &budbringer_lib::sandbox::SandboxHandle, org: &str, data: PathBuf, api_key: &str, ui: &Ui) -> Party {
+fn party(sandbox: &budbringer_sandbox::SandboxHandle, org: &str, data: PathBuf, api_key: &str, ui: &Ui) -> Party {
     std::fs::create_dir_all(&data).unwrap();
     let secrets = Arc::new(MemorySecretStore::new());
     let profiles = ProfileStore::open(&data);
-    let p = budbringer_lib::practice::provision(&sandbox.admin(), org, secrets.as_ref()).unwrap();
+    let p = budbringer_runtime::practice::provision(&sandbox.admin(), org, secrets.as_ref()).unwrap();
     profiles.save(p).unwrap();
     // What the Settings page does: the API key goes to the secret store, the UI gets a bool.
     ui.push(&setup::set_api_key(&profiles, secrets.as_ref(), Environment::Sandbox, Some(api_key)).unwrap());
@@ -75,7 +75,7 @@ fn needles(p: &Party, api_key: &str, tokens: &[String]) -> Vec<(String, String)>
     // The private exponent and primes as a JWK export would write them.
     use base64::Engine;
     use rsa::traits::PrivateKeyParts;
-    let key = budbringer_lib::altinn::keys::from_stored_pem(&budbringer_lib::secrets::Secret::new(pem)).unwrap();
+    let key = budbringer_core::altinn::keys::from_stored_pem(&budbringer_core::secrets::Secret::new(pem)).unwrap();
     let b = |x: &rsa::BigUint| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(x.to_bytes_be());
     out.push(("private exponent (JWK d)".into(), b(key.d())));
     for (i, pr) in key.primes().iter().enumerate() {
@@ -128,7 +128,7 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     // Debug logging, as a user asked to send logs to support would have it.
     std::env::set_var("RUST_LOG", "debug,hyper=debug,reqwest=debug");
     let logs = root.join("logs");
-    let guard = budbringer_lib::logging::init(&logs);
+    let guard = budbringer_core::logging::init(&logs);
     let ui = Ui::default();
 
     let sandbox = Sandbox::start(SandboxConfig::practice(), root.join("sandbox")).await.unwrap();
@@ -181,14 +181,14 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     assert_eq!(report.auto_saved.len(), 2, "{report:?}");
     ui.push(&report);
     ui.push(&inbox.list().unwrap());
-    ui.push(&budbringer_lib::settings::Settings::default());
+    ui.push(&budbringer_core::settings::Settings::default());
     // A failure, as the UI would see it (errors carry details: they must not carry secrets).
     let bad = Broker::new(AltinnClient::new(
         { let mut p = a.profiles.get(Environment::Sandbox); p.kid = Some("wrong".into()); p },
         Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap(),
         a.secrets.clone(),
     ).unwrap());
-    let e = bad.search(&budbringer_lib::transfers::broker::Search { resource_id: PRACTICE_RESOURCE.into(), ..Default::default() }).await.unwrap_err();
+    let e = bad.search(&budbringer_core::transfers::broker::Search { resource_id: PRACTICE_RESOURCE.into(), ..Default::default() }).await.unwrap_err();
     ui.push(&e.error);
 
     // The tokens used in the run (cached: the same ones that went over the wire).
@@ -269,7 +269,7 @@ fn every_command_return_type_is_covered_by_the_scan() {
         "AppResult<SystemUserRequestInfo>", "AppResult<SystemUserStatus>",
     ];
     let re = regex::Regex::new(r"#\[tauri::command\]\s*pub (?:async )?fn (\w+)(?:<[^>]*>)?\((?s:.*?)\)\s*(?:->\s*([^{]+?))?\s*\{").unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/commands");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/commands");
     let mut seen = 0;
     let mut missing = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap() {
@@ -287,7 +287,7 @@ fn every_command_return_type_is_covered_by_the_scan() {
     assert!(seen >= 30, "found the commands ({seen})");
     assert!(missing.is_empty(), "commands whose return type the secret scan does not cover:\n{}", missing.join("\n"));
     // The types that could hold a key (KeyInfo, ProfileView) expose the public half only.
-    let setup_src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/altinn/setup.rs")).unwrap();
+    let setup_src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/core/src/altinn/setup.rs")).unwrap();
     let key_info = setup_src.split("pub struct KeyInfo").nth(1).unwrap().split('}').next().unwrap();
     assert!(!key_info.contains("Secret") && !key_info.contains("private"), "KeyInfo has no private field:\n{key_info}");
 }

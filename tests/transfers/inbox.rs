@@ -1,10 +1,10 @@
 //! The inbox: finding new files, auto-save, and never confirming before a file is saved.
 
 use super::support::*;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::inbox::{Inbox, InboxPhase};
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::store::Store;
+use budbringer_core::transfers::inbox::{Inbox, InboxPhase};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -88,7 +88,7 @@ async fn a_corrupted_download_is_neither_saved_nor_confirmed() {
     let mut f = inbox.get(id).unwrap();
     f.overview.checksum = Some("00000000000000000000000000000000".into());
     let (store2, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    store2.put(budbringer_lib::store::Table::Incoming, &id.to_string(), false, &f).unwrap();
+    store2.put(budbringer_core::store::Table::Incoming, &id.to_string(), false, &f).unwrap();
     let dir = w.dir.path().join("inn");
     let e = inbox.save_and_confirm(&w.b, id, &dir, true).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DownloadChecksumMismatch);

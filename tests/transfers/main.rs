@@ -5,12 +5,12 @@ mod inbox;
 mod queue;
 mod support;
 
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::transfers::broker::{Broker, Search};
-use budbringer_lib::transfers::download::{download_verified, part_path, DownloadSpec};
-use budbringer_lib::transfers::send::{self, Method, Phase, SendJob, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::transfers::broker::{Broker, Search};
+use budbringer_core::transfers::download::{download_verified, part_path, DownloadSpec};
+use budbringer_core::transfers::send::{self, Method, Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

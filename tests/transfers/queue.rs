@@ -1,13 +1,13 @@
 //! The send queue: pause, resume, cancel, retry and a restart mid-upload.
 
 use super::support::*;
-use budbringer_lib::error::ErrorCode;
-use budbringer_lib::sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::Broker;
-use budbringer_lib::transfers::engine::SendQueue;
-use budbringer_lib::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::error::ErrorCode;
+use budbringer_sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::store::Store;
+use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::engine::SendQueue;
+use budbringer_core::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;

@@ -1,13 +1,13 @@
 //! A fresh sandbox with the two practice organisations ready to send and
 //! receive, each with its own key, client and system user.
 
-use budbringer_lib::altinn::AltinnClient;
-use budbringer_lib::environment::Environment;
-use budbringer_lib::practice;
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
-use budbringer_lib::secrets::MemorySecretStore;
-use budbringer_lib::transfers::broker::Broker;
-use budbringer_lib::transfers::send::{self, SendJob, SendSink, SendUpdate};
+use budbringer_core::altinn::AltinnClient;
+use budbringer_core::environment::Environment;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
+use budbringer_core::secrets::MemorySecretStore;
+use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::send::{self, SendJob, SendSink, SendUpdate};
 use std::sync::{Arc, Mutex};
 
 pub struct World {
@@ -40,7 +40,7 @@ pub struct Sink {
 }
 
 impl SendSink for Sink {
-    fn save(&self, job: &SendJob) -> budbringer_lib::error::AppResult<()> {
+    fn save(&self, job: &SendJob) -> budbringer_core::error::AppResult<()> {
         self.saved.lock().unwrap().push(job.clone());
         Ok(())
     }

@@ -392,7 +392,7 @@ fn certificate_key(der: &[u8], now: i64) -> Result<(Option<String>, DecodingKey)
         return Err(oauth("invalid_grant", "MP-124", "Invalid assertion. The certificate is not valid now"));
     }
     // The same reading of the subject as the client's (serialNumber or organizationIdentifier).
-    let org = crate::altinn::certificate::subject_org(&cert);
+    let org = budbringer_core::altinn::certificate::subject_org(&cert);
     let key = DecodingKey::from_rsa_der(&cert.public_key().subject_public_key.data);
     Ok((org, key))
 }

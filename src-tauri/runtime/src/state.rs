@@ -1,16 +1,16 @@
 //! The application state shared by every command. Tauri-free: the app
 //! manages one, tests build their own.
 
-use crate::altinn::{AltinnClient, Profile};
-use crate::environment::Environment;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::store::{OpenReport, Store};
-use crate::transfers::engine::SendQueue;
+use budbringer_core::altinn::{AltinnClient, Profile};
+use budbringer_core::environment::Environment;
+use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_core::store::{OpenReport, Store};
+use budbringer_core::transfers::engine::SendQueue;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use crate::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
-use crate::settings::Settings;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
+use budbringer_core::settings::Settings;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 

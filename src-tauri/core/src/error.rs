@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn every_code_is_translated_in_both_locales() {
         for lang in ["nb", "en"] {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/locales/").to_owned() + lang + ".json";
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/locales/").to_owned() + lang + ".json";
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             for code in ErrorCode::ALL {

@@ -6,18 +6,18 @@
 //! Prints a Markdown table (and progress to stderr). Times are medians of
 //! `--runs` runs, alternating ours and theirs, with the page cache warm.
 
-use budbringer_lib::altinn::AltinnClient;
-use budbringer_lib::environment::Environment;
-use budbringer_lib::practice;
-use budbringer_lib::sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::MemorySecretStore;
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::{Broker, InitializeRequest};
-use budbringer_lib::transfers::checksum::md5_file;
-use budbringer_lib::transfers::download::{download_verified, DownloadSpec};
-use budbringer_lib::transfers::inbox::Inbox;
-use budbringer_lib::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::altinn::AltinnClient;
+use budbringer_core::environment::Environment;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_core::secrets::MemorySecretStore;
+use budbringer_core::store::Store;
+use budbringer_core::transfers::broker::{Broker, InitializeRequest};
+use budbringer_core::transfers::checksum::md5_file;
+use budbringer_core::transfers::download::{download_verified, DownloadSpec};
+use budbringer_core::transfers::inbox::Inbox;
+use budbringer_core::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use clap::Parser;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -284,7 +284,7 @@ fn peak_rss_kib(cli: &Path, base: &str, file: &Path, data: &Path) -> u64 {
 /// A sink that tells a channel the transfer's id once it has one.
 struct Watch(tokio::sync::mpsc::UnboundedSender<Uuid>);
 impl SendSink for Watch {
-    fn save(&self, job: &SendJob) -> budbringer_lib::error::AppResult<()> {
+    fn save(&self, job: &SendJob) -> budbringer_core::error::AppResult<()> {
         if let Some(id) = job.file_transfer_id {
             let _ = self.0.send(id);
         }
@@ -349,7 +349,7 @@ async fn main() {
     // Row 6: Maskinporten grants for 100 operations (50 at once, then 50 one by one).
     say("grants");
     let g = Broker::new(client(&http, &base, PRACTICE_ORG_B).await);
-    let q = budbringer_lib::transfers::broker::Search { resource_id: PRACTICE_RESOURCE.into(), ..Default::default() };
+    let q = budbringer_core::transfers::broker::Search { resource_id: PRACTICE_RESOURCE.into(), ..Default::default() };
     let together: Vec<_> = (0..50).map(|_| g.search(&q)).collect();
     for r in futures_util::future::join_all(together).await {
         r.expect("search");

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig};
+use budbringer_sandbox::{Sandbox, SandboxConfig};
 
 fn usage() -> ! {
     eprintln!("usage: altinn-sandbox [--port N] [--config FILE.toml|FILE.json] [--data DIR]");

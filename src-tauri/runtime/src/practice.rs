@@ -5,12 +5,12 @@
 //! approved system user with rights to the practice resource, and a profile
 //! that uses them. The private key goes to the secret store like any other.
 
-use crate::altinn::keys;
-use crate::altinn::profile::{self, KeySource, Profile};
-use crate::environment::Environment;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
-use crate::secrets::SecretStore;
+use budbringer_core::altinn::keys;
+use budbringer_core::altinn::profile::{self, KeySource, Profile};
+use budbringer_core::environment::Environment;
+use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
+use budbringer_core::secrets::SecretStore;
 
 /// Scopes a practice client gets: Broker, plus what the system-user steps of the wizard use.
 pub const PRACTICE_CLIENT_SCOPES: &[&str] = &[

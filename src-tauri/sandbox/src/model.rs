@@ -178,7 +178,7 @@ pub const PRACTICE_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.rea
 
 /// Mod-11 check digit validation of a Norwegian organisation number.
 pub fn valid_org_number(s: &str) -> bool {
-    s.len() == 9 && crate::orgnumber::OrgNumber::parse(s).is_ok()
+    s.len() == 9 && budbringer_core::orgnumber::OrgNumber::parse(s).is_ok()
 }
 
 impl SandboxConfig {
@@ -771,7 +771,7 @@ mod tests {
 
     #[test]
     fn example_config_parses() {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/sandbox/example-config.toml");
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("example-config.toml");
         let c = SandboxConfig::from_file(&p).unwrap();
         assert_eq!(c.organisations.len(), 2);
         assert_eq!(c.clients[0].jwks[0].kid, "budbringer-test-1");

@@ -7,18 +7,18 @@
 //! `sandbox <url>`, `job <id> <phase> <done>/<total>`, `transfer <id> <fileTransferId>`,
 //! `published <id> <fileTransferId>`, `failed <id> <CODE> <detail>`, `saved <fileTransferId> <path>`.
 
-use budbringer_lib::altinn::{AltinnClient, Profile, ProfileStore};
-use budbringer_lib::environment::Environment;
-use budbringer_lib::error::{AppError, AppResult};
-use budbringer_lib::practice;
-use budbringer_lib::sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
-use budbringer_lib::secrets::MemorySecretStore;
-use budbringer_lib::store::Store;
-use budbringer_lib::transfers::broker::Broker;
-use budbringer_lib::transfers::engine::SendQueue;
-use budbringer_lib::transfers::inbox::Inbox;
-use budbringer_lib::transfers::send::{Phase, SendRequest, UploadSettings};
-use budbringer_lib::transfers::validate::OrgNumber;
+use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
+use budbringer_core::environment::Environment;
+use budbringer_core::error::{AppError, AppResult};
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
+use budbringer_core::secrets::MemorySecretStore;
+use budbringer_core::store::Store;
+use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::engine::SendQueue;
+use budbringer_core::transfers::inbox::Inbox;
+use budbringer_core::transfers::send::{Phase, SendRequest, UploadSettings};
+use budbringer_core::transfers::validate::OrgNumber;
 use clap::{Parser, Subcommand};
 use std::collections::HashSet;
 use std::io::Write;
@@ -99,7 +99,7 @@ async fn session(cli: &Cli) -> AppResult<Session> {
         None => {
             let h = Sandbox::start(SandboxConfig::practice(), cli.data.join("sandbox"))
                 .await
-                .map_err(|e| AppError::new(budbringer_lib::error::ErrorCode::SandboxFailed).with_detail(e.to_string()))?;
+                .map_err(|e| AppError::new(budbringer_core::error::ErrorCode::SandboxFailed).with_detail(e.to_string()))?;
             let p = practice::provision(&h.admin(), &org, secrets.as_ref())?;
             let base = h.base_url();
             (Some(h), base, p)

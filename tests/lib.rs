@@ -1,0 +1,1 @@
+//! Nothing here: the integration tests are the `[[test]]` targets in Cargo.toml.
