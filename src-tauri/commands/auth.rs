@@ -50,7 +50,11 @@ pub fn auth_get_profiles(state: State<'_, AppState>, profiles: State<'_, Profile
 }
 
 #[tauri::command]
-pub fn auth_get_profile(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> ProfileView {
+pub fn auth_get_profile(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+) -> ProfileView {
     view(&state, profiles.get(environment))
 }
 
@@ -78,9 +82,10 @@ pub async fn auth_generate_key(
     // Key generation takes a moment: keep it off the async workers.
     let secrets = state.secrets.clone();
     let store: &ProfileStore = &profiles;
-    let key = tauri::async_runtime::spawn_blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048)))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))??;
+    let key =
+        tauri::async_runtime::spawn_blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048)))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
     setup::store_generated(store, secrets.as_ref(), environment, &key)
 }
 
@@ -109,7 +114,11 @@ pub fn auth_import_key(
 }
 
 #[tauri::command]
-pub fn auth_public_key(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> AppResult<KeyInfo> {
+pub fn auth_public_key(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+) -> AppResult<KeyInfo> {
     setup::key_info(&profiles.get(environment), state.secrets.as_ref())
 }
 
@@ -126,7 +135,11 @@ pub fn auth_set_api_key(
 }
 
 #[tauri::command]
-pub fn auth_clear_api_key(state: State<'_, AppState>, profiles: State<'_, ProfileStore>, environment: Environment) -> AppResult<bool> {
+pub fn auth_clear_api_key(
+    state: State<'_, AppState>,
+    profiles: State<'_, ProfileStore>,
+    environment: Environment,
+) -> AppResult<bool> {
     setup::set_api_key(&profiles, state.secrets.as_ref(), environment, None)
 }
 

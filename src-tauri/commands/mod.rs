@@ -45,7 +45,11 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 }
 
 #[tauri::command]
-pub fn set_language<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, language: String) -> AppResult<Settings> {
+pub fn set_language<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    language: String,
+) -> AppResult<Settings> {
     let language = Language::parse(&language)?;
     update_settings(&app, &state, |s| {
         s.language = language;
@@ -70,7 +74,11 @@ pub async fn set_environment<R: Runtime>(
 
 /// Where received files are saved (an empty value means the default folder).
 #[tauri::command]
-pub fn set_download_dir<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, path: Option<String>) -> AppResult<Settings> {
+pub fn set_download_dir<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> AppResult<Settings> {
     let path = path.filter(|p| !p.trim().is_empty());
     if let Some(p) = &path {
         std::fs::create_dir_all(p).map_err(AppError::from)?;
@@ -105,7 +113,11 @@ pub fn set_upload_tuning<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn set_poll_interval<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, seconds: u32) -> AppResult<Settings> {
+pub fn set_poll_interval<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    seconds: u32,
+) -> AppResult<Settings> {
     update_settings(&app, &state, |s| s.set_poll_interval(seconds))
 }
 

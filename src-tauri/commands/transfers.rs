@@ -5,14 +5,14 @@
 use budbringer_core::altinn::profile::ProfileStore;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
-use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B};
-use budbringer_runtime::state::AppState;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
-use budbringer_core::transfers::inbox::{IncomingFile, Inbox, RefreshReport};
+use budbringer_core::transfers::inbox::{Inbox, IncomingFile, RefreshReport};
 use budbringer_core::transfers::progress::Progress;
 use budbringer_core::transfers::send::{SendJob, SendRequest, SendUpdate, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_runtime::state::AppState;
+use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,7 +78,8 @@ pub fn start_queue<R: Runtime>(app: &AppHandle<R>) {
         handle.state::<Watchers>().emit(TransferEvent::Send { job: u.job, progress: u.progress });
     });
     let tuning = upload_settings(&state.settings());
-    let queue = tauri::async_runtime::block_on(async { SendQueue::new(state.store.clone(), provider, tuning, 2, listener) });
+    let queue =
+        tauri::async_runtime::block_on(async { SendQueue::new(state.store.clone(), provider, tuning, 2, listener) });
     match queue.resume_unfinished() {
         Ok(n) if n > 0 => tracing::info!(n, "resumed unfinished transfers"),
         Ok(_) => {}
@@ -144,10 +145,7 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) -> Result<RefreshReport, Refres
     let broker = Broker::new(state.client(profile.clone()).map_err(|e| RefreshError::Failed(e.into()))?);
     let (inbox, _) = inbox_reporting(app).map_err(|e| RefreshError::Failed(e.into()))?;
     let auto = settings.auto_save.then(|| download_dir(app, &state));
-    let report = inbox
-        .refresh(&broker, &profile.resource_ids, auto.as_deref())
-        .await
-        .map_err(RefreshError::Failed)?;
+    let report = inbox.refresh(&broker, &profile.resource_ids, auto.as_deref()).await.map_err(RefreshError::Failed)?;
     notify_new(app, &report);
     app.state::<Watchers>().emit(TransferEvent::Inbox { report: report.clone() });
     Ok(report)
@@ -177,10 +175,7 @@ fn download_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf {
     if let Some(d) = state.settings().download_dir.filter(|d| !d.trim().is_empty()) {
         return PathBuf::from(d);
     }
-    app.path()
-        .download_dir()
-        .unwrap_or_else(|_| state.data_dir.join("downloads"))
-        .join("Budbringer")
+    app.path().download_dir().unwrap_or_else(|_| state.data_dir.join("downloads")).join("Budbringer")
 }
 
 #[tauri::command]
@@ -357,9 +352,7 @@ pub fn inbox_open<R: Runtime>(app: AppHandle<R>, id: Uuid) -> AppResult<()> {
 pub fn inbox_reveal<R: Runtime>(app: AppHandle<R>, id: Uuid) -> AppResult<()> {
     use tauri_plugin_opener::OpenerExt;
     let path = saved_path(&app, id)?;
-    app.opener()
-        .reveal_item_in_dir(&path)
-        .map_err(|e| AppError::new(ErrorCode::FileSystem).with_detail(e.to_string()))
+    app.opener().reveal_item_in_dir(&path).map_err(|e| AppError::new(ErrorCode::FileSystem).with_detail(e.to_string()))
 }
 
 fn saved_path<R: Runtime>(app: &AppHandle<R>, id: Uuid) -> AppResult<PathBuf> {

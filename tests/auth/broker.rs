@@ -69,7 +69,9 @@ async fn api_key_missing_wrong_and_right() {
     // Wrong (stored through the same function the command uses).
     let store = w.profile_store();
     store.save(w.profile()).unwrap();
-    assert!(setup::set_api_key(&store, w.secrets.as_ref(), Environment::Sandbox, Some("a-wrong-subscription-key")).unwrap());
+    assert!(
+        setup::set_api_key(&store, w.secrets.as_ref(), Environment::Sandbox, Some("a-wrong-subscription-key")).unwrap()
+    );
     let c = w.client(store.get(Environment::Sandbox));
     assert!(c.has_api_key());
     let e = search(&c).await.unwrap_err();

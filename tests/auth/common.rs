@@ -4,8 +4,10 @@ use budbringer_core::altinn::keys;
 use budbringer_core::altinn::profile::{self, Profile, ProfileStore};
 use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::{Endpoints, Environment};
-use budbringer_sandbox::{ClientConfig, PublicJwk, Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
 use budbringer_core::secrets::{MemorySecretStore, SecretStore};
+use budbringer_sandbox::{
+    ClientConfig, PublicJwk, Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE,
+};
 use rsa::RsaPrivateKey;
 use std::sync::{Arc, OnceLock};
 

@@ -70,7 +70,10 @@ async fn generated_key_exports_jwk_and_pem_and_works() {
     assert!(!shown.contains("PRIVATE"));
     assert_eq!(s.get(Environment::Sandbox).key_source, Some(KeySource::Generated));
     works_with_sandbox(&w, &s, &info).await;
-    assert_eq!(setup::generate_key(&s, w.secrets.as_ref(), Environment::Sandbox, 1024).unwrap_err().code, ErrorCode::InvalidInput);
+    assert_eq!(
+        setup::generate_key(&s, w.secrets.as_ref(), Environment::Sandbox, 1024).unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
 }
 
 #[tokio::test]
@@ -84,11 +87,21 @@ async fn pkcs8_and_pkcs1_pem_import() {
     assert!(String::from_utf8_lossy(&k1).contains("BEGIN RSA PRIVATE KEY"));
 
     let s = store(&w);
-    let info = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &k8, Some("k8.pem"), None, None).unwrap();
+    let info =
+        setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &k8, Some("k8.pem"), None, None).unwrap();
     assert_eq!(info.source, Some(KeySource::ImportedPkcs8Pem));
     works_with_sandbox(&w, &s, &info).await;
 
-    let info1 = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &k1, Some("k1.pem"), None, Some("my-own-kid".into())).unwrap();
+    let info1 = setup::import_key(
+        &s,
+        w.secrets.as_ref(),
+        Environment::Sandbox,
+        &k1,
+        Some("k1.pem"),
+        None,
+        Some("my-own-kid".into()),
+    )
+    .unwrap();
     assert_eq!(info1.source, Some(KeySource::ImportedPkcs1Pem));
     assert_eq!(info1.kid.as_deref(), Some("my-own-kid"));
     // Same key material, so the same public key.
@@ -109,7 +122,9 @@ async fn private_jwk_import_keeps_its_kid() {
     let s = store(&w);
     // As a JWK set, the way altinn-jwks exports private keys.
     let text = serde_json::json!({"keys": [jwk]}).to_string();
-    let info = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, text.as_bytes(), Some("key.json"), None, None).unwrap();
+    let info =
+        setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, text.as_bytes(), Some("key.json"), None, None)
+            .unwrap();
     assert_eq!(info.source, Some(KeySource::ImportedJwk));
     assert_eq!(info.kid.as_deref(), Some("jwk-kid-1"));
     works_with_sandbox(&w, &s, &info).await;
@@ -122,24 +137,75 @@ async fn p12_business_certificate_signs_with_x5c() {
     openssl(dir.path(), &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "k.pem"]);
     openssl(
         dir.path(),
-        &["req", "-x509", "-new", "-key", "k.pem", "-subj", &format!("/CN=Budbringer test/O=Ovingsetaten/serialNumber={PRACTICE_ORG_A}"), "-days", "30", "-out", "cert.pem"],
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "k.pem",
+            "-subj",
+            &format!("/CN=Budbringer test/O=Ovingsetaten/serialNumber={PRACTICE_ORG_A}"),
+            "-days",
+            "30",
+            "-out",
+            "cert.pem",
+        ],
     );
-    openssl(dir.path(), &["pkcs12", "-export", "-inkey", "k.pem", "-in", "cert.pem", "-out", "c.p12", "-passout", "pass:hemmelig"]);
+    openssl(
+        dir.path(),
+        &["pkcs12", "-export", "-inkey", "k.pem", "-in", "cert.pem", "-out", "c.p12", "-passout", "pass:hemmelig"],
+    );
     let p12 = std::fs::read(dir.path().join("c.p12")).unwrap();
     // Older exports (3DES / RC2-40, SHA-1 MAC), as some certificate issuers still ship.
-    openssl(dir.path(), &["pkcs12", "-export", "-legacy", "-inkey", "k.pem", "-in", "cert.pem", "-out", "legacy.p12", "-passout", "pass:hemmelig"]);
+    openssl(
+        dir.path(),
+        &[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "cert.pem",
+            "-out",
+            "legacy.p12",
+            "-passout",
+            "pass:hemmelig",
+        ],
+    );
     let legacy = std::fs::read(dir.path().join("legacy.p12")).unwrap();
 
     let s = store(&w);
     // Wrong password, damaged file.
-    let e = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12, Some("c.p12"), Some("feil"), None).unwrap_err();
+    let e = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12, Some("c.p12"), Some("feil"), None)
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::KeyImportWrongPassword, "{e:?}");
-    let e = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12[..p12.len() / 2], Some("c.p12"), Some("hemmelig"), None).unwrap_err();
+    let e = setup::import_key(
+        &s,
+        w.secrets.as_ref(),
+        Environment::Sandbox,
+        &p12[..p12.len() / 2],
+        Some("c.p12"),
+        Some("hemmelig"),
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::KeyImportDamaged, "{e:?}");
 
-    let old = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &legacy, Some("legacy.pfx"), Some("hemmelig"), None).unwrap();
+    let old = setup::import_key(
+        &s,
+        w.secrets.as_ref(),
+        Environment::Sandbox,
+        &legacy,
+        Some("legacy.pfx"),
+        Some("hemmelig"),
+        None,
+    )
+    .unwrap();
     assert_eq!(old.source, Some(KeySource::Certificate));
-    let info = setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12, Some("c.p12"), Some("hemmelig"), None).unwrap();
+    let info =
+        setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, &p12, Some("c.p12"), Some("hemmelig"), None)
+            .unwrap();
     assert_eq!(info.pem, old.pem);
     assert_eq!(info.source, Some(KeySource::Certificate));
     assert!(info.jwk.is_none() && info.kid.is_none());
@@ -181,7 +247,9 @@ async fn damaged_and_unsupported_files_are_named() {
     openssl(dir.path(), &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "small.pem"]);
     let read = |n: &str| std::fs::read(dir.path().join(n)).unwrap();
     let s = store(&w);
-    let import = |bytes: &[u8], name: &str| setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, bytes, Some(name), None, None).unwrap_err();
+    let import = |bytes: &[u8], name: &str| {
+        setup::import_key(&s, w.secrets.as_ref(), Environment::Sandbox, bytes, Some(name), None, None).unwrap_err()
+    };
 
     let k = read("k.pem");
     let text = String::from_utf8(k).unwrap();
@@ -192,7 +260,8 @@ async fn damaged_and_unsupported_files_are_named() {
     assert_eq!(import(garbled.as_bytes(), "bad.pem").code, ErrorCode::KeyImportDamaged);
     assert_eq!(import(b"{\"kty\":\"RSA\",\"n\":", "broken.json").code, ErrorCode::KeyImportDamaged);
 
-    for (name, why) in [("ec.pem", "not an RSA"), ("enc.pem", "password"), ("pub.pem", "public"), ("small.pem", "2048")] {
+    for (name, why) in [("ec.pem", "not an RSA"), ("enc.pem", "password"), ("pub.pem", "public"), ("small.pem", "2048")]
+    {
         let e = import(&read(name), name);
         assert_eq!(e.code, ErrorCode::KeyImportUnsupported, "{name}: {e:?}");
         assert!(e.detail.clone().unwrap().contains(why), "{name}: {e:?}");

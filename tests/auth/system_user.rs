@@ -23,7 +23,10 @@ async fn request_accepted_then_used_for_broker() {
     let again = c.request_system_user(&system_id, Some("budbringer-ext-1")).await.unwrap();
     assert_eq!(again.id, req.id);
     assert_eq!(c.system_user_request_status(&req.id).await.unwrap().status, "New");
-    assert_eq!(c.verify_system_user(&system_id, Some("budbringer-ext-1")).await.unwrap_err().code, ErrorCode::SystemUserNotFound);
+    assert_eq!(
+        c.verify_system_user(&system_id, Some("budbringer-ext-1")).await.unwrap_err().code,
+        ErrorCode::SystemUserNotFound
+    );
 
     // A system-user token is refused until the request is approved.
     let mut p = w.profile();

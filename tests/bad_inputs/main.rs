@@ -32,7 +32,13 @@ pub fn check(cases: &[Case]) -> Vec<String> {
         match catch_unwind(AssertUnwindSafe(|| (c.run)())) {
             Err(_) => failures.push(format!("{}: PANICKED", c.name)),
             Ok(Ok(())) => failures.push(format!("{}: accepted, expected {}", c.name, c.expect.as_str())),
-            Ok(Err(e)) if e.code != c.expect => failures.push(format!("{}: {} ({:?}), expected {}", c.name, e.code.as_str(), e.detail, c.expect.as_str())),
+            Ok(Err(e)) if e.code != c.expect => failures.push(format!(
+                "{}: {} ({:?}), expected {}",
+                c.name,
+                e.code.as_str(),
+                e.detail,
+                c.expect.as_str()
+            )),
             Ok(Err(e)) => {
                 // A named error carries its stable code and a message, never an internal one.
                 assert!(!e.message.is_empty(), "{}: empty message", c.name);
@@ -47,7 +53,13 @@ fn settings() -> UploadSettings {
 }
 
 fn send_req(path: &Path) -> SendRequest {
-    SendRequest { path: path.to_owned(), resource_id: "budbringer-ovelse".into(), recipients: vec!["310000027".into()], properties: BTreeMap::new(), reference: None }
+    SendRequest {
+        path: path.to_owned(),
+        resource_id: "budbringer-ovelse".into(),
+        recipients: vec!["310000027".into()],
+        properties: BTreeMap::new(),
+        reference: None,
+    }
 }
 
 fn job(req: SendRequest, max: Option<u64>) -> AppResult<()> {
@@ -81,9 +93,15 @@ fn local_cases(dir: &Path) -> Vec<Case> {
         case("org: 0192 prefix, eight digits", ErrorCode::OrgNumberFormat, org("0192:99182582")),
         case("org: full-width digits", ErrorCode::OrgNumberFormat, org("９９１８２５８２７")),
         case("org: bad check digit", ErrorCode::OrgNumberCheckDigit, org("991825828")),
-        case("org: bad check digit (urn form)", ErrorCode::OrgNumberCheckDigit, org("urn:altinn:organization:identifier-no:986252933")),
+        case(
+            "org: bad check digit (urn form)",
+            ErrorCode::OrgNumberCheckDigit,
+            org("urn:altinn:organization:identifier-no:986252933"),
+        ),
         case("org: no check digit can exist", ErrorCode::OrgNumberCheckDigit, org("400000000")),
-        case("recipients: none", ErrorCode::NoRecipients, || validate::recipients(&[" ".into(), "".into()]).map(|_| ())),
+        case("recipients: none", ErrorCode::NoRecipients, || {
+            validate::recipients(&[" ".into(), "".into()]).map(|_| ())
+        }),
         case("recipients: one bad among good", ErrorCode::OrgNumberCheckDigit, || {
             validate::recipients(&["310000027".into(), "310000028".into()]).map(|_| ())
         }),
@@ -91,20 +109,32 @@ fn local_cases(dir: &Path) -> Vec<Case> {
         case("file name: empty", ErrorCode::FileNameEmpty, || validate::file_name("")),
         case("file name: only spaces", ErrorCode::FileNameEmpty, || validate::file_name("   ")),
         case("file name: 256 characters", ErrorCode::FileNameTooLong, || validate::file_name(&"a".repeat(256))),
-        case("file name: 128 emoji (256 UTF-16 units)", ErrorCode::FileNameTooLong, || validate::file_name(&"😀".repeat(128))),
+        case("file name: 128 emoji (256 UTF-16 units)", ErrorCode::FileNameTooLong, || {
+            validate::file_name(&"😀".repeat(128))
+        }),
         {
             let d = dir.to_owned();
-            case("send: a path over 255 characters long in its last part", ErrorCode::FileNameTooLong, move || job(send_req(&d.join("x".repeat(300))), None))
+            case("send: a path over 255 characters long in its last part", ErrorCode::FileNameTooLong, move || {
+                job(send_req(&d.join("x".repeat(300))), None)
+            })
         },
         case("send: a path with no file name (root)", ErrorCode::FileNameEmpty, || job(send_req(Path::new("/")), None)),
         {
             let d = dir.to_owned();
-            case("send: a path ending in '..' (traversal)", ErrorCode::FileNameEmpty, move || job(send_req(&d.join("a/../..")), None))
+            case("send: a path ending in '..' (traversal)", ErrorCode::FileNameEmpty, move || {
+                job(send_req(&d.join("a/../..")), None)
+            })
         },
         // Property lists.
-        case("properties: 11", ErrorCode::PropertyListTooLong, || validate::property_list(&props(11, |i| format!("k{i}"), "v"))),
-        case("properties: empty key", ErrorCode::PropertyKeyInvalid, || validate::property_list(&props(1, |_| String::new(), "v"))),
-        case("properties: 51-character key", ErrorCode::PropertyKeyInvalid, || validate::property_list(&props(1, |_| "k".repeat(51), "v"))),
+        case("properties: 11", ErrorCode::PropertyListTooLong, || {
+            validate::property_list(&props(11, |i| format!("k{i}"), "v"))
+        }),
+        case("properties: empty key", ErrorCode::PropertyKeyInvalid, || {
+            validate::property_list(&props(1, |_| String::new(), "v"))
+        }),
+        case("properties: 51-character key", ErrorCode::PropertyKeyInvalid, || {
+            validate::property_list(&props(1, |_| "k".repeat(51), "v"))
+        }),
         case("properties: 3001-character value", ErrorCode::PropertyValueTooLong, || {
             validate::property_list(&props(1, |_| "k".into(), &"v".repeat(3001)))
         }),
@@ -116,11 +146,15 @@ fn local_cases(dir: &Path) -> Vec<Case> {
         },
         {
             let f = ok_file.clone();
-            case("send: reference over 4096 characters", ErrorCode::InvalidInput, move || job(with(&f, |r| r.reference = Some("r".repeat(4097))), None))
+            case("send: reference over 4096 characters", ErrorCode::InvalidInput, move || {
+                job(with(&f, |r| r.reference = Some("r".repeat(4097))), None)
+            })
         },
         {
             let f = ok_file.clone();
-            case("send: no resource", ErrorCode::InvalidInput, move || job(with(&f, |r| r.resource_id = " ".into()), None))
+            case("send: no resource", ErrorCode::InvalidInput, move || {
+                job(with(&f, |r| r.resource_id = " ".into()), None)
+            })
         },
         {
             let f = ok_file.clone();
@@ -141,7 +175,9 @@ fn local_cases(dir: &Path) -> Vec<Case> {
             let f = ok_file.clone();
             case("send: larger than the resource allows", ErrorCode::FileTooLarge, move || job(send_req(&f), Some(4)))
         },
-        case("size: over Broker's 50 GB scan limit", ErrorCode::FileTooLarge, || validate::file_size(validate::MAX_SCANNED_FILE_SIZE + 1, None, true)),
+        case("size: over Broker's 50 GB scan limit", ErrorCode::FileTooLarge, || {
+            validate::file_size(validate::MAX_SCANNED_FILE_SIZE + 1, None, true)
+        }),
     ];
     #[cfg(unix)]
     {
@@ -151,7 +187,9 @@ fn local_cases(dir: &Path) -> Vec<Case> {
         std::fs::write(&locked, b"secret").unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         if std::fs::File::open(&locked).is_err() {
-            v.push(case("send: a file without read permission", ErrorCode::FileUnreadable, move || job(send_req(&locked), None)));
+            v.push(case("send: a file without read permission", ErrorCode::FileUnreadable, move || {
+                job(send_req(&locked), None)
+            }));
         }
     }
     v
@@ -180,7 +218,10 @@ fn key_cases(dir: &Path) -> Vec<Case> {
     let (n, e, d) = (b(small.n()), b(small.e()), b(small.d()));
     // Cut a valid PEM body in half: damaged, not unsupported.
     let body: Vec<&str> = pkcs1.lines().filter(|l| !l.starts_with("-----")).collect();
-    let half_pkcs1 = format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n", body[..body.len() / 2].join("\n"));
+    let half_pkcs1 = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        body[..body.len() / 2].join("\n")
+    );
     let mut v = vec![
         text_key("key: empty text", ErrorCode::KeyImportUnsupported, ""),
         text_key("key: plain words", ErrorCode::KeyImportUnsupported, "this is not a key"),
@@ -217,17 +258,49 @@ fn key_cases(dir: &Path) -> Vec<Case> {
     ];
     // A real .p12 made by openssl, for the password and truncation cases.
     let openssl = |args: &[&str]| {
-        std::process::Command::new("openssl").args(args).current_dir(dir).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success())
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     };
     let made = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "k.pem"])
-        && openssl(&["req", "-x509", "-new", "-key", "k.pem", "-subj", "/CN=Budbringer test/serialNumber=310000019", "-days", "30", "-out", "cert.pem"])
-        && openssl(&["pkcs12", "-export", "-inkey", "k.pem", "-in", "cert.pem", "-out", "c.p12", "-passout", "pass:hemmelig"]);
+        && openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "k.pem",
+            "-subj",
+            "/CN=Budbringer test/serialNumber=310000019",
+            "-days",
+            "30",
+            "-out",
+            "cert.pem",
+        ])
+        && openssl(&[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "cert.pem",
+            "-out",
+            "c.p12",
+            "-passout",
+            "pass:hemmelig",
+        ]);
     assert!(made, "openssl is needed for the .p12 cases");
     let p12 = std::fs::read(dir.join("c.p12")).unwrap();
     let half = p12[..p12.len() / 2].to_vec();
     let p = p12.clone();
-    v.push(case("p12: wrong password", ErrorCode::KeyImportWrongPassword, move || keys::import_bytes(&p, Some("c.p12"), Some("feil")).map(|_| ())));
-    v.push(case("p12: cut in half", ErrorCode::KeyImportDamaged, move || keys::import_bytes(&half, Some("c.p12"), Some("hemmelig")).map(|_| ())));
+    v.push(case("p12: wrong password", ErrorCode::KeyImportWrongPassword, move || {
+        keys::import_bytes(&p, Some("c.p12"), Some("feil")).map(|_| ())
+    }));
+    v.push(case("p12: cut in half", ErrorCode::KeyImportDamaged, move || {
+        keys::import_bytes(&half, Some("c.p12"), Some("hemmelig")).map(|_| ())
+    }));
     // And the good one imports, so the cases above fail for the reason they name.
     keys::import_bytes(&p12, Some("c.p12"), Some("hemmelig")).unwrap();
     let _ = small.primes();
@@ -243,6 +316,10 @@ fn local_bad_inputs_get_named_errors() {
     cases.extend(key_cases(dir.path()));
     let failures = check(&cases);
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(cases.len() + server::SERVER_CASES >= 30, "the catalogue has at least 30 cases ({})", cases.len() + server::SERVER_CASES);
+    assert!(
+        cases.len() + server::SERVER_CASES >= 30,
+        "the catalogue has at least 30 cases ({})",
+        cases.len() + server::SERVER_CASES
+    );
     eprintln!("bad-input catalogue: {} local cases passed", cases.len());
 }

@@ -12,12 +12,12 @@ use axum::Router;
 use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
-use budbringer_runtime::practice;
-use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::transfers::broker::{Broker, CallError, Search};
 use budbringer_core::transfers::download::{download_verified, DownloadSpec};
 use budbringer_core::transfers::names::sanitize_file_name;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -84,7 +84,8 @@ async fn overview(UrlPath(id): UrlPath<String>) -> Response {
         2 => {
             // The same, streamed without a length.
             let big = overview_json(id, &"a".repeat(10 * MIB), "00", 1).into_bytes();
-            let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = big.chunks(MIB).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
+            let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+                big.chunks(MIB).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
             json(StatusCode::OK, Body::from_stream(futures_util::stream::iter(chunks)))
         }
         3 => json(StatusCode::OK, endless()),
@@ -166,7 +167,14 @@ async fn oversized_and_malformed_server_json_is_named() {
 #[tokio::test]
 async fn a_download_longer_than_its_size_is_refused() {
     let f = fake().await;
-    let spec = DownloadSpec { id: id(8), file_name: "x.bin", dir: &f.dir, expected_md5: &md5_hex(PAYLOAD), expected_size: Some(PAYLOAD.len() as u64), max_resumes: 1 };
+    let spec = DownloadSpec {
+        id: id(8),
+        file_name: "x.bin",
+        dir: &f.dir,
+        expected_md5: &md5_hex(PAYLOAD),
+        expected_size: Some(PAYLOAD.len() as u64),
+        max_resumes: 1,
+    };
     let e = download_verified(&f.broker, &spec, Arc::new(|_, _| {})).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DownloadChecksumMismatch, "{e:?}");
     assert_eq!(std::fs::read_dir(&f.dir).unwrap().count(), 0, "nothing kept");

@@ -109,16 +109,14 @@ async fn sigkill_during_upload_then_resume() {
     let at_kill = counters(&http, &base).await["bytes_received"][&ft].as_u64().unwrap();
     assert!(at_kill < size, "killed before the end ({at_kill} of {size})");
 
-    let second = Command::new(CLI)
-        .arg("--data")
-        .arg(&data)
-        .args(["--sandbox", &base, "resume"])
-        .output()
-        .unwrap();
+    let second = Command::new(CLI).arg("--data").arg(&data).args(["--sandbox", &base, "resume"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "resume failed:\n{stdout}");
     assert!(stdout.contains("resuming 1"), "{stdout}");
-    assert!(stdout.contains(&format!("published")) && stdout.contains(&ft), "the same transfer was published:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("published")) && stdout.contains(&ft),
+        "the same transfer was published:\n{stdout}"
+    );
 
     let total = counters(&http, &base).await["bytes_received"][&ft].as_u64().unwrap();
     assert!(total >= size, "{total}");

@@ -47,10 +47,7 @@ pub fn screenshot_dir() -> PathBuf {
 impl App {
     /// Starts the app with a fresh data folder and opens a session.
     pub async fn start() -> App {
-        assert!(
-            std::env::var_os("DISPLAY").is_some(),
-            "no DISPLAY: run through scripts/desktop-session.sh (xvfb-run)"
-        );
+        assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run through scripts/desktop-session.sh (xvfb-run)");
         let data_dir = tempfile::tempdir().unwrap();
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(tauri_driver())

@@ -22,7 +22,8 @@ async fn shell_every_page_in_both_languages() {
         app.click(&format!("[data-testid=nav-{page}]")).await;
         app.find(&format!("[data-testid=page-{page}] h1")).await;
         if page == "inbox" || page == "sent" {
-            app.wait_for_text(&format!("[data-testid=page-{page}] [data-testid=altinn-label]"), "Data fra Altinn").await;
+            app.wait_for_text(&format!("[data-testid=page-{page}] [data-testid=altinn-label]"), "Data fra Altinn")
+                .await;
         }
         app.screenshot(&format!("shell-nb-{page}")).await;
     }
@@ -31,13 +32,10 @@ async fn shell_every_page_in_both_languages() {
     app.click("[data-testid=nav-setup]").await;
     app.click("[data-testid=wizard-step-environment]").await;
     let text = app.text("[data-testid=sandbox-url]").await;
-    let url = text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL shown").to_owned();
-    let meta: serde_json::Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url =
+        text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL shown").to_owned();
+    let meta: serde_json::Value =
+        reqwest::get(format!("{url}/.well-known/oauth-authorization-server")).await.unwrap().json().await.unwrap();
     assert_eq!(meta["issuer"], format!("{url}/"));
 
     // Switch to English through Settings; the choice goes through the backend.
@@ -49,7 +47,8 @@ async fn shell_every_page_in_both_languages() {
         app.click(&format!("[data-testid=nav-{page}]")).await;
         app.find(&format!("[data-testid=page-{page}] h1")).await;
         if page == "inbox" || page == "sent" {
-            app.wait_for_text(&format!("[data-testid=page-{page}] [data-testid=altinn-label]"), "Data from Altinn").await;
+            app.wait_for_text(&format!("[data-testid=page-{page}] [data-testid=altinn-label]"), "Data from Altinn")
+                .await;
         }
         app.screenshot(&format!("shell-en-{page}")).await;
     }
@@ -69,7 +68,8 @@ async fn shell_every_page_in_both_languages() {
     app.quit().await;
 }
 
-const WIZARD: [&str; 9] = ["environment", "organisation", "apiKey", "client", "scopes", "systemUser", "resource", "test", "done"];
+const WIZARD: [&str; 9] =
+    ["environment", "organisation", "apiKey", "client", "scopes", "systemUser", "resource", "test", "done"];
 const ORG_A: &str = "310000019";
 const ORG_B: &str = "310000027";
 
@@ -96,7 +96,12 @@ async fn practise_as(app: &App, org: &str, shot: Option<&str>) {
     app.find_slow("[data-testid=wizard-test]", 60).await;
     app.click("[data-testid=run-test]").await;
     let report = app.find_slow("[data-testid=test-report]", 60).await;
-    assert_eq!(report.attr("data-ok").await.unwrap().as_deref(), Some("true"), "connection test: {}", report.text().await.unwrap());
+    assert_eq!(
+        report.attr("data-ok").await.unwrap().as_deref(),
+        Some("true"),
+        "connection test: {}",
+        report.text().await.unwrap()
+    );
     // Every step of the test is shown, labelled as Altinn data.
     app.find("[data-testid=test-report] [data-testid=altinn-label]").await;
     app.find("[data-testid=test-step][data-step=broker][data-outcome=ok]").await;
@@ -214,7 +219,8 @@ async fn send_and_receive_in_the_sandbox() {
     app.wait_for_text("[data-testid=page-sent] [data-testid=altinn-label]", "Data fra Altinn").await;
     app.wait_for_text("[data-testid=sent-table]", name).await;
     // The receipt is fetched again from Altinn: B has downloaded and confirmed.
-    let recipient = app.find_slow("[data-testid=sent-row] [data-testid=sent-recipient][data-status=DownloadConfirmed]", 30).await;
+    let recipient =
+        app.find_slow("[data-testid=sent-row] [data-testid=sent-recipient][data-status=DownloadConfirmed]", 30).await;
     let text = recipient.text().await.unwrap();
     assert!(text.contains("310 000 027") && text.contains("Har hentet filen"), "recipient row: {text}");
     app.screenshot("nb-sent").await;

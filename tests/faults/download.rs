@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::FaultSpec;
 use budbringer_core::store::Table;
 use budbringer_core::transfers::download::part_path;
 use budbringer_core::transfers::inbox::InboxPhase;
+use budbringer_sandbox::FaultSpec;
 
 fn dl(id: uuid::Uuid) -> String {
     format!("/broker/api/v1/filetransfer/{id}/download")
@@ -17,7 +17,11 @@ async fn connection_reset_mid_download_resumes_with_range() {
     let w = world().await;
     let content = std::fs::read(make_file(w.dir.path(), "src.bin", 3 * 1024 * 1024 + 5)).unwrap();
     let id = seed(&w, "data.bin", &content);
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(dl(id)), drop_after_bytes: Some(1024 * 1024 + 7), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(dl(id)),
+        drop_after_bytes: Some(1024 * 1024 + 7),
+        ..Default::default()
+    });
     let r = receiver(&w, "inbox");
     r.refresh(&w).await.unwrap();
     r.save(&w, id, &content).await.unwrap();
@@ -28,7 +32,11 @@ async fn a_truncated_download_is_resumed_not_saved_short() {
     let w = world().await;
     let content = std::fs::read(make_file(w.dir.path(), "src.bin", 500_000)).unwrap();
     let id = seed(&w, "t.bin", &content);
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(dl(id)), truncate_download_at: Some(100_000), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(dl(id)),
+        truncate_download_at: Some(100_000),
+        ..Default::default()
+    });
     let r = receiver(&w, "inbox");
     r.refresh(&w).await.unwrap();
     r.save(&w, id, &content).await.unwrap();
@@ -56,7 +64,11 @@ async fn a_slow_download_completes() {
     let w = world().await;
     let content = std::fs::read(make_file(w.dir.path(), "src.bin", 100_000)).unwrap();
     let id = seed(&w, "sakte.bin", &content);
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/broker".into()), latency_ms: Some(200), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker".into()),
+        latency_ms: Some(200),
+        ..Default::default()
+    });
     let r = receiver(&w, "inbox");
     r.refresh(&w).await.unwrap();
     r.save(&w, id, &content).await.unwrap();
@@ -68,12 +80,20 @@ async fn malformed_json_on_search_and_overview_is_named_then_recovers() {
     let id = seed(&w, "m.txt", b"innhold");
     let r = receiver(&w, "inbox");
     // Search answers with a broken body.
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/broker/api/v1/filetransfer".into()), malformed_json: Some(1), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker/api/v1/filetransfer".into()),
+        malformed_json: Some(1),
+        ..Default::default()
+    });
     let e = r.refresh(&w).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::MalformedResponse, "{e:?}");
     assert!(r.inbox.list().unwrap().is_empty(), "nothing stored from a broken answer");
     // Then the overview of that one file.
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(format!("/broker/api/v1/filetransfer/{id}")), malformed_json: Some(1), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(format!("/broker/api/v1/filetransfer/{id}")),
+        malformed_json: Some(1),
+        ..Default::default()
+    });
     let e = r.refresh(&w).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::MalformedResponse, "{e:?}");
     assert!(r.inbox.list().unwrap().is_empty(), "no half-understood entry");
@@ -142,7 +162,10 @@ async fn disk_full_in_a_size_limited_folder() {
     let content = std::fs::read(make_file(w.dir.path(), "src.bin", 3 * 1024 * 1024)).unwrap();
     let id = seed(&w, "for-stor.bin", &content);
     let (store, _) = budbringer_core::store::Store::open(&w.dir.path().join("tmpfs.db")).unwrap();
-    let r = Receiver { inbox: budbringer_core::transfers::inbox::Inbox::new(store, "sandbox", budbringer_sandbox::PRACTICE_ORG_B), dir: mount.join("inn") };
+    let r = Receiver {
+        inbox: budbringer_core::transfers::inbox::Inbox::new(store, "sandbox", budbringer_sandbox::PRACTICE_ORG_B),
+        dir: mount.join("inn"),
+    };
     r.refresh(&w).await.unwrap();
     let e = r.save(&w, id, &content).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DiskFull, "{e:?}");

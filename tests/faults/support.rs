@@ -3,12 +3,12 @@
 //! no file lost, no download confirmed before it is saved, no transfer duplicated.
 
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::{SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::CallError;
-use budbringer_core::transfers::inbox::{IncomingFile, Inbox, InboxPhase};
+use budbringer_core::transfers::inbox::{Inbox, InboxPhase, IncomingFile};
 use budbringer_core::transfers::send::{self, Phase, SendJob, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_sandbox::{SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -165,7 +165,8 @@ impl Receiver {
             }
             Err(e) => {
                 assert_ne!(e.error.code, ErrorCode::Internal, "named, not internal: {e:?}");
-                let finals: Vec<_> = files_in(&self.dir).into_iter().filter(|n| !n.starts_with(".budbringer-")).collect();
+                let finals: Vec<_> =
+                    files_in(&self.dir).into_iter().filter(|n| !n.starts_with(".budbringer-")).collect();
                 assert!(finals.is_empty(), "nothing saved under a final name: {finals:?}");
                 assert!(!confirmed_on_server(w, id), "never confirmed when not saved");
                 assert_ne!(self.inbox.get(id).unwrap().phase, InboxPhase::Confirmed);

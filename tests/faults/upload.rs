@@ -2,8 +2,8 @@
 
 use crate::support::*;
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::FaultSpec;
 use budbringer_core::transfers::send::{self, Method, Phase, UploadSettings};
+use budbringer_sandbox::FaultSpec;
 use std::time::{Duration, Instant};
 
 const TUS: &str = "/broker/api/v1/filetransfer/upload/tus";
@@ -15,13 +15,20 @@ async fn connection_reset_mid_tus_upload_resumes_from_the_server_offset() {
     let size = 12 * 1024 * 1024 + 99;
     let file = make_file(w.dir.path(), "stor.bin", size);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(TUS.into()), drop_after_bytes: Some(4 * 1024 * 1024), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(TUS.into()),
+        drop_after_bytes: Some(4 * 1024 * 1024),
+        ..Default::default()
+    });
     let settings = tus_settings();
     let job = send_file(&w, &file, &settings).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
     assert_eq!(job.method, Method::Tus);
     let received = w.sandbox.admin().bytes_received(job.file_transfer_id.unwrap());
-    assert!(received >= size as u64 && received <= size as u64 + settings.chunk_size, "at most one chunk again: {received}");
+    assert!(
+        received >= size as u64 && received <= size as u64 + settings.chunk_size,
+        "at most one chunk again: {received}"
+    );
     assert_send_invariants(&w, &job, &original);
     receive_all(&w, &job, &original).await;
 }
@@ -31,7 +38,11 @@ async fn connection_reset_mid_streamed_upload_is_sent_again() {
     let w = world().await;
     let file = make_file(w.dir.path(), "middels.bin", 600_000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(BROKER.into()), drop_after_bytes: Some(200_000), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(BROKER.into()),
+        drop_after_bytes: Some(200_000),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.method, Method::Stream);
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
@@ -44,12 +55,20 @@ async fn a_burst_of_503s_is_waited_out() {
     let w = world().await;
     let file = make_file(w.dir.path(), "a.txt", 5000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/broker".into()), fail_503: Some(5), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker".into()),
+        fail_503: Some(5),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
     assert_send_invariants(&w, &job, &original);
     // And 503s while receiving.
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/broker".into()), fail_503: Some(1), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker".into()),
+        fail_503: Some(1),
+        ..Default::default()
+    });
     let r = receiver(&w, "inbox");
     let e = r.refresh(&w).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::ServiceUnavailable, "{e:?}");
@@ -63,7 +82,11 @@ async fn more_503s_than_attempts_end_in_a_named_error_without_a_duplicate() {
     let w = world().await;
     let file = make_file(w.dir.path(), "b.txt", 5000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/broker".into()), fail_503: Some(1000), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker".into()),
+        fail_503: Some(1000),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &quick(3)).await;
     assert_eq!(job.phase, Phase::Failed);
     assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::ServiceUnavailable, "{:?}", job.error);
@@ -101,7 +124,11 @@ async fn token_endpoint_503_burst_recovers() {
     let w = world().await;
     let file = make_file(w.dir.path(), "d.txt", 5000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/token".into()), fail_503: Some(3), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/token".into()),
+        fail_503: Some(3),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
     assert_send_invariants(&w, &job, &original);
@@ -113,7 +140,11 @@ async fn token_endpoint_down_is_named_and_initializes_nothing() {
     let w = world().await;
     let file = make_file(w.dir.path(), "e.txt", 5000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/token".into()), fail_503: Some(10_000), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/token".into()),
+        fail_503: Some(10_000),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &quick(3)).await;
     assert_eq!(job.phase, Phase::Failed);
     assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::ServiceUnavailable, "{:?}", job.error);
@@ -132,13 +163,18 @@ async fn token_endpoint_unreachable_is_a_network_error() {
     let mut ep = c.endpoints().clone();
     ep.maskinporten_issuer = format!("http://{closed}/");
     ep.maskinporten_token = format!("http://{closed}/token");
-    let secrets: std::sync::Arc<dyn budbringer_core::secrets::SecretStore> = std::sync::Arc::new(budbringer_core::secrets::MemorySecretStore::new());
+    let secrets: std::sync::Arc<dyn budbringer_core::secrets::SecretStore> =
+        std::sync::Arc::new(budbringer_core::secrets::MemorySecretStore::new());
     // The key does not matter: the grant is never answered.
     let broker = {
         let profile = c.profile().clone();
-        let pem = budbringer_core::altinn::keys::private_pkcs8_pem(&budbringer_core::altinn::keys::generate(2048).unwrap()).unwrap();
+        let pem =
+            budbringer_core::altinn::keys::private_pkcs8_pem(&budbringer_core::altinn::keys::generate(2048).unwrap())
+                .unwrap();
         secrets.set(&budbringer_core::altinn::profile::private_key_secret(profile.environment), &pem).unwrap();
-        budbringer_core::transfers::broker::Broker::new(budbringer_core::altinn::AltinnClient::new(profile, ep, secrets).unwrap())
+        budbringer_core::transfers::broker::Broker::new(
+            budbringer_core::altinn::AltinnClient::new(profile, ep, secrets).unwrap(),
+        )
     };
     let mut job = new_job(&file, &quick(2));
     send::run(&mut job, &broker, &quick(2), &Sink::default(), std::future::pending()).await;
@@ -153,7 +189,11 @@ async fn a_slow_server_is_slow_but_correct() {
     let w = world().await;
     let file = make_file(w.dir.path(), "g.bin", 200_000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some("/".into()), latency_ms: Some(250), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some("/".into()),
+        latency_ms: Some(250),
+        ..Default::default()
+    });
     let started = Instant::now();
     let job = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
@@ -168,7 +208,11 @@ async fn malformed_json_while_sending_ends_published_once() {
     let file = make_file(w.dir.path(), "h.txt", 5000);
     let original = std::fs::read(&file).unwrap();
     // Initialize, the search that looks for it, and the overviews all get a broken body once or more.
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(BROKER.into()), malformed_json: Some(4), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(BROKER.into()),
+        malformed_json: Some(4),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);
     assert_send_invariants(&w, &job, &original);
@@ -180,7 +224,11 @@ async fn malformed_json_every_time_is_named() {
     let w = world().await;
     let file = make_file(w.dir.path(), "i.txt", 5000);
     let original = std::fs::read(&file).unwrap();
-    w.sandbox.admin().add_fault(FaultSpec { path_prefix: Some(BROKER.into()), malformed_json: Some(10_000), ..Default::default() });
+    w.sandbox.admin().add_fault(FaultSpec {
+        path_prefix: Some(BROKER.into()),
+        malformed_json: Some(10_000),
+        ..Default::default()
+    });
     let job = send_file(&w, &file, &quick(3)).await;
     assert_eq!(job.phase, Phase::Failed);
     assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::MalformedResponse, "{:?}", job.error);
@@ -218,7 +266,8 @@ async fn clock_skew_beyond_five_seconds_is_named_before_maskinporten() {
     let original = std::fs::read(&file).unwrap();
     w.sandbox.admin().set_clock_offset(40);
     // A fresh client that has not measured the clock yet.
-    let broker = budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
+    let broker =
+        budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
     let before = broker.client().grants_signed();
     let mut job = new_job(&file, &quick(2));
     send::run(&mut job, &broker, &quick(2), &Sink::default(), std::future::pending()).await;
@@ -235,7 +284,8 @@ async fn clock_skew_within_five_seconds_works() {
     let file = make_file(w.dir.path(), "l.txt", 5000);
     let original = std::fs::read(&file).unwrap();
     w.sandbox.admin().set_clock_offset(3);
-    let broker = budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
+    let broker =
+        budbringer_core::transfers::broker::Broker::new(client_for(&w.sandbox, budbringer_sandbox::PRACTICE_ORG_A));
     let mut job = new_job(&file, &UploadSettings::default());
     send::run(&mut job, &broker, &UploadSettings::default(), &Sink::default(), std::future::pending()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);

@@ -14,7 +14,13 @@ async fn env() -> Env {
 #[tokio::test]
 async fn bro_00001_not_found() {
     let e = env().await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{}", uuid::Uuid::new_v4()))).bearer_auth(e.tok(A, RW)).send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{}", uuid::Uuid::new_v4())))
+        .bearer_auth(e.tok(A, RW))
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-00001", 404).await;
 }
 
@@ -30,7 +36,13 @@ async fn bro_00002_service_owner_missing() {
 async fn bro_00003_no_file_uploaded_on_confirm() {
     let e = env().await;
     let id = e.init_ok(json!({})).await;
-    let r = e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker(&format!("/filetransfer/{id}/confirmdownload")))
+        .bearer_auth(e.tok(B, RW))
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-00003", 400).await;
 }
 
@@ -72,7 +84,8 @@ async fn bro_00006_no_access_is_401_problem_details() {
     assert_bro(e.init(&e.tok(A, RW), b).await, "BRO-00006", 401).await;
     // An org that is neither sender nor recipient cannot read the overview.
     let id = e.init_ok(json!({})).await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}"))).bearer_auth(e.tok("310000035", RW)).send().await.unwrap();
+    let r =
+        e.http.get(e.broker(&format!("/filetransfer/{id}"))).bearer_auth(e.tok("310000035", RW)).send().await.unwrap();
     assert_bro(r, "BRO-00006", 401).await;
 }
 
@@ -80,7 +93,8 @@ async fn bro_00006_no_access_is_401_problem_details() {
 async fn bro_00007_not_ready_for_download() {
     let e = env().await;
     let id = e.init_ok(json!({})).await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
+    let r =
+        e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
     assert_bro(r, "BRO-00007", 403).await;
 }
 
@@ -131,7 +145,15 @@ async fn bro_00010_confirm_when_not_published_and_after_all_confirmed() {
     let e = env().await;
     let id = e.published(b"data").await;
     let tb = e.tok(B, RW);
-    e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).send().await.unwrap().bytes().await.unwrap();
+    e.http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(&tb)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let c = e.broker(&format!("/filetransfer/{id}/confirmdownload"));
     assert_eq!(e.http.post(&c).bearer_auth(&tb).send().await.unwrap().status(), 204);
     assert_eq!(e.overview(&tb, &id).await["fileTransferStatus"], "AllConfirmedDownloaded");
@@ -152,8 +174,20 @@ async fn bro_00011_to_00018_and_00022_resource_configuration() {
     assert_bro(put_resource(&e, json!({"fileTransferTimeToLive": "P366D"})).await, "BRO-00015", 400).await;
     assert_bro(put_resource(&e, json!({"purgeFileTransferGracePeriod": "2 hours"})).await, "BRO-00017", 400).await;
     assert_bro(put_resource(&e, json!({"purgeFileTransferGracePeriod": "PT25H"})).await, "BRO-00018", 400).await;
-    assert_eq!(put_resource(&e, json!({"fileTransferTimeToLive": "P30D", "MaxFileTransferSize": 4})).await.status(), 204);
-    let v: Value = e.http.get(e.broker(&format!("/resource/{RES}"))).bearer_auth(e.tok(A, SO)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        put_resource(&e, json!({"fileTransferTimeToLive": "P30D", "MaxFileTransferSize": 4})).await.status(),
+        204
+    );
+    let v: Value = e
+        .http
+        .get(e.broker(&format!("/resource/{RES}")))
+        .bearer_auth(e.tok(A, SO))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["fileTransferTimeToLive"], "30.00:00:00");
     assert_eq!(v["maxFileTransferSize"], 4);
     // BRO-00016 with the new limit.
@@ -165,7 +199,13 @@ async fn bro_00011_to_00018_and_00022_resource_configuration() {
 async fn bro_00019_confirm_before_download() {
     let e = env().await;
     let id = e.published(b"data").await;
-    let r = e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker(&format!("/filetransfer/{id}/confirmdownload")))
+        .bearer_auth(e.tok(B, RW))
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-00019", 400).await;
 }
 
@@ -173,7 +213,14 @@ async fn bro_00019_confirm_before_download() {
 async fn bro_00021_storage_provider_not_ready() {
     let e = env().await;
     e.sb.admin().remove_service_owner(A);
-    let r = e.http.post(e.broker("/serviceowner")).bearer_auth(e.tok(A, SO)).json(&json!({"name": "Øving"})).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker("/serviceowner"))
+        .bearer_auth(e.tok(A, SO))
+        .json(&json!({"name": "Øving"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_bro(e.init(&e.tok(A, RW), init_body(A, &[B])).await, "BRO-00021", 503).await;
     // Provisioned in the background shortly after.
@@ -203,7 +250,14 @@ async fn bro_00024_and_00025_unconfigured_resource() {
     let t = e.tok("310000035", SO);
     let r = e.http.get(e.broker("/resource/fresh")).bearer_auth(&t).send().await.unwrap();
     assert_bro(r, "BRO-00025", 400).await;
-    let r = e.http.put(e.broker("/resource/fresh")).bearer_auth(&t).json(&json!({"maxFileTransferSize": 100})).send().await.unwrap();
+    let r = e
+        .http
+        .put(e.broker("/resource/fresh"))
+        .bearer_auth(&t)
+        .json(&json!({"maxFileTransferSize": 100}))
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-00024", 400).await;
 }
 
@@ -240,7 +294,14 @@ async fn bro_00028_recipient_not_on_access_list() {
 async fn bro_00029_range_not_satisfiable() {
     let e = env().await;
     let id = e.published(b"0123456789").await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).header("range", "bytes=10-").send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(e.tok(B, RW))
+        .header("range", "bytes=10-")
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().get("content-range").is_none());
     assert_bro(r, "BRO-00029", 416).await;
 }
@@ -248,7 +309,14 @@ async fn bro_00029_range_not_satisfiable() {
 #[tokio::test]
 async fn bro_07002_and_07004_service_owner() {
     let e = env().await;
-    let r = e.http.post(e.broker("/serviceowner")).bearer_auth(e.tok(A, SO)).json(&json!({"name": "x"})).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker("/serviceowner"))
+        .bearer_auth(e.tok(A, SO))
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-07002", 409).await;
     let r = e.http.get(e.broker("/serviceowner")).bearer_auth(e.tok(B, SO)).send().await.unwrap();
     assert_bro(r, "BRO-07004", 404).await;
@@ -260,7 +328,13 @@ async fn bro_06003_and_06005_statistics() {
     let t = e.tok(A, SO);
     let r = e.http.get(e.broker("/statistics/monthly?year=2026&month=13")).bearer_auth(&t).send().await.unwrap();
     assert_bro(r, "BRO-06003", 400).await;
-    let r = e.http.get(e.broker("/statistics/monthly?year=2026&month=1&includeEndUser=false")).bearer_auth(&t).send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker("/statistics/monthly?year=2026&month=1&includeEndUser=false"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_bro(r, "BRO-06005", 400).await;
 }
 
@@ -284,7 +358,15 @@ async fn validation_problem_details_and_other_shapes() {
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().is_empty());
     // Bad Accept → 406 plain text.
-    let r = e.http.post(e.broker("/filetransfer")).bearer_auth(e.tok(A, RW)).header("accept", "text/html").json(&init_body(A, &[B])).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker("/filetransfer"))
+        .bearer_auth(e.tok(A, RW))
+        .header("accept", "text/html")
+        .json(&init_body(A, &[B]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 406);
     assert!(r.text().await.unwrap().starts_with("This endpoint does not support the requested Accept header."));
     // Malformed GUID.

@@ -143,7 +143,14 @@ impl Env {
         r.json().await.unwrap()
     }
     pub async fn overview_status(&self, tok: &str, id: &str) -> u16 {
-        self.http.get(self.broker(&format!("/filetransfer/{id}"))).bearer_auth(tok).send().await.unwrap().status().as_u16()
+        self.http
+            .get(self.broker(&format!("/filetransfer/{id}")))
+            .bearer_auth(tok)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
     /// Polls the overview until the status is `want` (or fails after 5 s).
     pub async fn wait_status(&self, id: &str, want: &str) -> Value {

@@ -91,11 +91,10 @@ async fn call(c: &Ctx, method: &str, path: &str, auth: bool, variant: u8) -> req
     } else {
         None
     };
-    let id = fresh.clone().unwrap_or_else(|| if path.contains("/tus/") { c.tus_ft.clone() } else { c.published.clone() });
-    let real = path
-        .replace("{fileTransferId}", &id)
-        .replace("{partialUploadId}", &c.partial)
-        .replace("{resourceId}", RES);
+    let id =
+        fresh.clone().unwrap_or_else(|| if path.contains("/tus/") { c.tus_ft.clone() } else { c.published.clone() });
+    let real =
+        path.replace("{fileTransferId}", &id).replace("{partialUploadId}", &c.partial).replace("{resourceId}", RES);
     let mut url = format!("{}{}", e.base, real);
     let mut b;
     match (method, path) {
@@ -127,16 +126,27 @@ async fn call(c: &Ctx, method: &str, path: &str, auth: bool, variant: u8) -> req
             body.push_str(&format!("--{bnd}\r\nContent-Disposition: form-data; name=\"FileTransfer\"; filename=\"a.txt\"\r\n\r\nabc\r\n--{bnd}--\r\n"));
             b = b.header("content-type", format!("multipart/form-data; boundary={bnd}")).body(body);
         }
-        ("GET", "/broker/api/v1/filetransfer/{fileTransferId}/download") if variant == 1 => b = b.header("range", "bytes=0-3"),
+        ("GET", "/broker/api/v1/filetransfer/{fileTransferId}/download") if variant == 1 => {
+            b = b.header("range", "bytes=0-3")
+        }
         ("POST", "/broker/api/v1/filetransfer/{fileTransferId}/confirmdownload") => {
             if auth {
-                e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tok).send().await.unwrap().bytes().await.unwrap();
+                e.http
+                    .get(e.broker(&format!("/filetransfer/{id}/download")))
+                    .bearer_auth(&tok)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
             }
         }
         ("POST", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}") => {
             b = b.header("Tus-Resumable", "1.0.0").header("Upload-Length", "4")
         }
-        ("HEAD" | "DELETE", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}") | ("PATCH", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}") => {
+        ("HEAD" | "DELETE", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}")
+        | ("PATCH", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}") => {
             // These need an upload to exist.
             e.http
                 .post(e.broker(&format!("/filetransfer/upload/tus/{id}")))
@@ -148,13 +158,19 @@ async fn call(c: &Ctx, method: &str, path: &str, auth: bool, variant: u8) -> req
                 .unwrap();
             b = b.header("Tus-Resumable", "1.0.0");
             if method == "PATCH" {
-                b = b.header("Upload-Offset", "0").header("content-type", "application/offset+octet-stream").body("abcd");
+                b = b
+                    .header("Upload-Offset", "0")
+                    .header("content-type", "application/offset+octet-stream")
+                    .body("abcd");
             }
         }
         (_, p) if p.contains("/partial/") => {
             b = b.header("Tus-Resumable", "1.0.0");
             if method == "PATCH" {
-                b = b.header("Upload-Offset", "0").header("content-type", "application/offset+octet-stream").body("wxyz");
+                b = b
+                    .header("Upload-Offset", "0")
+                    .header("content-type", "application/offset+octet-stream")
+                    .body("wxyz");
             }
         }
         ("PUT", "/broker/api/v1/resource/{resourceId}") => b = b.json(&json!({"fileTransferTimeToLive": "P10D"})),
@@ -188,7 +204,11 @@ async fn every_operation_of_the_derived_openapi() {
         }
     }
     ops.sort_by_key(|(m, p, _)| {
-        (p.ends_with("/serviceowner"), p.ends_with("/serviceowner") && m == "GET", p.contains("/partial/") && m == "DELETE")
+        (
+            p.ends_with("/serviceowner"),
+            p.ends_with("/serviceowner") && m == "GET",
+            p.contains("/partial/") && m == "DELETE",
+        )
     });
     for (method, path, op) in &ops {
         let responses = op["responses"].as_object().unwrap();
@@ -222,7 +242,13 @@ async fn every_operation_of_the_derived_openapi() {
 async fn broker_problem_details_match_the_schema() {
     let spec: Value = serde_json::from_str(SPEC).unwrap();
     let e = start().await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{}", uuid::Uuid::new_v4()))).bearer_auth(e.tok(A, RW)).send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{}", uuid::Uuid::new_v4())))
+        .bearer_auth(e.tok(A, RW))
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     let schema = &spec["components"]["schemas"]["BrokerProblemDetails"];
     for k in schema.get("required").and_then(|r| r.as_array()).into_iter().flatten() {

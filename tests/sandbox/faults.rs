@@ -8,7 +8,13 @@ use crate::common::*;
 #[tokio::test]
 async fn next_requests_503_then_429_with_retry_after() {
     let e = start().await;
-    let r = e.http.post(e.url("/admin/faults")).json(&json!({"path_prefix": "/broker", "fail_503": 2})).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.url("/admin/faults"))
+        .json(&json!({"path_prefix": "/broker", "fail_503": 2}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     for _ in 0..2 {
         assert_eq!(e.init(&e.tok(A, RW), init_body(A, &[B])).await.status(), 503);
@@ -24,7 +30,12 @@ async fn next_requests_503_then_429_with_retry_after() {
 #[tokio::test]
 async fn malformed_json_and_latency() {
     let e = start().await;
-    e.sb.admin().add_fault(FaultSpec { malformed_json: Some(1), latency_ms: Some(150), path_prefix: Some("/broker".into()), ..Default::default() });
+    e.sb.admin().add_fault(FaultSpec {
+        malformed_json: Some(1),
+        latency_ms: Some(150),
+        path_prefix: Some("/broker".into()),
+        ..Default::default()
+    });
     let t0 = std::time::Instant::now();
     let r = e.init(&e.tok(A, RW), init_body(A, &[B])).await;
     assert_eq!(r.status(), 200);
@@ -81,16 +92,44 @@ async fn admin_http_api_registers_clients_seeds_files_and_moves_the_clock() {
         .await
         .unwrap();
     let id = r.json::<Value>().await.unwrap()["fileTransferId"].as_str().unwrap().to_string();
-    let ids: Vec<String> = e.http.get(e.broker(&format!("/filetransfer?resourceId={RES}&role=Recipient&status=Published"))).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<String> = e
+        .http
+        .get(e.broker(&format!("/filetransfer?resourceId={RES}&role=Recipient&status=Published")))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ids, vec![id.clone()]);
-    let body = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tok).send().await.unwrap().text().await.unwrap();
+    let body = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(body, "Hei!");
     let c: Value = e.http.get(e.url("/admin/counters")).send().await.unwrap().json().await.unwrap();
     assert_eq!(c["tokens_issued"]["app"], 1);
     let before: Value = e.http.get(e.url("/admin/clock")).send().await.unwrap().json().await.unwrap();
-    let after: Value = e.http.post(e.url("/admin/clock/advance")).json(&json!({"seconds": 3600})).send().await.unwrap().json().await.unwrap();
+    let after: Value = e
+        .http
+        .post(e.url("/admin/clock/advance"))
+        .json(&json!({"seconds": 3600}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["offset_seconds"].as_i64().unwrap() - before["offset_seconds"].as_i64().unwrap(), 3600);
-    let r = e.http.put(e.url("/admin/settings")).json(&json!({"search_rate_limit_per_minute": 0})).send().await.unwrap();
+    let r =
+        e.http.put(e.url("/admin/settings")).json(&json!({"search_rate_limit_per_minute": 0})).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["search_rate_limit_per_minute"], 0);
 }
 
@@ -99,7 +138,11 @@ async fn dropped_streamed_upload_leaves_upload_started_and_can_be_retried() {
     let e = start().await;
     let d = vec![9u8; 64 * 1024];
     let id = e.init_ok(json!({})).await;
-    e.sb.admin().add_fault(FaultSpec { path_prefix: Some("/broker/api/v1/filetransfer/".into()), drop_after_bytes: Some(10_000), ..Default::default() });
+    e.sb.admin().add_fault(FaultSpec {
+        path_prefix: Some("/broker/api/v1/filetransfer/".into()),
+        drop_after_bytes: Some(10_000),
+        ..Default::default()
+    });
     let r = e
         .http
         .post(e.broker(&format!("/filetransfer/{id}/upload")))

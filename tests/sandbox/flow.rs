@@ -22,8 +22,22 @@ async fn normal_flow_send_download_confirm_purge() {
     assert_eq!(v["fileTransferSize"], data.len());
     assert!(v["published"].is_string());
     assert_eq!(v["recipients"][0]["recipient"], format!("0192:{B}"));
-    let d: Value = e.http.get(e.broker(&format!("/filetransfer/{id}/details"))).bearer_auth(&ta).send().await.unwrap().json().await.unwrap();
-    let hist: Vec<&str> = d["fileTransferStatusHistory"].as_array().unwrap().iter().map(|h| h["fileTransferStatus"].as_str().unwrap()).collect();
+    let d: Value = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/details")))
+        .bearer_auth(&ta)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hist: Vec<&str> = d["fileTransferStatusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["fileTransferStatus"].as_str().unwrap())
+        .collect();
     assert_eq!(hist, ["Initialized", "UploadStarted", "UploadProcessing", "Published"]);
     assert!(d.get("published").is_none());
     // Download, then partial download.
@@ -32,24 +46,46 @@ async fn normal_flow_send_download_confirm_purge() {
     assert_eq!(r.headers()["accept-ranges"], "bytes");
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("rapport.pdf"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), data);
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).header("range", "bytes=4-7").send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(&tb)
+        .header("range", "bytes=4-7")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.headers()["content-range"], format!("bytes 4-7/{}", data.len()));
     assert_eq!(r.bytes().await.unwrap().to_vec(), data[4..8].to_vec());
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).header("range", "bytes=-3").send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(&tb)
+        .header("range", "bytes=-3")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.bytes().await.unwrap().to_vec(), data[data.len() - 3..].to_vec());
     // A write-only token cannot download.
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, "altinn:broker.write")).send().await.unwrap();
+    let r = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(e.tok(B, "altinn:broker.write"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Confirm → AllConfirmedDownloaded → purged after the grace period (PT2H).
-    let r = e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(&tb).send().await.unwrap();
+    let r =
+        e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(&tb).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let v = e.overview(&tb, &id).await;
     assert_eq!(v["fileTransferStatus"], "AllConfirmedDownloaded");
     assert_eq!(v["recipients"][0]["currentRecipientFileTransferStatusCode"], "DownloadConfirmed");
     e.sb.admin().advance_clock(7201);
     e.wait_status(&id, "Purged").await;
-    let r = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
+    let r =
+        e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap();
     assert_eq!(r.status(), 403);
 }
 
@@ -127,12 +163,19 @@ async fn state_survives_a_restart() {
     let sb = Sandbox::start(SandboxConfig::practice(), dir.path().to_path_buf()).await.unwrap();
     let tok = sb.admin().mint_token(A, RW, None);
     let http = reqwest::Client::new();
-    let r = http.post(format!("{}/broker/api/v1/filetransfer", sb.base_url())).bearer_auth(&tok).json(&init_body(A, &[B])).send().await.unwrap();
+    let r = http
+        .post(format!("{}/broker/api/v1/filetransfer", sb.base_url()))
+        .bearer_auth(&tok)
+        .json(&init_body(A, &[B]))
+        .send()
+        .await
+        .unwrap();
     let id = r.json::<Value>().await.unwrap()["fileTransferId"].as_str().unwrap().to_string();
     sb.shutdown().await;
     let sb = Sandbox::start(SandboxConfig::practice(), dir.path().to_path_buf()).await.unwrap();
     // Same signing key: the old token still works.
-    let r = http.get(format!("{}/broker/api/v1/filetransfer/{id}", sb.base_url())).bearer_auth(&tok).send().await.unwrap();
+    let r =
+        http.get(format!("{}/broker/api/v1/filetransfer/{id}", sb.base_url())).bearer_auth(&tok).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -143,7 +186,15 @@ async fn api_key_enforcement() {
     let r = e.init(&e.tok(A, RW), init_body(A, &[B])).await;
     assert_eq!(r.status(), 401);
     assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("missing subscription key"));
-    let r = e.http.post(e.broker("/filetransfer")).bearer_auth(e.tok(A, RW)).header("Ocp-Apim-Subscription-Key", "k1").json(&init_body(A, &[B])).send().await.unwrap();
+    let r = e
+        .http
+        .post(e.broker("/filetransfer"))
+        .bearer_auth(e.tok(A, RW))
+        .header("Ocp-Apim-Subscription-Key", "k1")
+        .json(&init_body(A, &[B]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -152,7 +203,8 @@ async fn multipart_initialize_and_upload() {
     let e = start().await;
     let bnd = "XyZbOuNdArY";
     let mut body = Vec::new();
-    let field = |name: &str, val: &str| format!("--{bnd}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{val}\r\n");
+    let field =
+        |name: &str, val: &str| format!("--{bnd}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{val}\r\n");
     body.extend(field("Metadata.FileName", "skjema.txt").bytes());
     body.extend(field("Metadata.ResourceId", RES).bytes());
     body.extend(field("Metadata.SendersFileTransferReference", "mp-1").bytes());
@@ -222,7 +274,15 @@ async fn events_feed_follows_the_lifecycle() {
     // Nothing new yet; after download + confirm, the recipient sees downloadconfirmed.
     let evs: Vec<Value> = e.http.get(&next).bearer_auth(&tb).send().await.unwrap().json().await.unwrap();
     assert!(evs.is_empty());
-    e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).send().await.unwrap().bytes().await.unwrap();
+    e.http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(&tb)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(&tb).send().await.unwrap();
     let evs: Vec<Value> = e.http.get(&next).bearer_auth(&tb).send().await.unwrap().json().await.unwrap();
     assert_eq!(evs.len(), 1);
@@ -272,9 +332,27 @@ async fn search_from_to_with_dates_and_offsets() {
     let now = e.sb.admin().now();
     let day = |d: time::OffsetDateTime| format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day());
     let url = |q: String| e.broker(&format!("/filetransfer?resourceId={RES}{q}"));
-    let ids: Vec<String> = e.http.get(url(format!("&from={}", day(now - time::Duration::days(1))))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<String> = e
+        .http
+        .get(url(format!("&from={}", day(now - time::Duration::days(1)))))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ids, vec![id.clone()]);
-    let ids: Vec<String> = e.http.get(url(format!("&to={}", day(now - time::Duration::days(1))))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<String> = e
+        .http
+        .get(url(format!("&to={}", day(now - time::Duration::days(1)))))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(ids.is_empty());
     let r = e.http.get(url("&from=2026-01-01T00:00:00%2B01:00".into())).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -301,5 +379,8 @@ async fn stuck_upload_fails_after_24_hours() {
     assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
     e.sb.admin().advance_clock(2 * 3600);
     let v = e.wait_status(&id, "Failed").await;
-    assert_eq!(v["fileTransferStatusText"], "File transfer was stuck in UploadStarted as it failed upload mid-request.");
+    assert_eq!(
+        v["fileTransferStatusText"],
+        "File transfer was stuck in UploadStarted as it failed upload mid-request."
+    );
 }

@@ -3,8 +3,8 @@
 mod bro;
 mod common;
 mod contract;
-mod flow;
 mod faults;
+mod flow;
 mod maskinporten;
 mod platform;
 mod tus;

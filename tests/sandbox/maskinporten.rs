@@ -26,7 +26,8 @@ async fn valid_grant_gives_token_with_documented_claims() {
     assert_eq!(v["scope"], "altinn:broker.write");
     assert!(v["expires_in"].as_i64().unwrap() > 0);
     // Verify the access token against the published JWKS.
-    let meta: Value = env.http.get(env.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
+    let meta: Value =
+        env.http.get(env.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
     assert_eq!(meta["issuer"], env.sb.issuer());
     assert_eq!(meta["issuer"].as_str().unwrap(), format!("{}/", env.base));
     let jwks: Value = env.http.get(meta["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
@@ -93,10 +94,13 @@ async fn x5c_must_be_an_array() {
     let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
     h.x5c = Some(vec!["bm90LWEtY2VydA".into()]);
     // Re-encode the header with x5c as a plain string.
-    let tok = jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(key().pem.as_bytes()).unwrap()).unwrap();
+    let tok =
+        jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(key().pem.as_bytes()).unwrap())
+            .unwrap();
     let parts: Vec<&str> = tok.split('.').collect();
     use base64::Engine;
-    let hdr = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "x5c": "MIIB"}).to_string());
+    let hdr =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "x5c": "MIIB"}).to_string());
     let bad = format!("{hdr}.{}.{}", parts[1], parts[2]);
     let (s, v) = env.post_grant(&bad).await;
     assert_eq!(s, 400);
@@ -122,7 +126,12 @@ async fn wrong_audience_is_rejected() {
 async fn unregistered_scope_is_rejected() {
     let env = start().await;
     env.register("client-w", A, "altinn:broker.write");
-    let g = sign(&env.claims("client-w", "altinn:broker.write altinn:broker.read"), Algorithm::RS256, Some("test-kid"), key());
+    let g = sign(
+        &env.claims("client-w", "altinn:broker.write altinn:broker.read"),
+        Algorithm::RS256,
+        Some("test-kid"),
+        key(),
+    );
     let (s, v) = env.post_grant(&g).await;
     assert_eq!(s, 400);
     assert_eq!(v["error"], "invalid_scope");

@@ -32,11 +32,19 @@ async fn register_request_approve_and_use_a_system_user() {
     let r = post(&e, "/authentication/api/v1/systemregister/vendor", &t, &system(A, "client-a")).await;
     assert_eq!(r.status(), 200);
     // Same id again → AUTH.VLD-00002.
-    let (s, v) = problem(post(&e, "/authentication/api/v1/systemregister/vendor", &t, &system(A, "client-a")).await).await;
+    let (s, v) =
+        problem(post(&e, "/authentication/api/v1/systemregister/vendor", &t, &system(A, "client-a")).await).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("AUTH.VLD-00002")));
     let mut upd = system(A, "client-a");
     upd["isVisible"] = json!(true);
-    let r = e.http.put(e.url(&format!("/authentication/api/v1/systemregister/vendor/{A}_budbringer"))).bearer_auth(&t).json(&upd).send().await.unwrap();
+    let r = e
+        .http
+        .put(e.url(&format!("/authentication/api/v1/systemregister/vendor/{A}_budbringer")))
+        .bearer_auth(&t)
+        .json(&upd)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     let req = json!({"systemId": format!("{A}_budbringer"), "partyOrgNo": A,
@@ -57,9 +65,24 @@ async fn register_request_approve_and_use_a_system_user() {
     assert!(page.contains("id=\"approve\"") && page.contains("id=\"reject\""));
     let r = e.http.post(format!("{confirm}/accept")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let v: Value = e.http.get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/{rid}"))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    let v: Value = e
+        .http
+        .get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/{rid}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "Accepted");
-    let r = e.http.get(e.url(&format!("/authentication/api/v1/systemuser/vendor/byquery?system-id={A}_budbringer&orgno={A}"))).bearer_auth(&t).send().await.unwrap();
+    let r = e
+        .http
+        .get(e.url(&format!("/authentication/api/v1/systemuser/vendor/byquery?system-id={A}_budbringer&orgno={A}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let su: Value = r.json().await.unwrap();
     assert!(su["id"].is_string());
@@ -86,13 +109,17 @@ async fn request_error_codes_and_rejection() {
         }
         r
     };
-    let (s, v) = problem(post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req("nope", None)).await).await;
+    let (s, v) =
+        problem(post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req("nope", None)).await).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("AUTH-00011")));
     let mut sys = system(A, "c1");
     sys["allowedredirecturls"] = json!([]);
     post(&e, "/authentication/api/v1/systemregister/vendor", &t, &sys).await;
     let sid = format!("{A}_budbringer");
-    let (_, v) = problem(post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, Some("https://x.org/"))).await).await;
+    let (_, v) = problem(
+        post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, Some("https://x.org/"))).await,
+    )
+    .await;
     assert_eq!(v["code"], "AUTH-00026");
     let mut bad_rights = req(&sid, None);
     bad_rights["rights"] = json!([{"resource": [{"id": "urn:altinn:resource", "value": "other"}]}]);
@@ -104,13 +131,24 @@ async fn request_error_codes_and_rejection() {
     let (_, v) = problem(post(&e, "/authentication/api/v1/systemregister/vendor", &t, &other).await).await;
     assert_eq!(v["code"], "AUTH.VLD-00004");
     // Reject via the admin API.
-    let v: Value = post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, None)).await.json().await.unwrap();
+    let v: Value =
+        post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, None)).await.json().await.unwrap();
     let rid = v["id"].as_str().unwrap();
     let r = e.http.post(e.url(&format!("/admin/system-user-requests/{rid}/reject"))).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "Rejected");
-    let (_, v) = problem(post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, None)).await).await;
+    let (_, v) =
+        problem(post(&e, "/authentication/api/v1/systemuser/request/vendor", &t, &req(&sid, None)).await).await;
     assert_eq!(v["code"], "AUTH-00009");
-    let v: Value = e.http.get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/byexternalref/{sid}/{A}/e1"))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    let v: Value = e
+        .http
+        .get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/byexternalref/{sid}/{A}/e1")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "Rejected");
     // Missing scope → 403.
     let r = post(&e, "/authentication/api/v1/systemuser/request/vendor", &e.tok(A, RW), &req(&sid, None)).await;
@@ -128,6 +166,15 @@ async fn requests_time_out_after_ten_days() {
     let rid = v["id"].as_str().unwrap().to_string();
     e.sb.admin().advance_clock(10 * 86400 + 1);
     let t = e.tok(A, REQR);
-    let v: Value = e.http.get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/{rid}"))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+    let v: Value = e
+        .http
+        .get(e.url(&format!("/authentication/api/v1/systemuser/request/vendor/{rid}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "TimedOut");
 }

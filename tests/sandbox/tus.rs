@@ -48,7 +48,8 @@ async fn upload_in_several_patches_with_resumed_offset() {
     let e = start().await;
     let d = data(10_000);
     let id = e.init_ok(json!({"checksum": md5hex(&d)})).await;
-    let opt = e.http.request(reqwest::Method::OPTIONS, tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).send().await.unwrap();
+    let opt =
+        e.http.request(reqwest::Method::OPTIONS, tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).send().await.unwrap();
     assert_eq!(opt.status(), 204);
     assert!(opt.headers()["tus-extension"].to_str().unwrap().contains("concatenation"));
     let r = create(&e, &id, d.len()).await;
@@ -76,7 +77,16 @@ async fn upload_in_several_patches_with_resumed_offset() {
     assert_eq!(r.headers()["upload-offset"], "10000");
     let v = e.wait_status(&id, "Published").await;
     assert_eq!(v["checksum"], md5hex(&d));
-    let got = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap().bytes().await.unwrap();
+    let got = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(e.tok(B, RW))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(got.to_vec(), d);
 }
 
@@ -87,7 +97,15 @@ async fn tus_errors_are_plain_text() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.text().await.unwrap(), "The requested file transfer was not found");
     let id = e.init_ok(json!({})).await;
-    let r = e.http.post(tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").header("Upload-Defer-Length", "1").send().await.unwrap();
+    let r = e
+        .http
+        .post(tus_url(&e, &id))
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Defer-Length", "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.text().await.unwrap(), "Upload-Defer-Length is not supported");
     assert_eq!(create(&e, &id, 5).await.status(), 201);
@@ -105,7 +123,14 @@ async fn tus_errors_are_plain_text() {
         .unwrap();
     assert_eq!(r.status(), 460);
     // DELETE keeps the FT in UploadStarted; HEAD then has no upload.
-    let r = e.http.delete(tus_url(&e, &id)).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    let r = e
+        .http
+        .delete(tus_url(&e, &id))
+        .bearer_auth(e.tok(A, RW))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(e.overview(&e.tok(A, RW), &id).await["fileTransferStatus"], "UploadStarted");
     assert_eq!(head(&e, &tus_url(&e, &id)).await.0, 404);
@@ -163,7 +188,16 @@ async fn concatenation_of_partial_uploads() {
         .unwrap();
     assert_eq!(r.status(), 201);
     e.wait_status(&id, "Published").await;
-    let got = e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(e.tok(B, RW)).send().await.unwrap().bytes().await.unwrap();
+    let got = e
+        .http
+        .get(e.broker(&format!("/filetransfer/{id}/download")))
+        .bearer_auth(e.tok(B, RW))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(got.to_vec(), d);
 }
 
@@ -174,7 +208,11 @@ async fn dropped_connection_keeps_the_bytes_and_resumes() {
     let id = e.init_ok(json!({})).await;
     create(&e, &id, d.len()).await;
     let url = tus_url(&e, &id);
-    e.sb.admin().add_fault(FaultSpec { path_prefix: Some(url[e.base.len()..].to_string()), drop_after_bytes: Some(3000), ..Default::default() });
+    e.sb.admin().add_fault(FaultSpec {
+        path_prefix: Some(url[e.base.len()..].to_string()),
+        drop_after_bytes: Some(3000),
+        ..Default::default()
+    });
     let r = patch(&e, &url, 0, &d).await;
     assert!(r.is_err() || !r.unwrap().status().is_success());
     let (_, off) = head(&e, &url).await;
@@ -255,7 +293,15 @@ async fn expired_token_is_accepted_during_an_active_upload() {
     let e = start().await;
     let id = e.init_ok(json!({})).await;
     let tok = e.tok(A, RW); // valid for one hour
-    let r = e.http.post(tus_url(&e, &id)).bearer_auth(&tok).header("Tus-Resumable", "1.0.0").header("Upload-Length", "6").send().await.unwrap();
+    let r = e
+        .http
+        .post(tus_url(&e, &id))
+        .bearer_auth(&tok)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "6")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     e.sb.admin().advance_clock(3700);
     let send = |off: usize, d: &'static [u8]| {

@@ -8,7 +8,6 @@
 
 use budbringer_core::altinn::{connection_test, profile, setup, AltinnClient, ProfileStore};
 use budbringer_core::environment::Environment;
-use budbringer_sandbox::{Sandbox, SandboxConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::secrets::{MemorySecretStore, SecretStore};
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
@@ -16,6 +15,7 @@ use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::inbox::Inbox;
 use budbringer_core::transfers::send::{Phase, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_sandbox::{Sandbox, SandboxConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -142,7 +142,12 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     let a = party(&sandbox, PRACTICE_ORG_A, root.join("data-a"), &api_key, &ui);
     let b = party(&sandbox, PRACTICE_ORG_B, root.join("data-b"), &api_key, &ui);
     // The connection test (its own client: it fetches tokens in several modes).
-    let ct = AltinnClient::new(a.profiles.get(Environment::Sandbox), Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap(), a.secrets.clone()).unwrap();
+    let ct = AltinnClient::new(
+        a.profiles.get(Environment::Sandbox),
+        Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap(),
+        a.secrets.clone(),
+    )
+    .unwrap();
     ui.push(&connection_test::run(&ct).await);
 
     // A sends two files: one in one request, one over TUS.
@@ -156,7 +161,13 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     let broker_a = Broker::new(a.client.clone());
     let events = ui.clone();
     let settings = UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 4 };
-    let q = SendQueue::new(store_a, Arc::new(move |_| Ok(broker_a.clone())), settings, 2, Arc::new(move |u| events.push(&u)));
+    let q = SendQueue::new(
+        store_a,
+        Arc::new(move |_| Ok(broker_a.clone())),
+        settings,
+        2,
+        Arc::new(move |u| events.push(&u)),
+    );
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
     for f in [&small, &big] {
         let req = SendRequest {
@@ -177,22 +188,39 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     let (store_b, _) = Store::open(&b.data).unwrap();
     let inbox = Inbox::new(store_b, "sandbox", PRACTICE_ORG_B);
     let received = root.join("mottatt");
-    let report = inbox.refresh(&Broker::new(b.client.clone()), &[PRACTICE_RESOURCE.to_owned()], Some(&received)).await.unwrap();
+    let report =
+        inbox.refresh(&Broker::new(b.client.clone()), &[PRACTICE_RESOURCE.to_owned()], Some(&received)).await.unwrap();
     assert_eq!(report.auto_saved.len(), 2, "{report:?}");
     ui.push(&report);
     ui.push(&inbox.list().unwrap());
     ui.push(&budbringer_core::settings::Settings::default());
     // A failure, as the UI would see it (errors carry details: they must not carry secrets).
-    let bad = Broker::new(AltinnClient::new(
-        { let mut p = a.profiles.get(Environment::Sandbox); p.kid = Some("wrong".into()); p },
-        Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap(),
-        a.secrets.clone(),
-    ).unwrap());
-    let e = bad.search(&budbringer_core::transfers::broker::Search { resource_id: PRACTICE_RESOURCE.into(), ..Default::default() }).await.unwrap_err();
+    let bad = Broker::new(
+        AltinnClient::new(
+            {
+                let mut p = a.profiles.get(Environment::Sandbox);
+                p.kid = Some("wrong".into());
+                p
+            },
+            Environment::Sandbox.endpoints(Some(&sandbox.base_url())).unwrap(),
+            a.secrets.clone(),
+        )
+        .unwrap(),
+    );
+    let e = bad
+        .search(&budbringer_core::transfers::broker::Search {
+            resource_id: PRACTICE_RESOURCE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     ui.push(&e.error);
 
     // The tokens used in the run (cached: the same ones that went over the wire).
-    let tokens: Vec<String> = vec![a.client.broker_token().await.unwrap().expose().to_owned(), b.client.broker_token().await.unwrap().expose().to_owned()];
+    let tokens: Vec<String> = vec![
+        a.client.broker_token().await.unwrap().expose().to_owned(),
+        b.client.broker_token().await.unwrap().expose().to_owned(),
+    ];
     assert_eq!(a.client.grants_signed(), 1, "the token was not replaced during the run");
     tracing::debug!("end of run");
     drop(guard); // flush the log writer
@@ -225,18 +253,27 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     // key it checks against (as Azure API Management does): that one file is
     // exempt for the API key only. Tokens and private keys are not exempt anywhere.
     let server_state = root.join("sandbox").join("state.json");
-    let found: Vec<String> =
-        hits(&written, &needles).into_iter().filter(|h| *h != format!("api key in {}", server_state.display())).collect();
+    let found: Vec<String> = hits(&written, &needles)
+        .into_iter()
+        .filter(|h| *h != format!("api key in {}", server_state.display()))
+        .collect();
     assert!(found.is_empty(), "secrets on disk:\n{}", found.join("\n"));
 
     let ui_text = ui.0.lock().unwrap().join("\n");
-    let mut leaked: Vec<_> = needles.iter().filter(|(_, n)| ui_text.contains(n.as_str())).map(|(w, _)| w.clone()).collect();
+    let mut leaked: Vec<_> =
+        needles.iter().filter(|(_, n)| ui_text.contains(n.as_str())).map(|(w, _)| w.clone()).collect();
     if ui_text.contains("PRIVATE KEY") {
         leaked.push("a PEM private key header".into());
     }
     assert!(leaked.is_empty(), "secrets in what the UI is given: {leaked:?}");
     assert!(ui_text.contains("BEGIN PUBLIC KEY"), "the UI output includes the public key (the scan covered KeyInfo)");
-    eprintln!("scanned {} files ({} log bytes) and {} UI payloads for {} secret strings: 0 hits", written.len(), log_len, ui.0.lock().unwrap().len(), needles.len());
+    eprintln!(
+        "scanned {} files ({} log bytes) and {} UI payloads for {} secret strings: 0 hits",
+        written.len(),
+        log_len,
+        ui.0.lock().unwrap().len(),
+        needles.len()
+    );
 }
 
 fn needles_b(b: &Party) -> Vec<(String, String)> {
@@ -255,20 +292,40 @@ fn needles_b(b: &Party) -> Vec<(String, String)> {
 #[test]
 fn every_command_return_type_is_covered_by_the_scan() {
     const COVERED: &[&str] = &[
-        "()", "bool", "usize", "Vec<String>", "Option<String>",
+        "()",
+        "bool",
+        "usize",
+        "Vec<String>",
+        "Option<String>",
         // Profile + Endpoints + KeyInfo, all pushed to the UI scan.
-        "Vec<ProfileView>", "ProfileView", "AppResult<ProfileView>",
-        "AppResult<KeyInfo>", "AppResult<bool>", "AppResult<()>", "AppResult<usize>",
-        "AppResult<crate::altinn::Profile>", "AppResult<Profile>",
+        "Vec<ProfileView>",
+        "ProfileView",
+        "AppResult<ProfileView>",
+        "AppResult<KeyInfo>",
+        "AppResult<bool>",
+        "AppResult<()>",
+        "AppResult<usize>",
+        "AppResult<crate::altinn::Profile>",
+        "AppResult<Profile>",
         // Connection test report (scanned), settings (scanned), app info (settings + errors).
-        "AppResult<ConnectionReport>", "AppResult<Settings>", "AppInfo",
+        "AppResult<ConnectionReport>",
+        "AppResult<Settings>",
+        "AppInfo",
         // Send jobs, outcomes (job or error), inbox views (IncomingFile), refresh reports.
-        "AppResult<Vec<SendOutcome>>", "AppResult<Vec<SendJob>>", "AppResult<SendJob>", "AppResult<Vec<IncomingView>>",
-        "AppResult<RefreshReport>", "AppResult<IncomingView>",
+        "AppResult<Vec<SendOutcome>>",
+        "AppResult<Vec<SendJob>>",
+        "AppResult<SendJob>",
+        "AppResult<Vec<IncomingView>>",
+        "AppResult<RefreshReport>",
+        "AppResult<IncomingView>",
         // System-user requests and status carry ids, URLs and status words only.
-        "AppResult<SystemUserRequestInfo>", "AppResult<SystemUserStatus>",
+        "AppResult<SystemUserRequestInfo>",
+        "AppResult<SystemUserStatus>",
     ];
-    let re = regex::Regex::new(r"#\[tauri::command\]\s*pub (?:async )?fn (\w+)(?:<[^>]*>)?\((?s:.*?)\)\s*(?:->\s*([^{]+?))?\s*\{").unwrap();
+    let re = regex::Regex::new(
+        r"#\[tauri::command\]\s*pub (?:async )?fn (\w+)(?:<[^>]*>)?\((?s:.*?)\)\s*(?:->\s*([^{]+?))?\s*\{",
+    )
+    .unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/commands");
     let mut seen = 0;
     let mut missing = Vec::new();
@@ -277,7 +334,8 @@ fn every_command_return_type_is_covered_by_the_scan() {
         let src = std::fs::read_to_string(&p).unwrap();
         for c in re.captures_iter(&src) {
             seen += 1;
-            let ret = c.get(2).map(|m| m.as_str().split_whitespace().collect::<String>()).unwrap_or_else(|| "()".into());
+            let ret =
+                c.get(2).map(|m| m.as_str().split_whitespace().collect::<String>()).unwrap_or_else(|| "()".into());
             let ret = ret.trim_end_matches(|c: char| c == ',').to_owned();
             if !COVERED.iter().any(|t| t.replace(' ', "") == ret) {
                 missing.push(format!("{} -> {ret} ({})", &c[1], p.display()));
@@ -287,7 +345,9 @@ fn every_command_return_type_is_covered_by_the_scan() {
     assert!(seen >= 30, "found the commands ({seen})");
     assert!(missing.is_empty(), "commands whose return type the secret scan does not cover:\n{}", missing.join("\n"));
     // The types that could hold a key (KeyInfo, ProfileView) expose the public half only.
-    let setup_src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/core/src/altinn/setup.rs")).unwrap();
+    let setup_src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/core/src/altinn/setup.rs"))
+            .unwrap();
     let key_info = setup_src.split("pub struct KeyInfo").nth(1).unwrap().split('}').next().unwrap();
     assert!(!key_info.contains("Secret") && !key_info.contains("private"), "KeyInfo has no private field:\n{key_info}");
 }

@@ -2,9 +2,9 @@
 
 use super::support::*;
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::store::Store;
 use budbringer_core::transfers::inbox::{Inbox, InboxPhase};
+use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 

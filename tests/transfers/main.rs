@@ -6,11 +6,11 @@ mod queue;
 mod support;
 
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::transfers::broker::{Broker, Search};
 use budbringer_core::transfers::download::{download_verified, part_path, DownloadSpec};
 use budbringer_core::transfers::send::{self, Method, Phase, SendJob, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_sandbox::{FaultSpec, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -75,7 +75,8 @@ async fn send_receive_confirm_between_two_organisations() {
 
     // The receipt has the whole history and each recipient's status.
     let receipt = job.receipt.as_ref().unwrap();
-    let statuses: Vec<_> = receipt.file_transfer_status_history.iter().map(|s| s.file_transfer_status.as_str()).collect();
+    let statuses: Vec<_> =
+        receipt.file_transfer_status_history.iter().map(|s| s.file_transfer_status.as_str()).collect();
     assert_eq!(statuses.first(), Some(&"Initialized"));
     assert!(statuses.contains(&"Published"), "{statuses:?}");
     assert_eq!(receipt.overview.recipients[0].recipient, format!("0192:{PRACTICE_ORG_B}"));
@@ -90,7 +91,8 @@ async fn send_receive_confirm_between_two_organisations() {
         }
     }
     assert_eq!(at, order.len(), "phases in order");
-    let last = sink.updates.lock().unwrap().iter().rev().find_map(|u| u.progress.filter(|_| u.job.phase == Phase::Uploading));
+    let last =
+        sink.updates.lock().unwrap().iter().rev().find_map(|u| u.progress.filter(|_| u.job.phase == Phase::Uploading));
     assert_eq!(last.map(|p| p.done), Some(300_000));
 
     // B receives exactly the same bytes, under the sender's name.
@@ -187,7 +189,13 @@ async fn a_wrong_checksum_fails_with_a_named_error() {
         job.modified_ms = meta.modified().ok().map(|m| m.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
         send::run(&mut job, &w.a, &settings, &Sink::default(), never()).await;
         assert_eq!(job.phase, Phase::Failed);
-        assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::BrokerChecksumMismatch, "{:?} ({:?})", job.error, job.method);
+        assert_eq!(
+            job.error.as_ref().unwrap().code,
+            ErrorCode::BrokerChecksumMismatch,
+            "{:?} ({:?})",
+            job.error,
+            job.method
+        );
         let status = w.a.overview(job.file_transfer_id.unwrap()).await.unwrap();
         assert_eq!(status.status(), "Failed");
     }
@@ -223,7 +231,9 @@ async fn hostile_server_file_names_stay_in_their_folder() {
     let w = world().await;
     let admin = w.sandbox.admin();
     let inbox = w.dir.path().join("inbox");
-    for (name, expect) in [("../../evil.sh", "evil.sh"), ("..\\..\\boot.ini", "boot.ini"), ("CON", "_CON"), ("a\u{0}b.txt", "a_b.txt")] {
+    for (name, expect) in
+        [("../../evil.sh", "evil.sh"), ("..\\..\\boot.ini", "boot.ini"), ("CON", "_CON"), ("a\u{0}b.txt", "a_b.txt")]
+    {
         let id = admin
             .seed_file(SeedFile {
                 resource_id: None,
@@ -255,7 +265,11 @@ async fn rate_limits_and_outages_are_waited_out() {
         retry_after_secs: Some(1),
         ..Default::default()
     });
-    admin.add_fault(FaultSpec { path_prefix: Some("/broker/api/v1/filetransfer".into()), fail_503: Some(3), ..Default::default() });
+    admin.add_fault(FaultSpec {
+        path_prefix: Some("/broker/api/v1/filetransfer".into()),
+        fail_503: Some(3),
+        ..Default::default()
+    });
     let started = std::time::Instant::now();
     let (job, _) = send_file(&w, &file, &UploadSettings::default()).await;
     assert_eq!(job.phase, Phase::Published, "{:?}", job.error);

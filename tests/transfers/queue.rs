@@ -2,12 +2,12 @@
 
 use super::support::*;
 use budbringer_core::error::ErrorCode;
-use budbringer_sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;

@@ -3,11 +3,11 @@
 
 use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::Environment;
-use budbringer_runtime::practice;
-use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::send::{self, SendJob, SendSink, SendUpdate};
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
 use std::sync::{Arc, Mutex};
 
 pub struct World {

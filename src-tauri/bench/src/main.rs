@@ -8,8 +8,6 @@
 
 use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::Environment;
-use budbringer_runtime::practice;
-use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::{Broker, InitializeRequest};
@@ -18,6 +16,8 @@ use budbringer_core::transfers::download::{download_verified, DownloadSpec};
 use budbringer_core::transfers::inbox::Inbox;
 use budbringer_core::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use clap::Parser;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -108,7 +108,13 @@ async fn client(http: &reqwest::Client, base: &str, org: &str) -> AltinnClient {
     AltinnClient::new(profile, endpoints, secrets).unwrap()
 }
 
-async fn admin(http: &reqwest::Client, base: &str, method: reqwest::Method, path: &str, body: serde_json::Value) -> serde_json::Value {
+async fn admin(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     let r = http.request(method, format!("{base}/admin/{path}")).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "admin {path}: {}", r.status());
     r.json().await.unwrap_or(serde_json::Value::Null)
@@ -171,7 +177,9 @@ async fn upload(a: &Broker, base: &str, file: &Path, runs: usize) -> (f64, f64, 
                     secs(|| {
                         let mut c = Command::new("curl");
                         c.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"]).arg(&url);
-                        c.arg("-H").arg(format!("@{}", hdr.display())).args(["-H", "Content-Type: application/octet-stream"]);
+                        c.arg("-H")
+                            .arg(format!("@{}", hdr.display()))
+                            .args(["-H", "Content-Type: application/octet-stream"]);
                         if *mode.lock().unwrap() == "--data-binary" {
                             c.arg("--data-binary").arg(format!("@{}", f.display()));
                         } else {
@@ -197,7 +205,15 @@ async fn upload(a: &Broker, base: &str, file: &Path, runs: usize) -> (f64, f64, 
 
 /// Row 2: our verified download (MD5 as it arrives, flushed to disk, final
 /// name) vs `curl -o` followed by `md5sum`.
-async fn download(b: &Broker, base: &str, id: Uuid, expect_md5: &str, size: u64, work: &Path, runs: usize) -> (f64, f64) {
+async fn download(
+    b: &Broker,
+    base: &str,
+    id: Uuid,
+    expect_md5: &str,
+    size: u64,
+    work: &Path,
+    runs: usize,
+) -> (f64, f64) {
     let token = b.client().broker_token().await.unwrap().expose().to_owned();
     let url = format!("{base}/broker/api/v1/filetransfer/{id}/download");
     let (mut ours, mut theirs) = (vec![], vec![]);
@@ -207,7 +223,14 @@ async fn download(b: &Broker, base: &str, id: Uuid, expect_md5: &str, size: u64,
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             if mine {
-                let spec = DownloadSpec { id, file_name: "bench.bin", dir: &dir, expected_md5: expect_md5, expected_size: Some(size), max_resumes: 0 };
+                let spec = DownloadSpec {
+                    id,
+                    file_name: "bench.bin",
+                    dir: &dir,
+                    expected_md5: expect_md5,
+                    expected_size: Some(size),
+                    max_resumes: 0,
+                };
                 let t = Instant::now();
                 download_verified(b, &spec, Arc::new(|_, _| {})).await.expect("download");
                 ours.push(t.elapsed().as_secs_f64());
@@ -216,7 +239,12 @@ async fn download(b: &Broker, base: &str, id: Uuid, expect_md5: &str, size: u64,
                 let took = tokio::task::spawn_blocking(move || {
                     secs(|| {
                         let out = d.join("bench.bin");
-                        run(Command::new("curl").args(["-sS", "-f", "-o"]).arg(&out).arg("-H").arg(format!("@{}", tk.display())).arg(&u));
+                        run(Command::new("curl")
+                            .args(["-sS", "-f", "-o"])
+                            .arg(&out)
+                            .arg("-H")
+                            .arg(format!("@{}", tk.display()))
+                            .arg(&u));
                         let sum = run(Command::new("md5sum").arg(&out));
                         assert!(sum.starts_with(&md5), "curl's file has the right MD5");
                     })
@@ -314,14 +342,27 @@ async fn tus_drop(a: &Broker, http: &reqwest::Client, base: &str, file: &Path) -
         loop {
             let c = admin(&h, &b, reqwest::Method::GET, "counters", json!({})).await;
             if c["bytes_received"][id.to_string()].as_u64().unwrap_or(0) >= start {
-                admin(&h, &b, reqwest::Method::POST, "faults", json!({"path_prefix": tus, "drop_after_bytes": half - start})).await;
+                admin(
+                    &h,
+                    &b,
+                    reqwest::Method::POST,
+                    "faults",
+                    json!({"path_prefix": tus, "drop_after_bytes": half - start}),
+                )
+                .await;
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
     });
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let req = SendRequest { path: file.to_owned(), resource_id: PRACTICE_RESOURCE.into(), recipients: vec![PRACTICE_ORG_B.into()], properties: BTreeMap::new(), reference: None };
+    let req = SendRequest {
+        path: file.to_owned(),
+        resource_id: PRACTICE_RESOURCE.into(),
+        recipients: vec![PRACTICE_ORG_B.into()],
+        properties: BTreeMap::new(),
+        reference: None,
+    };
     let mut job = SendJob::new(&req, "sandbox", &sender, None, &settings).unwrap();
     send::run(&mut job, a, &settings, &Watch(tx), std::future::pending()).await;
     assert!(armer.await.unwrap(), "the drop was armed");
@@ -341,7 +382,14 @@ async fn main() {
     let base = args.sandbox.trim_end_matches('/').to_owned();
     std::fs::create_dir_all(&args.work).unwrap();
     let http = reqwest::Client::new();
-    admin(&http, &base, reqwest::Method::PUT, "settings", json!({"search_rate_limit_per_minute": 0, "details_rate_limit_per_minute": 0})).await;
+    admin(
+        &http,
+        &base,
+        reqwest::Method::PUT,
+        "settings",
+        json!({"search_rate_limit_per_minute": 0, "details_rate_limit_per_minute": 0}),
+    )
+    .await;
     let a = Broker::new(client(&http, &base, PRACTICE_ORG_A).await);
     let b = Broker::new(client(&http, &base, PRACTICE_ORG_B).await);
     let mut rows = Vec::new();
@@ -413,7 +461,11 @@ async fn main() {
         let size = std::fs::metadata(f).unwrap().len();
         say(format!("upload {}", mib(size)));
         let (o, t, id, mode) = upload(&a, &base, f, args.runs).await;
-        let how = if mode == "-T" { "`curl -T file` (`--data-binary @file` runs out of memory at this size)" } else { "`curl --data-binary @file`" };
+        let how = if mode == "-T" {
+            "`curl -T file` (`--data-binary @file` runs out of memory at this size)"
+        } else {
+            "`curl --data-binary @file`"
+        };
         rows.push(Row {
             measure: format!("Upload of {} vs {how}, same endpoint and token", mib(size)),
             target: "≤ 1.10".into(),
@@ -435,7 +487,12 @@ async fn main() {
     }
 
     say("peak RSS");
-    let rss: Vec<u64> = args.files.iter().enumerate().map(|(i, f)| peak_rss_kib(&args.cli, &base, f, &args.work.join(format!("cli-{i}")))).collect();
+    let rss: Vec<u64> = args
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| peak_rss_kib(&args.cli, &base, f, &args.work.join(format!("cli-{i}"))))
+        .collect();
     let growth = rss[1] as i64 - rss[0] as i64;
     rows.push(Row {
         measure: format!(
@@ -453,7 +510,10 @@ async fn main() {
     say("TUS drop at 50 %");
     let (again, chunk, received) = tus_drop(&a, &http, &base, &args.files[0]).await;
     rows.push(Row {
-        measure: format!("Bytes sent again after a drop at 50 % of a {} TUS upload", mib(std::fs::metadata(&args.files[0]).unwrap().len())),
+        measure: format!(
+            "Bytes sent again after a drop at 50 % of a {} TUS upload",
+            mib(std::fs::metadata(&args.files[0]).unwrap().len())
+        ),
         target: format!("≤ one chunk ({})", mib(chunk)),
         ours: format!("{received} bytes received in all"),
         theirs: "–".into(),
@@ -464,7 +524,15 @@ async fn main() {
     println!("| Measure | Target | Budbringer | Reference | Result | |");
     println!("|---|---|---|---|---|---|");
     for r in &rows {
-        println!("| {} | {} | {} | {} | {} | {} |", r.measure, r.target, r.ours, r.theirs, r.value, if r.pass { "PASS" } else { "MISS" });
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.measure,
+            r.target,
+            r.ours,
+            r.theirs,
+            r.value,
+            if r.pass { "PASS" } else { "MISS" }
+        );
     }
     let _ = std::fs::remove_dir_all(args.work.join("inbox-db"));
     let _ = std::fs::remove_file(auth_header_file(""));

@@ -10,8 +10,6 @@
 use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult};
-use budbringer_runtime::practice;
-use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
@@ -19,6 +17,8 @@ use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::inbox::Inbox;
 use budbringer_core::transfers::send::{Phase, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_runtime::practice;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_RESOURCE};
 use clap::{Parser, Subcommand};
 use std::collections::HashSet;
 use std::io::Write;
@@ -97,9 +97,9 @@ async fn session(cli: &Cli) -> AppResult<Session> {
             (None, url.trim_end_matches('/').to_owned(), p)
         }
         None => {
-            let h = Sandbox::start(SandboxConfig::practice(), cli.data.join("sandbox"))
-                .await
-                .map_err(|e| AppError::new(budbringer_core::error::ErrorCode::SandboxFailed).with_detail(e.to_string()))?;
+            let h = Sandbox::start(SandboxConfig::practice(), cli.data.join("sandbox")).await.map_err(|e| {
+                AppError::new(budbringer_core::error::ErrorCode::SandboxFailed).with_detail(e.to_string())
+            })?;
             let p = practice::provision(&h.admin(), &org, secrets.as_ref())?;
             let base = h.base_url();
             (Some(h), base, p)
@@ -196,7 +196,10 @@ async fn main() {
                 Ok(r) => {
                     for id in &r.auto_saved {
                         if let Ok(f) = inbox.get(*id) {
-                            say(format!("saved {id} {}", f.saved_path.map(|p| p.display().to_string()).unwrap_or_default()));
+                            say(format!(
+                                "saved {id} {}",
+                                f.saved_path.map(|p| p.display().to_string()).unwrap_or_default()
+                            ));
                         }
                     }
                     for (id, e) in &r.failed {

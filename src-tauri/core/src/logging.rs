@@ -122,7 +122,8 @@ pub fn init(dir: &Path) -> LogGuard {
             (None, None)
         }
     };
-    let stderr_layer = cfg!(debug_assertions).then(|| tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr)));
+    let stderr_layer =
+        cfg!(debug_assertions).then(|| tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr)));
     let _ = tracing_subscriber::registry().with(filter).with(file_layer).with(stderr_layer).try_init();
     LogGuard(guard)
 }

@@ -18,7 +18,9 @@ impl OrgNumber {
             .unwrap_or(trimmed);
         let digits: String = bare.chars().filter(|c| !c.is_whitespace()).collect();
         if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::new(ErrorCode::OrgNumberFormat).with_detail(format!("'{trimmed}' is not nine digits")));
+            return Err(
+                AppError::new(ErrorCode::OrgNumberFormat).with_detail(format!("'{trimmed}' is not nine digits"))
+            );
         }
         let mut d = [0u8; 9];
         for (i, b) in digits.bytes().enumerate() {
@@ -83,5 +85,4 @@ mod tests {
             assert_eq!(OrgNumber::parse(bad).unwrap_err().code, code, "{bad}");
         }
     }
-
 }

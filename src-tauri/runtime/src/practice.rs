@@ -9,8 +9,8 @@ use budbringer_core::altinn::keys;
 use budbringer_core::altinn::profile::{self, KeySource, Profile};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
-use budbringer_sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
 use budbringer_core::secrets::SecretStore;
+use budbringer_sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
 
 /// Scopes a practice client gets: Broker, plus what the system-user steps of the wizard use.
 pub const PRACTICE_CLIENT_SCOPES: &[&str] = &[
@@ -41,7 +41,14 @@ pub fn prepare(org: &str, secrets: &dyn SecretStore) -> AppResult<PracticeSetup>
         client_id: client_id.clone(),
         org_number: org.to_owned(),
         scopes: PRACTICE_CLIENT_SCOPES.iter().map(|s| s.to_string()).collect(),
-        jwks: vec![PublicJwk { kty: jwk.kty, n: jwk.n, e: jwk.e, kid: jwk.kid, alg: Some(jwk.alg), use_: Some(jwk.use_) }],
+        jwks: vec![PublicJwk {
+            kty: jwk.kty,
+            n: jwk.n,
+            e: jwk.e,
+            kid: jwk.kid,
+            alg: Some(jwk.alg),
+            use_: Some(jwk.use_),
+        }],
         allow_certificate: false,
     };
     let system_id = format!("{org}_budbringer");
@@ -76,15 +83,26 @@ pub fn provision(admin: &Admin, org: &str, secrets: &dyn SecretStore) -> AppResu
 }
 
 /// The same through the sandbox's HTTP admin API (a standalone sandbox).
-pub async fn provision_remote(http: &reqwest::Client, base: &str, org: &str, secrets: &dyn SecretStore) -> AppResult<Profile> {
+pub async fn provision_remote(
+    http: &reqwest::Client,
+    base: &str,
+    org: &str,
+    secrets: &dyn SecretStore,
+) -> AppResult<Profile> {
     let mut setup = prepare(org, secrets)?;
     let fail = |e: String| AppError::new(ErrorCode::SandboxFailed).with_detail(e);
     let base = base.trim_end_matches('/');
-    let r = http.post(format!("{base}/admin/clients")).json(&setup.client).send().await.map_err(|e| fail(e.to_string()))?;
+    let r =
+        http.post(format!("{base}/admin/clients")).json(&setup.client).send().await.map_err(|e| fail(e.to_string()))?;
     if !r.status().is_success() {
         return Err(fail(format!("registering the client: HTTP {}", r.status())));
     }
-    let r = http.post(format!("{base}/admin/system-users")).json(&setup.system_user).send().await.map_err(|e| fail(e.to_string()))?;
+    let r = http
+        .post(format!("{base}/admin/system-users"))
+        .json(&setup.system_user)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     if !r.status().is_success() {
         return Err(fail(format!("creating the system user: HTTP {}", r.status())));
     }

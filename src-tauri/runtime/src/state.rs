@@ -4,15 +4,15 @@
 use budbringer_core::altinn::{AltinnClient, Profile};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
-use budbringer_core::store::{OpenReport, Store};
-use budbringer_core::transfers::engine::SendQueue;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
 use budbringer_core::settings::Settings;
+use budbringer_core::store::{OpenReport, Store};
+use budbringer_core::transfers::engine::SendQueue;
+use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::sync::{Mutex, OnceLock};
 
 /// The keyring service name under which every secret is stored.
 pub const KEYRING_SERVICE: &str = "no.budbringer.desktop";

@@ -445,7 +445,8 @@ async fn h_client(State(a): State<App>, b: Bytes) -> Response {
     match parse::<ClientConfig>(&b) {
         Ok(c) if c.client_id.is_empty() => bad("client_id is required"),
         Ok(c) => {
-            if c.jwks.iter().any(|k: &PublicJwk| k.kty != "RSA" || k.n.is_empty() || k.e.is_empty() || k.kid.is_empty()) {
+            if c.jwks.iter().any(|k: &PublicJwk| k.kty != "RSA" || k.n.is_empty() || k.e.is_empty() || k.kid.is_empty())
+            {
                 return bad("every JWK needs kty=RSA, n, e and kid");
             }
             adm(&a).register_client(c);

@@ -168,7 +168,16 @@ fn b64json(seg: &str) -> Option<Value> {
 
 /// Claims a grant may carry (maskinporten_protocol_jwtgrant); anything else → invalid assertion.
 const DOCUMENTED_CLAIMS: &[&str] = &[
-    "aud", "iss", "scope", "iat", "exp", "jti", "authorization_details", "consumer_org", "resource", "pid",
+    "aud",
+    "iss",
+    "scope",
+    "iat",
+    "exp",
+    "jti",
+    "authorization_details",
+    "consumer_org",
+    "resource",
+    "pid",
     "iss_onbehalfof",
 ];
 
@@ -196,7 +205,10 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
             return oauth(
                 "invalid_grant",
                 "MP-100",
-                &format!("Invalid assertion. Client authentication failed. Unsupported algorithm {}", other.unwrap_or("(none)")),
+                &format!(
+                    "Invalid assertion. Client authentication failed. Unsupported algorithm {}",
+                    other.unwrap_or("(none)")
+                ),
             )
         }
     };
@@ -218,7 +230,9 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
         };
         match DecodingKey::from_rsa_components(&jwk.n, &jwk.e) {
             Ok(k) => k,
-            Err(_) => return oauth("invalid_grant", "MP-100", "Invalid assertion. Registered key is not a valid RSA key"),
+            Err(_) => {
+                return oauth("invalid_grant", "MP-100", "Invalid assertion. Registered key is not a valid RSA key")
+            }
         }
     } else if let Some(x5c) = hdr.get("x5c") {
         let Some(arr) = x5c.as_array() else {
@@ -267,10 +281,9 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
         return oauth("invalid_grant", "MP-110", "Invalid assertion. Invalid audience (aud)");
     }
     let now = app.clock.unix();
-    let (Some(iat), Some(exp)) = (
-        claims.get("iat").and_then(|v| v.as_i64()),
-        claims.get("exp").and_then(|v| v.as_i64()),
-    ) else {
+    let (Some(iat), Some(exp)) =
+        (claims.get("iat").and_then(|v| v.as_i64()), claims.get("exp").and_then(|v| v.as_i64()))
+    else {
         return oauth("invalid_grant", "MP-130", "Invalid assertion. iat and exp are required");
     };
     if iat > now + 10 {
@@ -313,22 +326,31 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
         let id = item.pointer("/systemuser_org/ID").and_then(|v| v.as_str()).unwrap_or("");
         let org = id.strip_prefix("0192:").unwrap_or("");
         if !valid_org_number(org) && !(org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit())) {
-            return oauth("invalid_request", "MP-302", "Invalid authorization_details: systemuser_org.ID must be 0192:<orgno>");
+            return oauth(
+                "invalid_request",
+                "MP-302",
+                "Invalid authorization_details: systemuser_org.ID must be 0192:<orgno>",
+            );
         }
         let ext = item.get("externalRef").and_then(|v| v.as_str());
         let found = app.read(|s| {
-            s.system_users.values().find(|su| {
-                su.org_number == org
-                    && s.systems.get(&su.system_id).map(|sys| sys.client_ids.contains(&client.client_id)).unwrap_or(false)
-                    && match (&su.external_ref, ext) {
-                        (Some(r), Some(e)) => r == e,
-                        (Some(_), None) => false,
-                        // externalRef defaults to the party org number.
-                        (None, Some(e)) => e == su.org_number,
-                        (None, None) => true,
-                    }
-            })
-            .cloned()
+            s.system_users
+                .values()
+                .find(|su| {
+                    su.org_number == org
+                        && s.systems
+                            .get(&su.system_id)
+                            .map(|sys| sys.client_ids.contains(&client.client_id))
+                            .unwrap_or(false)
+                        && match (&su.external_ref, ext) {
+                            (Some(r), Some(e)) => r == e,
+                            (Some(_), None) => false,
+                            // externalRef defaults to the party org number.
+                            (None, Some(e)) => e == su.org_number,
+                            (None, None) => true,
+                        }
+                })
+                .cloned()
         });
         let Some(su) = found else {
             return oauth(
@@ -457,18 +479,10 @@ fn authenticate_inner(app: &App, headers: &HeaderMap, allow_expired: bool) -> Re
 }
 
 fn caller_from_claims(claims: Value) -> Caller {
-    let scopes = claims
-        .get("scope")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .split_whitespace()
-        .map(String::from)
-        .collect();
+    let scopes =
+        claims.get("scope").and_then(|v| v.as_str()).unwrap_or("").split_whitespace().map(String::from).collect();
     // GetCallerOrganizationId: authorization_details first, then urn:altinn:orgNumber, then consumer.
-    let su_org = claims
-        .pointer("/authorization_details/0/systemuser_org/ID")
-        .and_then(|v| v.as_str())
-        .map(strip_org);
+    let su_org = claims.pointer("/authorization_details/0/systemuser_org/ID").and_then(|v| v.as_str()).map(strip_org);
     let system_user = su_org.is_some();
     let org = su_org
         .or_else(|| claims.get("urn:altinn:orgNumber").and_then(|v| v.as_str()).map(strip_org))

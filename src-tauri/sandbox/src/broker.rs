@@ -30,11 +30,8 @@ const MAX_SCAN_SIZE: u64 = 50_000_000_000;
 const MAX_FILE_UPLOAD_SIZE: i64 = 1_677_721_600_000;
 
 pub fn routes() -> Router<App> {
-    let tus = on(MethodFilter::OPTIONS, tus_options)
-        .post(tus_create)
-        .head(tus_head)
-        .patch(tus_patch)
-        .delete(tus_delete);
+    let tus =
+        on(MethodFilter::OPTIONS, tus_options).post(tus_create).head(tus_head).patch(tus_patch).delete(tus_delete);
     let tus_part = on(MethodFilter::HEAD, tus_part_head).patch(tus_part_patch).delete(tus_part_delete);
     Router::new()
         .route(&format!("{P}/filetransfer"), post(initialize).get(search))
@@ -81,9 +78,10 @@ fn authz(app: &App, headers: &HeaderMap, p: Policy) -> Result<Caller, Response> 
 /// AcceptHeaderValidationMiddleware for `[Produces("application/json")]` actions.
 fn check_accept(headers: &HeaderMap, produces: &str) -> Result<(), Response> {
     let Some(a) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let ok = a.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).any(|t| {
-        t.eq_ignore_ascii_case(produces) || t == "*/*" || t.is_empty()
-    });
+    let ok = a
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .any(|t| t.eq_ignore_ascii_case(produces) || t == "*/*" || t.is_empty());
     if ok {
         Ok(())
     } else if produces == "text/csv" {
@@ -149,7 +147,10 @@ fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) -> Option<Res
         return None;
     }
     let now = app.clock.unix();
-    let key = (endpoint.to_string(), if c.client_id.is_empty() { c.org.clone().unwrap_or_default() } else { c.client_id.clone() });
+    let key = (
+        endpoint.to_string(),
+        if c.client_id.is_empty() { c.org.clone().unwrap_or_default() } else { c.client_id.clone() },
+    );
     let mut ctr = app.counters.lock().unwrap();
     let e = ctr.rate.entry(key).or_insert((now, 0));
     if now - e.0 >= 60 {
@@ -190,9 +191,7 @@ struct InitReq {
 }
 
 fn lower_keys(v: &Value) -> Map<String, Value> {
-    v.as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()).unwrap_or_default()
 }
 
 /// Model validation of FileTransferInitalizeExt (ValidationAttributes/*).
@@ -226,7 +225,9 @@ fn validate_init(v: &Value) -> Result<InitReq, Response> {
     }
     let sref = s("sendersfiletransferreference");
     match o.get("sendersfiletransferreference") {
-        Some(Value::Null) => err("SendersFileTransferReference", "The SendersFileTransferReference field is required.".into()),
+        Some(Value::Null) => {
+            err("SendersFileTransferReference", "The SendersFileTransferReference field is required.".into())
+        }
         _ => {
             let l = sref.as_deref().unwrap_or("").chars().count();
             if !(1..=4096).contains(&l) {
@@ -257,7 +258,10 @@ fn validate_init(v: &Value) -> Result<InitReq, Response> {
                 }
             }
         }
-        Some(_) => err("$.recipients", "The JSON value could not be converted to System.Collections.Generic.List`1[System.String].".into()),
+        Some(_) => err(
+            "$.recipients",
+            "The JSON value could not be converted to System.Collections.Generic.List`1[System.String].".into(),
+        ),
     }
     let mut property_list = BTreeMap::new();
     match o.get("propertylist") {
@@ -473,7 +477,9 @@ async fn write_body(
 
 /// A response that aborts the connection: its body fails at once.
 pub fn connection_drop() -> Response {
-    let s = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox: injected connection drop")) });
+    let s = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox: injected connection drop"))
+    });
     Response::builder().status(500).body(Body::from_stream(s)).unwrap()
 }
 
@@ -612,7 +618,11 @@ fn complete_streamed(app: &App, id: Uuid, size: u64, sum: String) -> Response {
 // Multipart initialize-and-upload
 // ---------------------------------------------------------------------------
 
-async fn initialize_and_upload(State(app): State<App>, headers: HeaderMap, mut mp: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Response {
+async fn initialize_and_upload(
+    State(app): State<App>,
+    headers: HeaderMap,
+    mut mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
     if let Err(r) = check_accept(&headers, "application/json") {
         return r;
     }
@@ -665,7 +675,8 @@ async fn initialize_and_upload(State(app): State<App>, headers: HeaderMap, mut m
         let val = field.text().await.unwrap_or_default();
         let Some(key) = lname.strip_prefix("metadata.") else { continue };
         if let Some(rest) = key.strip_prefix("recipients") {
-            let idx = rest.trim_start_matches('[').trim_end_matches(']').parse::<usize>().unwrap_or(recipients.len() + 1000);
+            let idx =
+                rest.trim_start_matches('[').trim_end_matches(']').parse::<usize>().unwrap_or(recipients.len() + 1000);
             recipients.push((idx, val));
         } else if let Some(rest) = key.strip_prefix("propertylist") {
             // `Metadata.PropertyList[key]` or `Metadata.PropertyList.key`: keep the original case.
@@ -875,7 +886,10 @@ async fn search(State(app): State<App>, headers: HeaderMap, Query(q): Query<BTre
         Some(s) => match ActorStatus::parse(s) {
             Some(x) => Some(x),
             None => {
-                errs.insert("recipientStatus".into(), json!([format!("The value '{s}' is not valid for recipientStatus.")]));
+                errs.insert(
+                    "recipientStatus".into(),
+                    json!([format!("The value '{s}' is not valid for recipientStatus.")]),
+                );
                 None
             }
         },
@@ -1031,7 +1045,8 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
     app.mutate(|s| {
         if let Some(ft) = s.transfers.get_mut(&id) {
             if partial {
-                let due = ft.last_range_download.get(&actor).map(|t| now - *t >= time::Duration::minutes(5)).unwrap_or(true);
+                let due =
+                    ft.last_range_download.get(&actor).map(|t| now - *t >= time::Duration::minutes(5)).unwrap_or(true);
                 if due {
                     ft.last_range_download.insert(actor.clone(), now);
                     ft.add_actor(&actor, ActorStatus::DownloadStarted, now);
@@ -1072,7 +1087,8 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
                 Err(e) => Err(e),
             });
             // After the allowed bytes, fail the body so the connection is cut.
-            let tail = futures_util::stream::once(async { Err(std::io::Error::other("sandbox: injected connection drop")) });
+            let tail =
+                futures_util::stream::once(async { Err(std::io::Error::other("sandbox: injected connection drop")) });
             Body::from_stream(s.chain(tail))
         }
         None => Body::from_stream(reader),
@@ -1081,7 +1097,13 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
     let ascii: String = fname.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '_' }).collect();
     let enc: String = fname
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     let mut r = Response::builder()
         .status(if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK })
@@ -1128,7 +1150,12 @@ async fn confirm(State(app): State<App>, Path(id): Path<String>, headers: Header
     let (purge, grace) = app.read(|s| {
         s.resources
             .get(&ft.resource_id)
-            .map(|r| (r.purge_file_transfer_after_all_recipients_confirmed, r.purge_file_transfer_grace_period.unwrap_or(7200)))
+            .map(|r| {
+                (
+                    r.purge_file_transfer_after_all_recipients_confirmed,
+                    r.purge_file_transfer_grace_period.unwrap_or(7200),
+                )
+            })
             .unwrap_or((true, 7200))
     });
     app.mutate(|s| {
@@ -1158,10 +1185,8 @@ fn tus_resp(status: u16, hs: &[(&str, String)]) -> Response {
     let mut r = StatusCode::from_u16(status).unwrap().into_response();
     tus_headers(&mut r);
     for (k, v) in hs {
-        r.headers_mut().insert(
-            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
+        r.headers_mut()
+            .insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
     }
     r
 }
@@ -1250,15 +1275,22 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
     let now = app.clock.now();
     if let Some(fin) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
         // Final concatenation: every partial must exist and be complete.
-        let parts: Vec<String> =
-            fin.split_whitespace().map(|l| l.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string()).collect();
+        let parts: Vec<String> = fin
+            .split_whitespace()
+            .map(|l| l.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string())
+            .collect();
         let tus = ft.tus.clone().unwrap_or_default();
         let mut total = 0u64;
         for p in &parts {
             match tus.partials.get(p) {
                 Some((l, o)) if l == o => total += l,
                 Some(_) => return tus_text(400, &format!("Upload-Concat: File {p} is not complete")),
-                None => return tus_text(400, &format!("Upload-Concat: Could not find some of the files supplied for concatenation")),
+                None => {
+                    return tus_text(
+                        400,
+                        &format!("Upload-Concat: Could not find some of the files supplied for concatenation"),
+                    )
+                }
             }
         }
         if size_too_big(&ft, &resource, total) {
@@ -1327,7 +1359,11 @@ async fn tus_head(State(app): State<App>, Path(id): Path<String>, headers: Heade
     head_common(&app, &headers, &id, None)
 }
 
-async fn tus_part_head(State(app): State<App>, Path((id, pid)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn tus_part_head(
+    State(app): State<App>,
+    Path((id, pid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     head_common(&app, &headers, &id, Some(pid))
 }
 
@@ -1371,7 +1407,12 @@ async fn tus_patch(State(app): State<App>, Path(id): Path<String>, headers: Head
     patch_common(app, headers, id, None, body).await
 }
 
-async fn tus_part_patch(State(app): State<App>, Path((id, pid)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+async fn tus_part_patch(
+    State(app): State<App>,
+    Path((id, pid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     patch_common(app, headers, id, Some(pid), body).await
 }
 
@@ -1503,7 +1544,11 @@ async fn tus_delete(State(app): State<App>, Path(id): Path<String>, headers: Hea
     delete_common(&app, &headers, &id, None)
 }
 
-async fn tus_part_delete(State(app): State<App>, Path((id, pid)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn tus_part_delete(
+    State(app): State<App>,
+    Path((id, pid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     delete_common(&app, &headers, &id, Some(pid))
 }
 
@@ -1554,7 +1599,9 @@ async fn put_resource(State(app): State<App>, Path(rid): Path<String>, headers: 
         return errors::unsupported_media();
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return validation(json!({"$": ["The JSON value could not be converted to Altinn.Broker.Models.ResourceExt."]}));
+        return validation(
+            json!({"$": ["The JSON value could not be converted to Altinn.Broker.Models.ResourceExt."]}),
+        );
     };
     let o = lower_keys(&v);
     let shim = o.get("usemanifestfileshim").and_then(|v| v.as_bool());
@@ -1563,10 +1610,16 @@ async fn put_resource(State(app): State<App>, Path(rid): Path<String>, headers: 
     if shim == Some(true) {
         let mut errs = Map::new();
         if code.as_deref().map(|c| c.is_empty()).unwrap_or(true) {
-            errs.insert("ExternalServiceCodeLegacy".into(), json!(["ExternalServiceCodeLegacy must be set and not be an empty string."]));
+            errs.insert(
+                "ExternalServiceCodeLegacy".into(),
+                json!(["ExternalServiceCodeLegacy must be set and not be an empty string."]),
+            );
         }
         if edition.unwrap_or(0) == 0 {
-            errs.insert("ExternalServiceEditionCodeLegacy".into(), json!(["ExternalServiceEditionCodeLegacy must be set and not be zero."]));
+            errs.insert(
+                "ExternalServiceEditionCodeLegacy".into(),
+                json!(["ExternalServiceEditionCodeLegacy must be set and not be zero."]),
+            );
         }
         if !errs.is_empty() {
             return validation(Value::Object(errs));
@@ -1670,14 +1723,17 @@ async fn post_serviceowner(State(app): State<App>, headers: HeaderMap, body: Byt
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(name) = lower_keys(&v).get("name").and_then(|v| v.as_str()).map(String::from) else {
-        return validation(json!({"$": ["JSON deserialization for type 'Altinn.Broker.Models.ServiceOwnerInitializeExt' was missing required properties, including the following: name"]}));
+        return validation(
+            json!({"$": ["JSON deserialization for type 'Altinn.Broker.Models.ServiceOwnerInitializeExt' was missing required properties, including the following: name"]}),
+        );
     };
     let Some(org) = c.org.clone() else { return bro(7001) };
     if app.read(|s| s.service_owners.contains_key(&org)) {
         return bro(7002);
     }
     app.mutate(|s| {
-        s.service_owners.insert(org.clone(), super::model::ServiceOwner { org_number: org.clone(), name, storage_ready: false })
+        s.service_owners
+            .insert(org.clone(), super::model::ServiceOwner { org_number: org.clone(), name, storage_ready: false })
     });
     // Storage providers are provisioned in the background.
     let app2 = app.clone();
@@ -1759,7 +1815,11 @@ async fn statistics(State(app): State<App>, headers: HeaderMap, Query(q): Query<
                 if ft.has_file || ft.size > 0 {
                     e.1 += 1;
                 }
-                e.2 += ft.recipient_history.iter().filter(|x| &x.recipient == rc && x.status == ActorStatus::DownloadStarted).count() as u64;
+                e.2 += ft
+                    .recipient_history
+                    .iter()
+                    .filter(|x| &x.recipient == rc && x.status == ActorStatus::DownloadStarted)
+                    .count() as u64;
                 if ft.recipient_overview(rc).0 == ActorStatus::DownloadConfirmed {
                     e.3 += 1;
                 }
@@ -1770,7 +1830,8 @@ async fn statistics(State(app): State<App>, headers: HeaderMap, Query(q): Query<
     for ((r, snd, rc), (t, u, d, cf)) in rows {
         csv.push_str(&format!("{year},{month},{r},,,{snd},{rc},{t},{u},{d},{cf}\n"));
     }
-    let fname = format!("monthly_statistics_{}_{year:04}-{month:02}.csv", rid.unwrap_or_else(|| "all-resources".into()));
+    let fname =
+        format!("monthly_statistics_{}_{year:04}-{month:02}.csv", rid.unwrap_or_else(|| "all-resources".into()));
     Response::builder()
         .status(200)
         .header(header::CONTENT_TYPE, "text/csv")
@@ -1781,7 +1842,11 @@ async fn statistics(State(app): State<App>, headers: HeaderMap, Query(q): Query<
 
 fn bro_stat(n: u32) -> Response {
     match n {
-        3 => errors::problem(400, "BRO-06003", "Invalid year or month. Provide a valid year and a month between 1 and 12."),
+        3 => errors::problem(
+            400,
+            "BRO-06003",
+            "Invalid year or month. Provide a valid year and a month between 1 and 12.",
+        ),
         _ => errors::problem(400, "BRO-06005", "At least one of includeEndUser or includeVendor must be true."),
     }
 }
@@ -1822,7 +1887,8 @@ pub fn tick(app: &App) {
                 if st == FtStatus::Purged {
                     return false;
                 }
-                let confirmed_purge = st == FtStatus::AllConfirmedDownloaded && f.purge_at.map(|p| p <= now).unwrap_or(false);
+                let confirmed_purge =
+                    st == FtStatus::AllConfirmedDownloaded && f.purge_at.map(|p| p <= now).unwrap_or(false);
                 let after_confirm_on = s
                     .resources
                     .get(&f.resource_id)

@@ -87,7 +87,10 @@ pub fn problem(status: u16, code: &str, detail: &str) -> Response {
 /// A ProblemDetails body without a `code` (gateway-style errors).
 pub fn problem_plain(status: u16, detail: &str) -> Response {
     let (ty, title) = rfc9110(status).unwrap_or(("about:blank", "Error"));
-    json_response(status, &json!({"type": ty, "title": title, "status": status, "detail": detail, "traceId": trace_id()}))
+    json_response(
+        status,
+        &json!({"type": ty, "title": title, "status": status, "detail": detail, "traceId": trace_id()}),
+    )
 }
 
 /// Shape (b): automatic 400 ValidationProblemDetails.

@@ -203,8 +203,8 @@ impl SandboxConfig {
 
     /// Reads a `.toml` or `.json` configuration file.
     pub fn from_file(path: &Path) -> Result<Self, SandboxError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SandboxError::Config(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| SandboxError::Config(format!("{}: {e}", path.display())))?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => serde_json::from_str(&text).map_err(|e| SandboxError::Config(e.to_string())),
             Some("toml") => toml::from_str(&text).map_err(|e| SandboxError::Config(e.to_string())),
@@ -756,7 +756,6 @@ pub fn fmt_timespan(secs: i64) -> String {
         format!("{h:02}:{m:02}:{s:02}")
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -73,7 +73,15 @@ fn store_system(app: &App, c: &Caller, body: &Value, update: Option<&str>) -> Re
         return Err(auth_err(400, "AUTH-00023", "The vendor organization could not be read from the token"));
     };
     let id = o.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let id = if let Some(u) = update { if id.is_empty() { u.to_string() } else { id } } else { id };
+    let id = if let Some(u) = update {
+        if id.is_empty() {
+            u.to_string()
+        } else {
+            id
+        }
+    } else {
+        id
+    };
     let vendor = o
         .get("vendor")
         .and_then(|v| v.get("ID").or_else(|| v.get("id")))
@@ -97,7 +105,11 @@ fn store_system(app: &App, c: &Caller, body: &Value, update: Option<&str>) -> Re
     let resources = rights_resources(&rights);
     let unknown = app.read(|s| resources.iter().find(|r| !s.resources.contains_key(*r)).cloned());
     if let Some(r) = unknown {
-        return Err(auth_err(400, "AUTH.VLD-00003", &format!("The resource {r} was not found in the Resource Registry")));
+        return Err(auth_err(
+            400,
+            "AUTH.VLD-00003",
+            &format!("The resource {r} was not found in the Resource Registry"),
+        ));
     }
     let client_ids: Vec<String> = o
         .get("clientid")
@@ -226,7 +238,13 @@ async fn create_request(State(app): State<App>, headers: HeaderMap, body: Bytes)
     if sys.vendor_org != vendor {
         return auth_err(403, "AUTH-00023", "The vendor in the token does not own the system");
     }
-    if app.read(|s| s.system_users.values().any(|u| u.system_id == system_id && u.org_number == party && u.external_ref.as_deref().unwrap_or(&party) == external_ref)) {
+    if app.read(|s| {
+        s.system_users.values().any(|u| {
+            u.system_id == system_id
+                && u.org_number == party
+                && u.external_ref.as_deref().unwrap_or(&party) == external_ref
+        })
+    }) {
         return auth_err(409, "AUTH-00004", "A system user already exists for this system id and organization");
     }
     let existing = app.read(|s| {
@@ -301,7 +319,9 @@ fn find_request(app: &App, c: &Caller, f: impl Fn(&SystemUserRequest) -> bool) -
     let found = app.read(|s| {
         s.requests
             .values()
-            .find(|r| f(r) && s.systems.get(&r.system_id).map(|sys| Some(&sys.vendor_org) == c.org.as_ref()).unwrap_or(false))
+            .find(|r| {
+                f(r) && s.systems.get(&r.system_id).map(|sys| Some(&sys.vendor_org) == c.org.as_ref()).unwrap_or(false)
+            })
             .cloned()
     });
     match found {
@@ -337,7 +357,9 @@ async fn system_user_by_query(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if !c.has_scope("altinn:authentication/systemuser.request.read") && !c.has_scope("altinn:authentication/systemregister.write") {
+    if !c.has_scope("altinn:authentication/systemuser.request.read")
+        && !c.has_scope("altinn:authentication/systemregister.write")
+    {
         return errors::forbidden();
     }
     let sid = q.get("system-id").cloned().unwrap_or_default();

@@ -34,14 +34,17 @@ pub fn import_p12(bytes: &[u8], password: &str) -> AppResult<ImportedKey> {
             .with_detail("the .p12 file holds no private key with a certificate"));
     };
     let key = RsaPrivateKey::from_pkcs8_der(chain.key().as_der()).map_err(|e| {
-        AppError::new(ErrorCode::KeyImportUnsupported).with_detail(format!("the certificate's key is not an RSA key ({e})"))
+        AppError::new(ErrorCode::KeyImportUnsupported)
+            .with_detail(format!("the certificate's key is not an RSA key ({e})"))
     })?;
     if key.n().bits() < 2048 {
-        return Err(AppError::new(ErrorCode::KeyImportUnsupported).with_detail("the certificate's RSA key is shorter than 2048 bits"));
+        return Err(AppError::new(ErrorCode::KeyImportUnsupported)
+            .with_detail("the certificate's RSA key is shorter than 2048 bits"));
     }
     let certs = chain.certs();
     if certs.is_empty() {
-        return Err(AppError::new(ErrorCode::KeyImportUnsupported).with_detail("the .p12 file holds no certificate for the key"));
+        return Err(AppError::new(ErrorCode::KeyImportUnsupported)
+            .with_detail("the .p12 file holds no certificate for the key"));
     }
     // Order leaf first: the certificate whose public key matches the private key.
     let n = key.n().to_bytes_be();
@@ -50,7 +53,8 @@ pub fn import_p12(bytes: &[u8], password: &str) -> AppResult<ImportedKey> {
         let leaf = ders.remove(i);
         ders.insert(0, leaf);
     } else {
-        return Err(AppError::new(ErrorCode::KeyImportDamaged).with_detail("no certificate in the .p12 matches its private key"));
+        return Err(AppError::new(ErrorCode::KeyImportDamaged)
+            .with_detail("no certificate in the .p12 matches its private key"));
     }
     let not_after = x509_parser::parse_x509_certificate(ders[0]).ok().map(|(_, c)| c.validity().not_after.timestamp());
     Ok(ImportedKey {

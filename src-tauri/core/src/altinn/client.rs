@@ -81,7 +81,12 @@ impl AltinnClient {
     }
 
     /// Like [`new`](Self::new) with a given HTTP client (to share its pool).
-    pub fn with_http(profile: Profile, endpoints: Endpoints, secrets: Arc<dyn SecretStore>, http: reqwest::Client) -> AppResult<Self> {
+    pub fn with_http(
+        profile: Profile,
+        endpoints: Endpoints,
+        secrets: Arc<dyn SecretStore>,
+        http: reqwest::Client,
+    ) -> AppResult<Self> {
         let api_key = secrets.get(&profile::api_key_secret(profile.environment))?;
         if let Some(k) = &api_key {
             crate::logging::register_secret(k.expose());
@@ -163,8 +168,10 @@ impl AltinnClient {
 
     fn skew_error(skew: i64) -> AppError {
         let dir = if skew > 0 { "behind" } else { "ahead of" };
-        AppError::new(ErrorCode::ClockSkew)
-            .with_detail(format!("this computer's clock is {} s {dir} Altinn's clock (limit {MAX_CLOCK_SKEW_SECS} s)", skew.abs()))
+        AppError::new(ErrorCode::ClockSkew).with_detail(format!(
+            "this computer's clock is {} s {dir} Altinn's clock (limit {MAX_CLOCK_SKEW_SECS} s)",
+            skew.abs()
+        ))
     }
 
     /// Measures the skew with a small request to Maskinporten's metadata.
@@ -195,20 +202,21 @@ impl AltinnClient {
             return Ok(s.clone());
         }
         let p = &self.inner.profile;
-        let pem = self
-            .inner
-            .secrets
-            .get(&profile::private_key_secret(p.environment))?
-            .ok_or_else(|| AppError::new(ErrorCode::KeyMissing).with_detail(format!("no private key for {}", p.environment.as_str())))?;
+        let pem = self.inner.secrets.get(&profile::private_key_secret(p.environment))?.ok_or_else(|| {
+            AppError::new(ErrorCode::KeyMissing).with_detail(format!("no private key for {}", p.environment.as_str()))
+        })?;
         let key_ref = if p.key_source == Some(KeySource::Certificate) {
             if p.certificate_chain.is_empty() {
-                return Err(AppError::new(ErrorCode::KeyMissing).with_detail("the certificate chain is missing; import the .p12 again"));
+                return Err(AppError::new(ErrorCode::KeyMissing)
+                    .with_detail("the certificate chain is missing; import the .p12 again"));
             }
             KeyRef::X5c(p.certificate_chain.clone())
         } else {
-            let kid = p.kid.clone().filter(|k| !k.is_empty()).ok_or_else(|| {
-                AppError::new(ErrorCode::ProfileIncomplete).with_detail("missing: kid")
-            })?;
+            let kid = p
+                .kid
+                .clone()
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| AppError::new(ErrorCode::ProfileIncomplete).with_detail("missing: kid"))?;
             KeyRef::Kid(kid)
         };
         let s = GrantSigner::from_pem(pem.expose(), key_ref)?;
@@ -230,7 +238,13 @@ impl AltinnClient {
         p.check_ready()?;
         let signer = self.signer()?;
         let party = if system_user { self.system_user_party() } else { None };
-        let claims = GrantClaims::new(&self.inner.endpoints.maskinporten_issuer, &p.client_id, scope, unix_now(), party.as_ref());
+        let claims = GrantClaims::new(
+            &self.inner.endpoints.maskinporten_issuer,
+            &p.client_id,
+            scope,
+            unix_now(),
+            party.as_ref(),
+        );
         let jwt = signer.sign(&claims)?;
         self.inner.grants_signed.fetch_add(1, Ordering::SeqCst);
         Ok(jwt)
@@ -238,7 +252,8 @@ impl AltinnClient {
 
     /// Posts a grant to Maskinporten and records the clock skew from the answer.
     pub async fn post_grant(&self, assertion: &str) -> AppResult<TokenResponse> {
-        let (result, date) = maskinporten::request_token(&self.inner.http, &self.inner.endpoints.maskinporten_token, assertion).await;
+        let (result, date) =
+            maskinporten::request_token(&self.inner.http, &self.inner.endpoints.maskinporten_token, assertion).await;
         if let Some(d) = &date {
             self.record_date_str(d);
         }

@@ -103,7 +103,8 @@ pub async fn run(client: &AltinnClient) -> ConnectionReport {
             let dir = if s > 0 { "behind" } else { "ahead of" };
             report.steps.push(failed(
                 Step::Clock,
-                AppError::new(ErrorCode::ClockSkew).with_detail(format!("this computer's clock is {} s {dir} Altinn's clock", s.abs())),
+                AppError::new(ErrorCode::ClockSkew)
+                    .with_detail(format!("this computer's clock is {} s {dir} Altinn's clock", s.abs())),
             ));
             false
         }
@@ -192,9 +193,7 @@ pub async fn run(client: &AltinnClient) -> ConnectionReport {
     let mut last_err: Option<AppError> = None;
     for (mode, token) in [(TokenMode::Direct, &mp_token), (TokenMode::Exchanged, &altinn_token)] {
         let Some(token) = token else { continue };
-        let res = client
-            .send_with_token(|h| h.get(&url).query(&[("resourceId", resource.as_str())]), token)
-            .await;
+        let res = client.send_with_token(|h| h.get(&url).query(&[("resourceId", resource.as_str())]), token).await;
         match res {
             Ok(resp) if resp.status().is_success() => {
                 report.working_mode = Some(mode);

@@ -10,7 +10,8 @@ use base64::Engine;
 pub fn parse_exchange_body(body: &str) -> AppResult<String> {
     let t = body.trim();
     let token = if t.starts_with('"') {
-        serde_json::from_str::<String>(t).map_err(|e| AppError::new(ErrorCode::TokenExchangeFailed).with_detail(format!("body: {e}")))?
+        serde_json::from_str::<String>(t)
+            .map_err(|e| AppError::new(ErrorCode::TokenExchangeFailed).with_detail(format!("body: {e}")))?
     } else {
         t.to_owned()
     };
@@ -33,7 +34,10 @@ pub fn jwt_exp(token: &str) -> Option<i64> {
 /// specific situation (API key, rate limit, server down).
 pub fn exchange_error(e: AppError) -> AppError {
     match e.code {
-        ErrorCode::ApiKeyMissingOrWrong | ErrorCode::RateLimited | ErrorCode::ServiceUnavailable | ErrorCode::Network => e,
+        ErrorCode::ApiKeyMissingOrWrong
+        | ErrorCode::RateLimited
+        | ErrorCode::ServiceUnavailable
+        | ErrorCode::Network => e,
         _ => {
             let mut x = AppError::new(ErrorCode::TokenExchangeFailed);
             x.detail = e.detail;

@@ -86,7 +86,10 @@ impl GrantClaims {
             authorization_details: system_user.map(|su| {
                 vec![AuthorizationDetail {
                     kind: "urn:altinn:systemuser",
-                    systemuser_org: SystemUserOrg { authority: "iso6523-actorid-upis", id: format!("0192:{}", su.org_number) },
+                    systemuser_org: SystemUserOrg {
+                        authority: "iso6523-actorid-upis",
+                        id: format!("0192:{}", su.org_number),
+                    },
                     external_ref: su.external_ref.clone(),
                 }]
             }),
@@ -97,7 +100,8 @@ impl GrantClaims {
 impl GrantSigner {
     /// A signer from a PKCS#8 (or PKCS#1) PEM private key.
     pub fn from_pem(pem: &str, key_ref: KeyRef) -> AppResult<Self> {
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| AppError::internal(format!("signing key: {e}")))?;
+        let key =
+            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| AppError::internal(format!("signing key: {e}")))?;
         Ok(GrantSigner { key, key_ref })
     }
 
@@ -120,7 +124,8 @@ impl GrantSigner {
         if claims.exp - claims.iat > MAX_GRANT_LIFETIME_SECS || claims.exp <= claims.iat {
             return Err(AppError::internal("grant lifetime must be between 1 and 120 seconds"));
         }
-        jsonwebtoken::encode(&self.header(), claims, &self.key).map_err(|e| AppError::internal(format!("signing the grant: {e}")))
+        jsonwebtoken::encode(&self.header(), claims, &self.key)
+            .map_err(|e| AppError::internal(format!("signing the grant: {e}")))
     }
 }
 
@@ -144,7 +149,13 @@ mod tests {
     #[test]
     fn plain_grant_has_exactly_the_documented_claims() {
         let s = signer(KeyRef::Kid("k1".into()));
-        let c = GrantClaims::new("https://test.maskinporten.no/", "client-1", "altinn:broker.read altinn:broker.write", 1_000, None);
+        let c = GrantClaims::new(
+            "https://test.maskinporten.no/",
+            "client-1",
+            "altinn:broker.read altinn:broker.write",
+            1_000,
+            None,
+        );
         let jwt = s.sign(&c).unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         let header = decode(parts[0]);

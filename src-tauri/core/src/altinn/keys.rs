@@ -97,9 +97,7 @@ pub fn public_jwk(key: &RsaPrivateKey, kid: &str) -> PublicJwk {
 
 /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
 pub fn public_pem(key: &RsaPrivateKey) -> AppResult<String> {
-    key.to_public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| AppError::internal(format!("public PEM: {e}")))
+    key.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| AppError::internal(format!("public PEM: {e}")))
 }
 
 /// The private key as PKCS#8 PEM, for the secret store only.
@@ -138,10 +136,13 @@ fn check_size(key: RsaPrivateKey) -> AppResult<RsaPrivateKey> {
 /// JWK set) with the private members.
 pub fn import_text(text: &str) -> AppResult<ImportedKey> {
     let t = text.trim_start_matches('\u{feff}').trim();
-    let plain = |key, source| ImportedKey { key, source, kid: None, certificate_chain: vec![], certificate_not_after: None };
+    let plain =
+        |key, source| ImportedKey { key, source, kid: None, certificate_chain: vec![], certificate_not_after: None };
     if t.contains("-----BEGIN RSA PRIVATE KEY-----") {
         if t.contains("Proc-Type: 4,ENCRYPTED") {
-            return Err(unsupported("the PEM key is password-protected; export it without a password, or use the .p12 file"));
+            return Err(unsupported(
+                "the PEM key is password-protected; export it without a password, or use the .p12 file",
+            ));
         }
         let key = RsaPrivateKey::from_pkcs1_pem(t).map_err(|e| damaged(format!("PKCS#1 PEM: {e}")))?;
         return Ok(plain(check_size(key)?, KeySource::ImportedPkcs1Pem));
@@ -159,12 +160,17 @@ pub fn import_text(text: &str) -> AppResult<ImportedKey> {
         return Ok(plain(check_size(key)?, KeySource::ImportedPkcs8Pem));
     }
     if t.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Err(unsupported("the PEM key is password-protected; export it without a password, or use the .p12 file"));
+        return Err(unsupported(
+            "the PEM key is password-protected; export it without a password, or use the .p12 file",
+        ));
     }
     if t.contains("-----BEGIN EC PRIVATE KEY-----") || t.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
         return Err(unsupported("this is not an RSA key in PEM form; Maskinporten needs RSA"));
     }
-    if t.contains("-----BEGIN PUBLIC KEY-----") || t.contains("-----BEGIN RSA PUBLIC KEY-----") || t.contains("-----BEGIN CERTIFICATE-----") {
+    if t.contains("-----BEGIN PUBLIC KEY-----")
+        || t.contains("-----BEGIN RSA PUBLIC KEY-----")
+        || t.contains("-----BEGIN CERTIFICATE-----")
+    {
         return Err(unsupported("this file holds only a public key or a certificate; the private key is needed"));
     }
     if t.starts_with('{') || t.starts_with('[') {
@@ -219,7 +225,13 @@ fn import_jwk_value(v: &Value) -> AppResult<ImportedKey> {
         .map_err(|_| damaged("the JWK's RSA members do not fit together"))?
         .map_err(|x| damaged(format!("JWK: {x}")))?;
     let kid = o.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
-    Ok(ImportedKey { key: check_size(key)?, source: KeySource::ImportedJwk, kid, certificate_chain: vec![], certificate_not_after: None })
+    Ok(ImportedKey {
+        key: check_size(key)?,
+        source: KeySource::ImportedJwk,
+        kid,
+        certificate_chain: vec![],
+        certificate_not_after: None,
+    })
 }
 
 /// Imports a file's bytes. `.p12`/`.pfx` files (or DER data) need `password`.
@@ -230,15 +242,28 @@ pub fn import_bytes(bytes: &[u8], file_name: Option<&str>, password: Option<&str
         if !is_p12_name && bytes.len() > 2 {
             // Raw DER: a PKCS#8 or PKCS#1 key, else try PKCS#12.
             if let Ok(k) = RsaPrivateKey::from_pkcs8_der(bytes) {
-                return Ok(ImportedKey { key: check_size(k)?, source: KeySource::ImportedPkcs8Pem, kid: None, certificate_chain: vec![], certificate_not_after: None });
+                return Ok(ImportedKey {
+                    key: check_size(k)?,
+                    source: KeySource::ImportedPkcs8Pem,
+                    kid: None,
+                    certificate_chain: vec![],
+                    certificate_not_after: None,
+                });
             }
             if let Ok(k) = RsaPrivateKey::from_pkcs1_der(bytes) {
-                return Ok(ImportedKey { key: check_size(k)?, source: KeySource::ImportedPkcs1Pem, kid: None, certificate_chain: vec![], certificate_not_after: None });
+                return Ok(ImportedKey {
+                    key: check_size(k)?,
+                    source: KeySource::ImportedPkcs1Pem,
+                    kid: None,
+                    certificate_chain: vec![],
+                    certificate_not_after: None,
+                });
             }
         }
         return super::certificate::import_p12(bytes, password.unwrap_or(""));
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| unsupported("the file is neither text (PEM/JWK) nor a .p12 file"))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| unsupported("the file is neither text (PEM/JWK) nor a .p12 file"))?;
     import_text(text)
 }
 

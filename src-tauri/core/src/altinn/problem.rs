@@ -257,9 +257,15 @@ mod tests {
         );
         assert_eq!(e.code, ErrorCode::MaskinportenWrongAudience);
         assert_eq!(e.trace_id.as_deref(), Some("abc123"));
-        let e = maskinporten_error(400, r#"{"error":"invalid_grant","error_description":"Invalid assertion. Client authentication failed. Unknown kid k1 for client c (MP-100)"}"#);
+        let e = maskinporten_error(
+            400,
+            r#"{"error":"invalid_grant","error_description":"Invalid assertion. Client authentication failed. Unknown kid k1 for client c (MP-100)"}"#,
+        );
         assert_eq!(e.code, ErrorCode::MaskinportenUnknownKey);
-        let e = maskinporten_error(400, r#"{"error":"invalid_client","error_description":"Invalid assertion. Client not found: x (MP-100)"}"#);
+        let e = maskinporten_error(
+            400,
+            r#"{"error":"invalid_client","error_description":"Invalid assertion. Client not found: x (MP-100)"}"#,
+        );
         assert_eq!(e.code, ErrorCode::MaskinportenUnknownClient);
         for (mp, code) in [
             ("MP-012", ErrorCode::GrantReused),
@@ -284,7 +290,10 @@ mod tests {
         assert_eq!(e.code, ErrorCode::BrokerNoAccess);
         assert_eq!(e.trace_id.as_deref(), Some("00-abc-01"));
         assert!(e.detail.unwrap().contains("BRO-00006"));
-        assert_eq!(error_from_parts(400, None, r#"{"code":"BRO-00028","detail":"x"}"#).code, ErrorCode::BrokerRecipientNotAllowed);
+        assert_eq!(
+            error_from_parts(400, None, r#"{"code":"BRO-00028","detail":"x"}"#).code,
+            ErrorCode::BrokerRecipientNotAllowed
+        );
         assert_eq!(error_from_parts(400, None, r#"{"code":"BRO-00024"}"#).code, ErrorCode::BrokerNotConfigured);
         let v = r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"PropertyList":["x"]},"traceId":"t"}"#;
         assert_eq!(error_from_parts(400, None, v).code, ErrorCode::BrokerValidation);
@@ -306,9 +315,15 @@ mod tests {
 
     #[test]
     fn altinn_platform_codes() {
-        assert_eq!(error_from_parts(400, None, r#"{"code":"AUTH.VLD-00003","detail":"x"}"#).code, ErrorCode::SystemResourceUnknown);
+        assert_eq!(
+            error_from_parts(400, None, r#"{"code":"AUTH.VLD-00003","detail":"x"}"#).code,
+            ErrorCode::SystemResourceUnknown
+        );
         assert_eq!(error_from_parts(409, None, r#"{"code":"AUTH-00007"}"#).code, ErrorCode::SystemUserRequestExists);
         assert_eq!(error_from_parts(400, None, r#"{"code":"AUTH-00026"}"#).code, ErrorCode::SystemNoRedirectUrls);
-        assert_eq!(error_from_parts(400, None, r#"{"code":"AUTH.VLD-00009"}"#).code, ErrorCode::SystemRegistrationInvalid);
+        assert_eq!(
+            error_from_parts(400, None, r#"{"code":"AUTH.VLD-00009"}"#).code,
+            ErrorCode::SystemRegistrationInvalid
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! names from [`secret_name`].
 
 use crate::environment::Environment;
-use crate::orgnumber::OrgNumber;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::orgnumber::OrgNumber;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -140,7 +140,8 @@ impl Profile {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(AppError::new(ErrorCode::ProfileIncomplete).with_detail(format!("missing or invalid: {}", missing.join(", "))))
+            Err(AppError::new(ErrorCode::ProfileIncomplete)
+                .with_detail(format!("missing or invalid: {}", missing.join(", "))))
         }
     }
 
@@ -277,7 +278,8 @@ impl ProfileStore {
         next.insert(profile.environment, profile.clone());
         let file = ProfilesFile { profiles: Environment::ALL.iter().filter_map(|e| next.get(e).cloned()).collect() };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| AppError::internal(e.to_string()))?;
-        write_atomic(&self.path, &text).map_err(|e| AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string()))?;
+        write_atomic(&self.path, &text)
+            .map_err(|e| AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string()))?;
         *map = next;
         Ok(profile)
     }
@@ -316,7 +318,11 @@ mod tests {
         assert_eq!(p.broker_scope(), "altinn:broker.read altinn:broker.write");
         assert!(p.check_ready().is_err());
         let mut p = p;
-        p.apply_edit(&ProfileEdit { org_number: Some("0192:310000019".into()), client_id: Some(" abc ".into()), ..Default::default() });
+        p.apply_edit(&ProfileEdit {
+            org_number: Some("0192:310000019".into()),
+            client_id: Some(" abc ".into()),
+            ..Default::default()
+        });
         assert_eq!(p.org_number, "310000019");
         assert_eq!(p.client_id, "abc");
         p.check_ready().unwrap();
@@ -325,7 +331,11 @@ mod tests {
         assert_eq!(again.get(Environment::Tt02), p);
         assert_eq!(again.get(Environment::Production).org_number, "");
         // Old or partial JSON still loads.
-        std::fs::write(dir.path().join("profiles.json"), r#"{"profiles":[{"environment":"production","orgNumber":"310000027"}]}"#).unwrap();
+        std::fs::write(
+            dir.path().join("profiles.json"),
+            r#"{"profiles":[{"environment":"production","orgNumber":"310000027"}]}"#,
+        )
+        .unwrap();
         let old = ProfileStore::open(dir.path());
         assert_eq!(old.get(Environment::Production).org_number, "310000027");
         assert_eq!(old.get(Environment::Production).scopes.len(), 2);

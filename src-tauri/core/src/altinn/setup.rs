@@ -39,9 +39,9 @@ fn now() -> i64 {
 }
 
 fn load_key(secrets: &dyn SecretStore, env: Environment) -> AppResult<rsa::RsaPrivateKey> {
-    let pem = secrets
-        .get(&profile::private_key_secret(env))?
-        .ok_or_else(|| AppError::new(ErrorCode::KeyMissing).with_detail(format!("no private key for {}", env.as_str())))?;
+    let pem = secrets.get(&profile::private_key_secret(env))?.ok_or_else(|| {
+        AppError::new(ErrorCode::KeyMissing).with_detail(format!("no private key for {}", env.as_str()))
+    })?;
     keys::from_stored_pem(&pem)
 }
 
@@ -108,13 +108,23 @@ fn store_key(
 }
 
 /// Generates a new RSA key (2048 or 3072 bits) for `env` with a fresh kid.
-pub fn generate_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, bits: usize) -> AppResult<KeyInfo> {
+pub fn generate_key(
+    store: &ProfileStore,
+    secrets: &dyn SecretStore,
+    env: Environment,
+    bits: usize,
+) -> AppResult<KeyInfo> {
     let key = keys::generate(bits)?;
     store_key(store, secrets, env, &key, KeySource::Generated, None, vec![])
 }
 
 /// Stores an already generated key for `env` with a fresh kid.
-pub fn store_generated(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, key: &rsa::RsaPrivateKey) -> AppResult<KeyInfo> {
+pub fn store_generated(
+    store: &ProfileStore,
+    secrets: &dyn SecretStore,
+    env: Environment,
+    key: &rsa::RsaPrivateKey,
+) -> AppResult<KeyInfo> {
     store_key(store, secrets, env, key, KeySource::Generated, None, vec![])
 }
 
@@ -129,14 +139,20 @@ pub fn import_key(
     password: Option<&str>,
     kid: Option<String>,
 ) -> AppResult<KeyInfo> {
-    let ImportedKey { key, source, kid: jwk_kid, certificate_chain, .. } = keys::import_bytes(bytes, file_name, password)?;
+    let ImportedKey { key, source, kid: jwk_kid, certificate_chain, .. } =
+        keys::import_bytes(bytes, file_name, password)?;
     let kid = kid.filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_owned()).or(jwk_kid);
     store_key(store, secrets, env, &key, source, kid, certificate_chain)
 }
 
 /// Stores (Some) or removes (None or empty) the APIM subscription key.
 /// Returns whether one is now set.
-pub fn set_api_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environment, key: Option<&str>) -> AppResult<bool> {
+pub fn set_api_key(
+    store: &ProfileStore,
+    secrets: &dyn SecretStore,
+    env: Environment,
+    key: Option<&str>,
+) -> AppResult<bool> {
     let key = key.map(str::trim).filter(|k| !k.is_empty());
     match key {
         Some(k) => secrets.set(&profile::api_key_secret(env), &Secret::new(k))?,
@@ -150,7 +166,11 @@ pub fn set_api_key(store: &ProfileStore, secrets: &dyn SecretStore, env: Environ
 }
 
 /// Registers the system and remembers its ID in the profile.
-pub async fn register_system(store: &ProfileStore, client: &super::AltinnClient, name: Option<&str>) -> AppResult<Profile> {
+pub async fn register_system(
+    store: &ProfileStore,
+    client: &super::AltinnClient,
+    name: Option<&str>,
+) -> AppResult<Profile> {
     let env = client.profile().environment;
     let id = client.register_system(name).await?;
     store.update(env, |p| {
@@ -173,7 +193,11 @@ pub async fn request_system_user(
         .system_id
         .clone()
         .ok_or_else(|| AppError::new(ErrorCode::SystemNotFound).with_detail("register the system first"))?;
-    let ext = external_ref.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).or_else(|| client.profile().system_user.external_ref.clone());
+    let ext = external_ref
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .or_else(|| client.profile().system_user.external_ref.clone());
     let info = client.request_system_user(&system_id, ext.as_deref()).await?;
     let info2 = info.clone();
     store.update(env, move |p| {
@@ -238,7 +262,10 @@ pub async fn refresh_system_user(store: &ProfileStore, client: &super::AltinnCli
 }
 
 /// Runs the connection test and records the token mode that worked.
-pub async fn connection_test(store: &ProfileStore, client: &super::AltinnClient) -> AppResult<super::connection_test::ConnectionReport> {
+pub async fn connection_test(
+    store: &ProfileStore,
+    client: &super::AltinnClient,
+) -> AppResult<super::connection_test::ConnectionReport> {
     let report = super::connection_test::run(client).await;
     if let Some(mode) = report.working_mode {
         store.update(client.profile().environment, |p| {

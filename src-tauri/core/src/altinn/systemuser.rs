@@ -45,8 +45,12 @@ impl SystemUserRequestInfo {
     /// The named error for a request that can no longer be approved.
     pub fn status_error(&self) -> Option<AppError> {
         match self.status.as_str() {
-            "Rejected" | "Denied" => Some(AppError::new(ErrorCode::SystemUserRequestRejected).with_detail(format!("request {}", self.id))),
-            "TimedOut" => Some(AppError::new(ErrorCode::SystemUserRequestTimedOut).with_detail(format!("request {}", self.id))),
+            "Rejected" | "Denied" => {
+                Some(AppError::new(ErrorCode::SystemUserRequestRejected).with_detail(format!("request {}", self.id)))
+            }
+            "TimedOut" => {
+                Some(AppError::new(ErrorCode::SystemUserRequestTimedOut).with_detail(format!("request {}", self.id)))
+            }
             _ => None,
         }
     }
@@ -70,10 +74,7 @@ pub fn system_id(org_number: &str, name: &str) -> String {
 
 fn rights(resource_ids: &[String]) -> Value {
     Value::Array(
-        resource_ids
-            .iter()
-            .map(|r| json!({"resource": [{"id": "urn:altinn:resource", "value": r}]}))
-            .collect(),
+        resource_ids.iter().map(|r| json!({"resource": [{"id": "urn:altinn:resource", "value": r}]})).collect(),
     )
 }
 
@@ -92,7 +93,8 @@ fn enc(s: &str) -> String {
 
 async fn json_of(resp: reqwest::Response) -> AppResult<Value> {
     let text = resp.text().await.map_err(|e| super::client::network_error(&e))?;
-    serde_json::from_str(&text).map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
 }
 
 impl AltinnClient {
@@ -141,7 +143,11 @@ impl AltinnClient {
     /// Asks for a system user for the organisation itself. When the same
     /// request exists already, that one is returned (whatever its status);
     /// when the system user exists, the answer has status `Accepted`.
-    pub async fn request_system_user(&self, system_id: &str, external_ref: Option<&str>) -> AppResult<SystemUserRequestInfo> {
+    pub async fn request_system_user(
+        &self,
+        system_id: &str,
+        external_ref: Option<&str>,
+    ) -> AppResult<SystemUserRequestInfo> {
         let resources = self.require_resources()?;
         let org = self.profile().org_number.clone();
         let mut body = json!({"systemId": system_id, "partyOrgNo": org, "rights": rights(&resources)});
@@ -154,7 +160,10 @@ impl AltinnClient {
             Ok(None) => Err(AppError::new(ErrorCode::AltinnError)),
             Err(e) if e.code == ErrorCode::SystemUserRequestExists => {
                 let ext = external_ref.filter(|r| !r.is_empty()).unwrap_or(&org);
-                let get = url(self, &format!("systemuser/request/vendor/byexternalref/{}/{}/{}", enc(system_id), enc(&org), enc(ext)));
+                let get = url(
+                    self,
+                    &format!("systemuser/request/vendor/byexternalref/{}/{}/{}", enc(system_id), enc(&org), enc(ext)),
+                );
                 match self.send_platform(|h| h.get(&get), true).await? {
                     Some(resp) => SystemUserRequestInfo::from_json(&json_of(resp).await?),
                     None => Err(e),
@@ -191,7 +200,11 @@ impl AltinnClient {
     }
 
     /// Looks the system user up (`systemuser/vendor/byquery`).
-    pub async fn verify_system_user(&self, system_id: &str, external_ref: Option<&str>) -> AppResult<VerifiedSystemUser> {
+    pub async fn verify_system_user(
+        &self,
+        system_id: &str,
+        external_ref: Option<&str>,
+    ) -> AppResult<VerifiedSystemUser> {
         let org = self.profile().org_number.clone();
         let mut q = format!("systemuser/vendor/byquery?system-id={}&orgno={}", enc(system_id), enc(&org));
         if let Some(r) = external_ref.filter(|r| !r.is_empty()) {
@@ -207,7 +220,8 @@ impl AltinnClient {
                     system_id: v.get("systemId").and_then(|x| x.as_str()).unwrap_or(system_id).to_owned(),
                 })
             }
-            None => Err(AppError::new(ErrorCode::SystemUserNotFound).with_detail(format!("system {system_id}, organisation {org}"))),
+            None => Err(AppError::new(ErrorCode::SystemUserNotFound)
+                .with_detail(format!("system {system_id}, organisation {org}"))),
         }
     }
 }

@@ -123,9 +123,9 @@ impl KeyringSecretStore {
     /// Opens one given backend, probing it first.
     pub fn open_backend(service: &str, backend: KeyringBackend) -> AppResult<Self> {
         let store = KeyringSecretStore { service: service.to_owned(), backend };
-        store
-            .probe()
-            .map_err(|e| AppError::new(ErrorCode::SecretStoreUnavailable).with_detail(format!("{}: {e}", store.backend())))?;
+        store.probe().map_err(|e| {
+            AppError::new(ErrorCode::SecretStoreUnavailable).with_detail(format!("{}: {e}", store.backend()))
+        })?;
         Ok(store)
     }
 

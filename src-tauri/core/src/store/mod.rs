@@ -134,8 +134,10 @@ impl Store {
         .map_err(db_err)?;
         if finished {
             conn.execute(
-                &format!("DELETE FROM {t} WHERE finished = 1 AND id NOT IN
-                          (SELECT id FROM {t} WHERE finished = 1 ORDER BY updated DESC, rowid DESC LIMIT ?1)"),
+                &format!(
+                    "DELETE FROM {t} WHERE finished = 1 AND id NOT IN
+                          (SELECT id FROM {t} WHERE finished = 1 ORDER BY updated DESC, rowid DESC LIMIT ?1)"
+                ),
                 params![HISTORY_LIMIT as i64],
             )
             .map_err(db_err)?;

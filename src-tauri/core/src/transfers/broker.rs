@@ -52,11 +52,7 @@ impl From<AppError> for CallError {
 /// Reads a failed response into a [`CallError`].
 pub async fn failure(resp: Response) -> CallError {
     let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = String::from_utf8_lossy(&read_prefix(resp, MAX_ERROR_BODY).await).into_owned();
     let error = error_from_parts(status.as_u16(), retry_after.as_deref(), &body);
     let transient = status == StatusCode::TOO_MANY_REQUESTS
@@ -77,7 +73,8 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 async fn read_capped(mut resp: Response, cap: usize, what: &str) -> Result<Vec<u8>, CallError> {
     let too_large = |n: u64| {
         CallError::permanent(
-            AppError::new(ErrorCode::MalformedResponse).with_detail(format!("{what}: the answer is larger than {cap} bytes ({n} or more)")),
+            AppError::new(ErrorCode::MalformedResponse)
+                .with_detail(format!("{what}: the answer is larger than {cap} bytes ({n} or more)")),
         )
     };
     if let Some(len) = resp.content_length().filter(|l| *l > cap as u64) {
@@ -291,7 +288,8 @@ impl Broker {
         let url = self.url(&format!("/filetransfer/{id}/details"));
         let resp = self.client.send_broker(|http| http.get(&url)).await?;
         let mut d: Details = Self::json(resp, "details").await?;
-        d.file_transfer_status_history.sort_by(|a, b| a.file_transfer_status_changed.cmp(&b.file_transfer_status_changed));
+        d.file_transfer_status_history
+            .sort_by(|a, b| a.file_transfer_status_changed.cmp(&b.file_transfer_status_changed));
         d.recipient_file_transfer_status_history
             .sort_by(|a, b| a.recipient_file_transfer_status_changed.cmp(&b.recipient_file_transfer_status_changed));
         Ok(d)
@@ -331,10 +329,7 @@ impl Broker {
         let resp = self
             .client
             .send_broker(|http| {
-                let req = http
-                    .post(&url)
-                    .header(CONTENT_TYPE, "application/octet-stream")
-                    .header(CONTENT_LENGTH, size);
+                let req = http.post(&url).header(CONTENT_TYPE, "application/octet-stream").header(CONTENT_LENGTH, size);
                 match std::fs::File::open(path) {
                     Ok(f) => req.body(counted_body(tokio::fs::File::from_std(f), size, on_bytes.clone())),
                     Err(e) => {
@@ -378,11 +373,8 @@ impl Broker {
         if !resp.status().is_success() {
             return Err(failure(resp).await);
         }
-        let offset = resp
-            .headers()
-            .get("Upload-Offset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let offset =
+            resp.headers().get("Upload-Offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         match offset {
             Some(o) => Ok(Some(o)),
             None => Err(malformed("TUS HEAD", "no Upload-Offset header")),
@@ -467,7 +459,8 @@ impl Broker {
 /// A body of exactly `len` bytes read from `file`, telling `on_bytes` as each
 /// piece goes out. Memory stays flat whatever the size.
 fn counted_body(file: tokio::fs::File, len: u64, on_bytes: Arc<dyn Fn(u64) + Send + Sync>) -> Body {
-    let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| on_bytes(chunk.len() as u64));
+    let stream =
+        ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| on_bytes(chunk.len() as u64));
     Body::wrap_stream(stream)
 }
 

@@ -107,7 +107,15 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, b"The quick brown fox jumps over the lazy dog").unwrap();
         let mut seen = 0;
-        assert_eq!(md5_file(&p, |n| { seen += n; true }).unwrap().unwrap(), "9e107d9d372bb6826bd81d3542a419d6");
+        assert_eq!(
+            md5_file(&p, |n| {
+                seen += n;
+                true
+            })
+            .unwrap()
+            .unwrap(),
+            "9e107d9d372bb6826bd81d3542a419d6"
+        );
         assert_eq!(seen, 43);
         std::fs::write(&p, b"").unwrap();
         assert_eq!(md5_file(&p, |_| true).unwrap().unwrap(), "d41d8cd98f00b204e9800998ecf8427e");

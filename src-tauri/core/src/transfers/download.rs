@@ -127,7 +127,8 @@ pub async fn download_verified(
             spec.expected_size.map(|s| s.to_string()).unwrap_or_else(|| "?".into())
         ))));
     }
-    let path = finish(&part, spec.dir, &sanitize_file_name(spec.file_name)).map_err(|e| CallError::permanent(io_error(e)))?;
+    let path =
+        finish(&part, spec.dir, &sanitize_file_name(spec.file_name)).map_err(|e| CallError::permanent(io_error(e)))?;
     Ok(Saved { path, size: have, md5, resumed_from })
 }
 
@@ -215,7 +216,8 @@ async fn fetch_into(
     if result.is_ok() && total > 0 && *have < total {
         // The body ended early without an error (a truncated response).
         return Err(CallError {
-            error: AppError::new(ErrorCode::Network).with_detail(format!("download ended after {have} of {total} bytes")),
+            error: AppError::new(ErrorCode::Network)
+                .with_detail(format!("download ended after {have} of {total} bytes")),
             transient: true,
             retry_after: None,
         });

@@ -50,7 +50,13 @@ impl SendSink for Sink<'_> {
 impl SendQueue {
     /// A queue running up to `parallel` uploads at once. Must be created
     /// inside a Tokio runtime, which then runs the jobs.
-    pub fn new(store: Store, broker: BrokerProvider, settings: UploadSettings, parallel: usize, listener: Listener) -> Arc<Self> {
+    pub fn new(
+        store: Store,
+        broker: BrokerProvider,
+        settings: UploadSettings,
+        parallel: usize,
+        listener: Listener,
+    ) -> Arc<Self> {
         Arc::new(SendQueue {
             store,
             broker,

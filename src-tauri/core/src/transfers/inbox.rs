@@ -126,7 +126,12 @@ impl Inbox {
     /// Looks for published files addressed to us on `resources`, fetches the
     /// overviews of those not already handled (a bounded number at a time),
     /// and stores them. With `auto_save`, downloads and confirms them too.
-    pub async fn refresh(&self, broker: &Broker, resources: &[String], auto_save: Option<&Path>) -> Result<RefreshReport, CallError> {
+    pub async fn refresh(
+        &self,
+        broker: &Broker,
+        resources: &[String],
+        auto_save: Option<&Path>,
+    ) -> Result<RefreshReport, CallError> {
         let mut ids = Vec::new();
         for r in resources {
             let q = Search {
@@ -137,8 +142,10 @@ impl Inbox {
             };
             ids.extend(broker.search(&q).await?);
         }
-        let known: BTreeMap<Uuid, InboxPhase> = self.list().map_err(CallError::from)?.into_iter().map(|f| (f.id, f.phase)).collect();
-        let todo: Vec<Uuid> = ids.into_iter().filter(|id| !matches!(known.get(id), Some(InboxPhase::Confirmed))).collect();
+        let known: BTreeMap<Uuid, InboxPhase> =
+            self.list().map_err(CallError::from)?.into_iter().map(|f| (f.id, f.phase)).collect();
+        let todo: Vec<Uuid> =
+            ids.into_iter().filter(|id| !matches!(known.get(id), Some(InboxPhase::Confirmed))).collect();
         let overviews: Vec<(Uuid, Result<Overview, CallError>)> = stream::iter(todo)
             .map(|id| async move { (id, broker.overview(id).await) })
             .buffer_unordered(OVERVIEW_CONCURRENCY)
@@ -155,25 +162,27 @@ impl Inbox {
                 }
             };
             let mine = o.recipients.iter().find(|r| r.recipient == self.me);
-            let confirmed = mine.and_then(|r| r.current_recipient_file_transfer_status_code.as_deref()) == Some("DownloadConfirmed");
-            let mut file = match self.store.get::<IncomingFile>(Table::Incoming, &id.to_string()).map_err(CallError::from)? {
-                Some(mut f) => {
-                    f.overview = o;
-                    f
-                }
-                None => {
-                    report.new.push(id);
-                    IncomingFile {
-                        id,
-                        environment: self.environment.clone(),
-                        overview: o,
-                        phase: InboxPhase::New,
-                        saved_path: None,
-                        error: None,
-                        first_seen: now_rfc3339(),
+            let confirmed = mine.and_then(|r| r.current_recipient_file_transfer_status_code.as_deref())
+                == Some("DownloadConfirmed");
+            let mut file =
+                match self.store.get::<IncomingFile>(Table::Incoming, &id.to_string()).map_err(CallError::from)? {
+                    Some(mut f) => {
+                        f.overview = o;
+                        f
                     }
-                }
-            };
+                    None => {
+                        report.new.push(id);
+                        IncomingFile {
+                            id,
+                            environment: self.environment.clone(),
+                            overview: o,
+                            phase: InboxPhase::New,
+                            saved_path: None,
+                            error: None,
+                            first_seen: now_rfc3339(),
+                        }
+                    }
+                };
             if confirmed {
                 // Confirmed elsewhere (another installation, or before a crash).
                 if file.phase != InboxPhase::Saved {
@@ -186,7 +195,9 @@ impl Inbox {
         let all = self.list().map_err(CallError::from)?;
         report.expiring_soon = all.iter().filter(|f| f.expires_soon(now)).count();
         if let Some(dir) = auto_save {
-            for f in all.iter().filter(|f| matches!(f.phase, InboxPhase::New | InboxPhase::Saved | InboxPhase::Downloading)) {
+            for f in
+                all.iter().filter(|f| matches!(f.phase, InboxPhase::New | InboxPhase::Saved | InboxPhase::Downloading))
+            {
                 match self.save_and_confirm(broker, f.id, dir, true).await {
                     Ok(_) => report.auto_saved.push(f.id),
                     Err(e) if e.transient => return Err(e),
@@ -200,12 +211,20 @@ impl Inbox {
     /// Downloads a file into `dir` (unless it is already saved), verifies it,
     /// and, when `confirm` is set, confirms the download, which Altinn takes
     /// as "received": it is sent only after the file is safely on disk.
-    pub async fn save_and_confirm(&self, broker: &Broker, id: Uuid, dir: &Path, confirm: bool) -> Result<IncomingFile, CallError> {
+    pub async fn save_and_confirm(
+        &self,
+        broker: &Broker,
+        id: Uuid,
+        dir: &Path,
+        confirm: bool,
+    ) -> Result<IncomingFile, CallError> {
         let mut file = self.get(id).map_err(CallError::from)?;
         let saved_ok = file.saved_path.as_ref().is_some_and(|p| p.is_file());
         if !saved_ok {
             let expected = file.overview.checksum.clone().filter(|c| !c.is_empty()).ok_or_else(|| {
-                CallError::permanent(AppError::new(ErrorCode::MalformedResponse).with_detail("Altinn gave no checksum for the file"))
+                CallError::permanent(
+                    AppError::new(ErrorCode::MalformedResponse).with_detail("Altinn gave no checksum for the file"),
+                )
             })?;
             file.phase = InboxPhase::Downloading;
             file.error = None;
@@ -221,7 +240,8 @@ impl Inbox {
             };
             let on_progress: Arc<dyn Fn(u64, u64) + Send + Sync> = match self.progress.clone() {
                 Some(report) => {
-                    let meter = std::sync::Mutex::new(super::progress::ProgressMeter::new(spec.expected_size.unwrap_or(0), 0));
+                    let meter =
+                        std::sync::Mutex::new(super::progress::ProgressMeter::new(spec.expected_size.unwrap_or(0), 0));
                     let last = std::sync::Mutex::new(0u64);
                     Arc::new(move |done, total| {
                         let mut prev = last.lock().unwrap();
@@ -261,7 +281,9 @@ impl Inbox {
             Err(e) if e.error.code == ErrorCode::BrokerNotPublished => {
                 let o = broker.overview(file.id).await?;
                 let mine = o.recipients.iter().find(|r| r.recipient == self.me);
-                if mine.and_then(|r| r.current_recipient_file_transfer_status_code.as_deref()) != Some("DownloadConfirmed") {
+                if mine.and_then(|r| r.current_recipient_file_transfer_status_code.as_deref())
+                    != Some("DownloadConfirmed")
+                {
                     return Err(e);
                 }
             }

@@ -43,7 +43,11 @@ pub fn sanitize_file_name(raw: &str) -> String {
     // Cutting a long name may leave a trailing dot or space, which Windows drops.
     let cut = truncate_keeping_extension(&name, MAX_NAME_BYTES);
     let cut = cut.trim_end_matches(['.', ' ']);
-    if cut.is_empty() { "fil".to_owned() } else { cut.to_owned() }
+    if cut.is_empty() {
+        "fil".to_owned()
+    } else {
+        cut.to_owned()
+    }
 }
 
 fn split_ext(name: &str) -> (&str, &str) {
@@ -74,10 +78,7 @@ pub fn free_path(dir: &Path, name: &str) -> PathBuf {
         return first;
     }
     let (stem, ext) = split_ext(name);
-    (2u32..)
-        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
-        .find(|p| !exists(p))
-        .expect("some numbered name is free")
+    (2u32..).map(|n| dir.join(format!("{stem} ({n}){ext}"))).find(|p| !exists(p)).expect("some numbered name is free")
 }
 
 fn exists(p: &Path) -> bool {
@@ -91,7 +92,9 @@ mod tests {
     #[test]
     fn a_cut_long_name_keeps_no_trailing_dot_or_space() {
         // Found by the file_names fuzz target's invariants.
-        for raw in [format!("{} {}", "a".repeat(199), "b".repeat(10)), format!("{}.{}", "a".repeat(199), "b".repeat(30))] {
+        for raw in
+            [format!("{} {}", "a".repeat(199), "b".repeat(10)), format!("{}.{}", "a".repeat(199), "b".repeat(30))]
+        {
             let s = sanitize_file_name(&raw);
             assert!(s.len() <= MAX_NAME_BYTES && !s.ends_with([' ', '.']), "{s:?}");
             assert_eq!(sanitize_file_name(&s), s);

@@ -358,7 +358,12 @@ fn check_unchanged(job: &SendJob) -> AppResult<()> {
 /// Initialize exactly once per reference: when an earlier initialize may
 /// have reached the server (its answer lost, or the app died), look for the
 /// transfer by its reference before sending another.
-async fn initialize(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink) -> AppResult<()> {
+async fn initialize(
+    job: &mut SendJob,
+    broker: &Broker,
+    settings: &UploadSettings,
+    sink: &dyn SendSink,
+) -> AppResult<()> {
     let req = InitializeRequest {
         file_name: job.file_name.clone(),
         resource_id: job.resource_id.clone(),
@@ -426,7 +431,11 @@ async fn find_by_reference(job: &SendJob, broker: &Broker, settings: &UploadSett
     Ok(None)
 }
 
-fn progress_callback(job: &SendJob, sink_tx: tokio::sync::mpsc::UnboundedSender<Progress>, start: u64) -> Arc<dyn Fn(u64) + Send + Sync> {
+fn progress_callback(
+    job: &SendJob,
+    sink_tx: tokio::sync::mpsc::UnboundedSender<Progress>,
+    start: u64,
+) -> Arc<dyn Fn(u64) + Send + Sync> {
     let meter = Arc::new(Mutex::new(ProgressMeter::new(job.size, start)));
     Arc::new(move |n| {
         if let Some(p) = meter.lock().unwrap().advance(n) {
@@ -451,7 +460,13 @@ async fn with_progress<T>(
     }
 }
 
-async fn upload_stream(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink, id: Uuid) -> AppResult<()> {
+async fn upload_stream(
+    job: &mut SendJob,
+    broker: &Broker,
+    settings: &UploadSettings,
+    sink: &dyn SendSink,
+    id: Uuid,
+) -> AppResult<()> {
     let mut attempt = 0;
     loop {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -481,7 +496,13 @@ async fn upload_stream(job: &mut SendJob, broker: &Broker, settings: &UploadSett
     }
 }
 
-async fn upload_tus(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink, id: Uuid) -> AppResult<()> {
+async fn upload_tus(
+    job: &mut SendJob,
+    broker: &Broker,
+    settings: &UploadSettings,
+    sink: &dyn SendSink,
+    id: Uuid,
+) -> AppResult<()> {
     let chunk = settings.chunk_for(job.size);
     let mut offset = match retrying("tus head", settings, || broker.tus_offset(id)).await? {
         Some(o) => o,
@@ -573,7 +594,10 @@ mod tests {
     #[test]
     fn failure_texts_are_named() {
         assert_eq!(failure_from_text("Checksum mismatch").code, ErrorCode::BrokerChecksumMismatch);
-        assert_eq!(failure_from_text("Malware scan failed: Malicious. Extra details: {}").code, ErrorCode::MalwareFound);
+        assert_eq!(
+            failure_from_text("Malware scan failed: Malicious. Extra details: {}").code,
+            ErrorCode::MalwareFound
+        );
         assert_eq!(failure_from_text("Upload failed").code, ErrorCode::TransferFailed);
     }
 

@@ -2,8 +2,8 @@
 //! Broker server enforces (`broker-api.md` §3.1, §4.6, §4.9). Lengths are
 //! counted in UTF-16 code units, as .NET counts them on the server.
 
-pub use crate::orgnumber::OrgNumber;
 use crate::error::{AppError, AppResult, ErrorCode};
+pub use crate::orgnumber::OrgNumber;
 use std::collections::BTreeMap;
 
 pub const MAX_FILE_NAME_LEN: usize = 255;
@@ -66,8 +66,9 @@ pub fn property_list(props: &BTreeMap<String, String>) -> AppResult<()> {
         }
         let len = utf16_len(v);
         if len > MAX_PROPERTY_VALUE_LEN {
-            return Err(AppError::new(ErrorCode::PropertyValueTooLong)
-                .with_detail(format!("value of '{k}' has {len} characters; Altinn allows at most {MAX_PROPERTY_VALUE_LEN}")));
+            return Err(AppError::new(ErrorCode::PropertyValueTooLong).with_detail(format!(
+                "value of '{k}' has {len} characters; Altinn allows at most {MAX_PROPERTY_VALUE_LEN}"
+            )));
         }
     }
     Ok(())
@@ -86,7 +87,9 @@ pub fn file_size(size: u64, resource_max: Option<u64>, virus_scan: bool) -> AppR
         (None, false) => u64::MAX,
     };
     if size > cap {
-        return Err(AppError::new(ErrorCode::FileTooLarge).with_detail(format!("{size} bytes; the limit is {cap} bytes")));
+        return Err(
+            AppError::new(ErrorCode::FileTooLarge).with_detail(format!("{size} bytes; the limit is {cap} bytes"))
+        );
     }
     Ok(())
 }
