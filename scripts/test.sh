@@ -10,6 +10,11 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 start=$(date +%s)
 
+say "Rust: format (rustfmt.toml)"
+cargo fmt --all -- --check
+say "Rust: clippy, warnings are errors (lints in Cargo.toml)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
 say "UI: type check"
 (cd ui && npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human)
 say "UI: unit tests"

@@ -5,6 +5,7 @@
 use budbringer_core::altinn::profile::ProfileStore;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_core::sync::Locked;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::inbox::{Inbox, IncomingFile, RefreshReport};
@@ -27,7 +28,7 @@ use uuid::Uuid;
 pub enum TransferEvent {
     /// A send job changed or made progress.
     #[serde(rename_all = "camelCase")]
-    Send { job: SendJob, progress: Option<Progress> },
+    Send { job: Box<SendJob>, progress: Option<Progress> },
     /// The inbox was refreshed.
     #[serde(rename_all = "camelCase")]
     Inbox { report: RefreshReport },
@@ -45,7 +46,7 @@ pub struct Watchers(Mutex<Vec<Channel<TransferEvent>>>);
 
 impl Watchers {
     pub fn emit(&self, e: TransferEvent) {
-        let mut list = self.0.lock().unwrap();
+        let mut list = self.0.locked();
         list.retain(|c| c.send(e.clone()).is_ok());
     }
 }
@@ -75,7 +76,7 @@ pub fn start_queue<R: Runtime>(app: &AppHandle<R>) {
     });
     let handle = app.clone();
     let listener = Arc::new(move |u: SendUpdate| {
-        handle.state::<Watchers>().emit(TransferEvent::Send { job: u.job, progress: u.progress });
+        handle.state::<Watchers>().emit(TransferEvent::Send { job: Box::new(u.job), progress: u.progress });
     });
     let tuning = upload_settings(&state.settings());
     let queue =
@@ -180,7 +181,7 @@ fn download_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf {
 
 #[tauri::command]
 pub fn transfers_watch(watchers: State<'_, Watchers>, on_event: Channel<TransferEvent>) {
-    watchers.0.lock().unwrap().push(on_event);
+    watchers.0.locked().push(on_event);
 }
 
 /// What happened to each file handed to `send_files`.

@@ -4,6 +4,8 @@
 //! hostile input comes from a small fake Broker (oversized JSON, endless
 //! error bodies, hostile file names) and from the sandbox (a wrong kid).
 
+#![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
+
 mod server;
 
 use budbringer_core::altinn::keys;

@@ -3,6 +3,8 @@
 //! transfer from the server's offset. The sandbox runs as its own process
 //! (like Altinn, it outlives the client).
 
+#![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -114,7 +116,7 @@ async fn sigkill_during_upload_then_resume() {
     assert!(second.status.success(), "resume failed:\n{stdout}");
     assert!(stdout.contains("resuming 1"), "{stdout}");
     assert!(
-        stdout.contains(&format!("published")) && stdout.contains(&ft),
+        stdout.contains(&"published".to_string()) && stdout.contains(&ft),
         "the same transfer was published:\n{stdout}"
     );
 

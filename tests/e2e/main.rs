@@ -2,6 +2,8 @@
 //! they need a display, tauri-driver and WebKitWebDriver; `scripts/test.sh`
 //! runs them under Xvfb with `-- --ignored`.
 
+#![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
+
 mod harness;
 
 use harness::App;

@@ -25,12 +25,12 @@ pub struct TestKey {
 /// One RSA key pair for the whole test binary (key generation is slow-ish).
 pub fn key() -> &'static TestKey {
     static K: OnceLock<TestKey> = OnceLock::new();
-    K.get_or_init(|| gen_key())
+    K.get_or_init(gen_key)
 }
 
 pub fn other_key() -> &'static TestKey {
     static K: OnceLock<TestKey> = OnceLock::new();
-    K.get_or_init(|| gen_key())
+    K.get_or_init(gen_key)
 }
 
 fn gen_key() -> TestKey {

@@ -129,18 +129,16 @@ async fn call(c: &Ctx, method: &str, path: &str, auth: bool, variant: u8) -> req
         ("GET", "/broker/api/v1/filetransfer/{fileTransferId}/download") if variant == 1 => {
             b = b.header("range", "bytes=0-3")
         }
-        ("POST", "/broker/api/v1/filetransfer/{fileTransferId}/confirmdownload") => {
-            if auth {
-                e.http
-                    .get(e.broker(&format!("/filetransfer/{id}/download")))
-                    .bearer_auth(&tok)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-            }
+        ("POST", "/broker/api/v1/filetransfer/{fileTransferId}/confirmdownload") if auth => {
+            e.http
+                .get(e.broker(&format!("/filetransfer/{id}/download")))
+                .bearer_auth(&tok)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
         }
         ("POST", "/broker/api/v1/filetransfer/upload/tus/{fileTransferId}") => {
             b = b.header("Tus-Resumable", "1.0.0").header("Upload-Length", "4")

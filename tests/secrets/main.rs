@@ -6,6 +6,8 @@
 //! And a guard that every `#[tauri::command]` returns only types this run
 //! serialised and scanned.
 
+#![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
+
 use budbringer_core::altinn::{connection_test, profile, setup, AltinnClient, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::secrets::{MemorySecretStore, SecretStore};
@@ -246,7 +248,7 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     // The scanner finds what it looks for (a planted copy), so zero hits mean something.
     let plant = root.join("plant.txt");
     std::fs::write(&plant, format!("x{}y", tokens[0])).unwrap();
-    assert_eq!(hits(&[plant.clone()], &needles).len(), 2, "the scan sees a planted token");
+    assert_eq!(hits(std::slice::from_ref(&plant), &needles).len(), 2, "the scan sees a planted token");
     std::fs::remove_file(&plant).unwrap();
 
     // The sandbox plays the API gateway, so its own state.json holds the API
@@ -336,7 +338,7 @@ fn every_command_return_type_is_covered_by_the_scan() {
             seen += 1;
             let ret =
                 c.get(2).map(|m| m.as_str().split_whitespace().collect::<String>()).unwrap_or_else(|| "()".into());
-            let ret = ret.trim_end_matches(|c: char| c == ',').to_owned();
+            let ret = ret.trim_end_matches(',').to_owned();
             if !COVERED.iter().any(|t| t.replace(' ', "") == ret) {
                 missing.push(format!("{} -> {ret} ({})", &c[1], p.display()));
             }

@@ -24,11 +24,9 @@ fn seed(w: &World, name: &str, content: &str) -> Uuid {
         .unwrap()
 }
 
-fn recipient_status(w: &World, id: Uuid) -> impl std::future::Future<Output = String> + '_ {
-    async move {
-        let o = w.a.overview(id).await.unwrap();
-        o.recipients[0].current_recipient_file_transfer_status_code.clone().unwrap()
-    }
+async fn recipient_status(w: &World, id: Uuid) -> String {
+    let o = w.a.overview(id).await.unwrap();
+    o.recipients[0].current_recipient_file_transfer_status_code.clone().unwrap()
 }
 
 #[tokio::test]

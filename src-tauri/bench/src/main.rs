@@ -6,10 +6,13 @@
 //! Prints a Markdown table (and progress to stderr). Times are medians of
 //! `--runs` runs, alternating ours and theirs, with the page cache warm.
 
+#![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
+
 use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::Environment;
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::store::Store;
+use budbringer_core::sync::Locked;
 use budbringer_core::transfers::broker::{Broker, InitializeRequest};
 use budbringer_core::transfers::checksum::md5_file;
 use budbringer_core::transfers::download::{download_verified, DownloadSpec};
@@ -161,7 +164,7 @@ async fn upload(a: &Broker, base: &str, file: &Path, runs: usize) -> (f64, f64, 
         .status()
         .unwrap();
     let curl_mode = Arc::new(std::sync::Mutex::new(if probe.success() { "--data-binary" } else { "-T" }));
-    say(format!("curl uploads with {}", curl_mode.lock().unwrap()));
+    say(format!("curl uploads with {}", curl_mode.locked()));
     for i in 0..runs {
         for mine in [i % 2 == 0, i % 2 != 0] {
             warm(file);
@@ -180,7 +183,7 @@ async fn upload(a: &Broker, base: &str, file: &Path, runs: usize) -> (f64, f64, 
                         c.arg("-H")
                             .arg(format!("@{}", hdr.display()))
                             .args(["-H", "Content-Type: application/octet-stream"]);
-                        if *mode.lock().unwrap() == "--data-binary" {
+                        if *mode.locked() == "--data-binary" {
                             c.arg("--data-binary").arg(format!("@{}", f.display()));
                         } else {
                             c.arg("-T").arg(&f);
@@ -199,7 +202,7 @@ async fn upload(a: &Broker, base: &str, file: &Path, runs: usize) -> (f64, f64, 
         }
     }
     say(format!("upload {}: ours {ours:?} curl {curl:?}", mib(size)));
-    let mode = curl_mode.lock().unwrap().to_string();
+    let mode = curl_mode.locked().to_string();
     (median(ours), median(curl), last, mode)
 }
 

@@ -12,6 +12,7 @@ use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult};
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::store::Store;
+use budbringer_core::sync::Locked;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::inbox::Inbox;
@@ -124,7 +125,7 @@ fn queue(s: &Session, settings: UploadSettings) -> Arc<SendQueue> {
         Arc::new(move |u| {
             let j = &u.job;
             if let Some(ft) = j.file_transfer_id {
-                if announced.lock().unwrap().insert(j.id) {
+                if announced.locked().insert(j.id) {
                     say(format!("transfer {} {ft}", j.id));
                 }
             }

@@ -12,4 +12,5 @@ pub mod orgnumber;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod sync;
 pub mod transfers;

@@ -1,6 +1,7 @@
 //! Admin API (`/admin/...`, JSON), its in-process twin [`Admin`], the gateway
 //! layer (API key, security headers) and fault injection.
 
+use budbringer_core::sync::Locked;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -97,11 +98,11 @@ fn take_counted(list: &mut Vec<(String, u32)>, path: &str) -> bool {
 }
 
 pub(crate) fn take_drop(app: &App, path: &str) -> Option<u64> {
-    take_one(&mut app.faults.lock().unwrap().drops, path)
+    take_one(&mut app.faults.locked().drops, path)
 }
 
 pub(crate) fn take_truncate(app: &App, path: &str) -> Option<u64> {
-    take_one(&mut app.faults.lock().unwrap().truncate, path)
+    take_one(&mut app.faults.locked().truncate, path)
 }
 
 /// The API gateway's 429 (Azure API Management format).
@@ -110,19 +111,19 @@ pub(crate) fn apim_429(retry_after: i64) -> Response {
         429,
         &json!({"statusCode": 429, "message": format!("Rate limit is exceeded. Try again in {retry_after} seconds.")}),
     );
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&retry_after.to_string()).unwrap());
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     r
 }
 
 /// Gateway layer: API key, injected faults, security headers.
 pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    app.counters.lock().unwrap().requests += 1;
+    app.counters.locked().requests += 1;
     if path.starts_with("/admin") {
         return next.run(req).await;
     }
     let latency: u64 = {
-        let f = app.faults.lock().unwrap();
+        let f = app.faults.locked();
         f.latency.iter().filter(|(p, _)| path.starts_with(p.as_str())).map(|(_, ms)| *ms).sum()
     };
     if latency > 0 {
@@ -143,7 +144,7 @@ pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Ne
         }
     }
     let (f503, f429) = {
-        let mut f = app.faults.lock().unwrap();
+        let mut f = app.faults.locked();
         let a = take_counted(&mut f.fail_503, &path);
         let b = if a {
             None
@@ -171,7 +172,7 @@ pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Ne
         .and_then(|v| v.to_str().ok())
         .map(|v| v.contains("json"))
         .unwrap_or(false);
-    if is_json && take_counted(&mut app.faults.lock().unwrap().malformed, &path) {
+    if is_json && take_counted(&mut app.faults.locked().malformed, &path) {
         let (mut parts, _) = resp.into_parts();
         parts.headers.remove(header::CONTENT_LENGTH);
         resp = Response::from_parts(parts, Body::from("{\"fileTransferId\": \"3f1d2c0e-7b6a-4c1e"));
@@ -179,7 +180,11 @@ pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Ne
     let h = resp.headers_mut();
     h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::DATE, HeaderValue::from_str(&httpdate::fmt_http_date(app.clock.now().into())).unwrap());
+    h.insert(
+        header::DATE,
+        HeaderValue::from_str(&httpdate::fmt_http_date(app.clock.now().into()))
+            .expect("an HTTP date is a valid header"),
+    );
     resp
 }
 
@@ -275,10 +280,10 @@ impl Admin {
         self.inner.mutate(|s| s.settings = settings);
     }
     pub fn add_fault(&self, f: FaultSpec) {
-        self.inner.faults.lock().unwrap().add(&f);
+        self.inner.faults.locked().add(&f);
     }
     pub fn clear_faults(&self) {
-        *self.inner.faults.lock().unwrap() = Faults::default();
+        *self.inner.faults.locked() = Faults::default();
     }
     /// Maskinporten tokens issued to a client.
     pub fn tokens_issued(&self, client_id: &str) -> u64 {
@@ -286,11 +291,11 @@ impl Admin {
     }
     /// Body bytes received for a file transfer (all attempts, this process).
     pub fn bytes_received(&self, file_transfer_id: Uuid) -> u64 {
-        self.inner.counters.lock().unwrap().bytes_received.get(&file_transfer_id).copied().unwrap_or(0)
+        self.inner.counters.locked().bytes_received.get(&file_transfer_id).copied().unwrap_or(0)
     }
     /// Total requests served (all paths).
     pub fn requests_served(&self) -> u64 {
-        self.inner.counters.lock().unwrap().requests
+        self.inner.counters.locked().requests
     }
     /// Current status of a file transfer, e.g. `"Published"`.
     pub fn transfer_status(&self, id: Uuid) -> Option<String> {
@@ -532,13 +537,13 @@ async fn h_offset(State(a): State<App>, b: Bytes) -> Response {
 }
 
 async fn h_settings_get(State(a): State<App>) -> Response {
-    json_response(200, &serde_json::to_value(adm(&a).settings()).unwrap())
+    json_response(200, &serde_json::to_value(adm(&a).settings()).expect("settings serialise"))
 }
 
 /// Partial update: only the fields sent change.
 async fn h_settings_put(State(a): State<App>, b: Bytes) -> Response {
     let Ok(patch) = serde_json::from_slice::<Value>(&b) else { return bad("invalid JSON") };
-    let mut cur = serde_json::to_value(adm(&a).settings()).unwrap();
+    let mut cur = serde_json::to_value(adm(&a).settings()).expect("settings serialise");
     if let (Some(c), Some(p)) = (cur.as_object_mut(), patch.as_object()) {
         for (k, v) in p {
             c.insert(k.clone(), v.clone());
@@ -547,7 +552,7 @@ async fn h_settings_put(State(a): State<App>, b: Bytes) -> Response {
     match serde_json::from_value::<SettingsConfig>(cur) {
         Ok(s) => {
             adm(&a).set_settings(s.clone());
-            json_response(200, &serde_json::to_value(s).unwrap())
+            json_response(200, &serde_json::to_value(s).expect("settings serialise"))
         }
         Err(e) => bad(e),
     }
@@ -584,12 +589,12 @@ async fn h_clear(State(a): State<App>) -> Response {
 }
 
 async fn h_faults_get(State(a): State<App>) -> Response {
-    json_response(200, &serde_json::to_value(a.faults.lock().unwrap().clone()).unwrap())
+    json_response(200, &serde_json::to_value(a.faults.locked().clone()).expect("faults serialise"))
 }
 
 async fn h_counters(State(a): State<App>) -> Response {
     let tokens = a.read(|s| s.tokens_issued.clone());
-    let c = a.counters.lock().unwrap();
+    let c = a.counters.locked();
     let bytes: BTreeMap<String, u64> = c.bytes_received.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     json_response(200, &json!({"tokens_issued": tokens, "bytes_received": bytes, "requests": c.requests}))
 }

@@ -130,7 +130,7 @@ fn percent_decode(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'+' {
             out.push(b' ');
-        } else if b[i] == b'%' && i + 2 < b.len() + 0 + 1 && i + 2 <= b.len() - 1 {
+        } else if b[i] == b'%' && i + 2 < b.len() {
             match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(v) => {
                     out.push(v);
@@ -325,7 +325,7 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
         }
         let id = item.pointer("/systemuser_org/ID").and_then(|v| v.as_str()).unwrap_or("");
         let org = id.strip_prefix("0192:").unwrap_or("");
-        if !valid_org_number(org) && !(org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit())) {
+        if !(valid_org_number(org) || (org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit()))) {
             return oauth(
                 "invalid_request",
                 "MP-302",

@@ -1,6 +1,7 @@
 //! Broker `/broker/api/v1`: file transfers, TUS, resource and service-owner
 //! configuration, statistics, and the background jobs (processing, expiry, purge).
 
+use budbringer_core::sync::Locked;
 use std::collections::BTreeMap;
 use std::io::SeekFrom;
 use std::time::Duration;
@@ -151,7 +152,7 @@ fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) -> Option<Res
         endpoint.to_string(),
         if c.client_id.is_empty() { c.org.clone().unwrap_or_default() } else { c.client_id.clone() },
     );
-    let mut ctr = app.counters.lock().unwrap();
+    let mut ctr = app.counters.locked();
     let e = ctr.rate.entry(key).or_insert((now, 0));
     if now - e.0 >= 60 {
         *e = (now, 0);
@@ -295,13 +296,13 @@ fn validate_init(v: &Value) -> Result<InitReq, Response> {
     }
     let disable_virus_scan = o.get("disablevirusscan").and_then(|v| v.as_bool()).unwrap_or(false);
     if !errs.is_empty() {
-        return Err(validation(serde_json::to_value(errs).unwrap()));
+        return Err(validation(serde_json::to_value(errs).expect("a map of strings serialises")));
     }
     Ok(InitReq {
-        file_name: file_name.unwrap(),
-        resource_id: strip_org(&resource_id.unwrap()),
+        file_name: file_name.expect("validated above"),
+        resource_id: strip_org(&resource_id.expect("validated above")),
         senders_reference: sref.unwrap_or_default(),
-        sender: sender.unwrap(),
+        sender: sender.expect("validated above"),
         recipients,
         property_list,
         checksum,
@@ -464,7 +465,7 @@ async fn write_body(
             m.update(&chunk);
         }
         n += chunk.len() as u64;
-        *app.counters.lock().unwrap().bytes_received.entry(id).or_insert(0) += chunk.len() as u64;
+        *app.counters.locked().bytes_received.entry(id).or_insert(0) += chunk.len() as u64;
         if dropped {
             let _ = file.flush().await;
             return Ok(WriteEnd::Broken(n));
@@ -480,7 +481,7 @@ pub fn connection_drop() -> Response {
     let s = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox: injected connection drop"))
     });
-    Response::builder().status(500).body(Body::from_stream(s)).unwrap()
+    Response::builder().status(500).body(Body::from_stream(s)).expect("a plain 500")
 }
 
 /// ValidateForUploadAsync (status, resource, service owner, provider).
@@ -590,10 +591,10 @@ pub fn hex(b: &[u8]) -> String {
 fn complete_streamed(app: &App, id: Uuid, size: u64, sum: String) -> Response {
     let now = app.clock.now();
     let mismatch = app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).unwrap();
+        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
         ft.size = size;
         ft.has_file = true;
-        if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap().eq_ignore_ascii_case(&sum) {
+        if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
             ft.set_status(FtStatus::Failed, Some("Checksum mismatch".into()), now);
             ft.has_file = false;
             return true;
@@ -727,8 +728,14 @@ async fn initialize_and_upload(
         return bro(16);
     }
     let now = app.clock.now();
-    app.mutate(|s| s.transfers.get_mut(&id).unwrap().set_status(FtStatus::UploadStarted, None, now));
-    *app.counters.lock().unwrap().bytes_received.entry(id).or_insert(0) += size;
+    app.mutate(|s| {
+        s.transfers.get_mut(&id).expect("the transfer was looked up before").set_status(
+            FtStatus::UploadStarted,
+            None,
+            now,
+        )
+    });
+    *app.counters.locked().bytes_received.entry(id).or_insert(0) += size;
     if tokio::fs::rename(&tmp, app.file_path(id)).await.is_err() {
         return fail_upload(&app, id, "Error occurred while uploading fileTransfer");
     }
@@ -1114,7 +1121,7 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
     if partial {
         r = r.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
     }
-    r.body(body).unwrap()
+    r.body(body).expect("the download headers are valid")
 }
 
 async fn confirm(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
@@ -1159,7 +1166,7 @@ async fn confirm(State(app): State<App>, Path(id): Path<String>, headers: Header
             .unwrap_or((true, 7200))
     });
     app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).unwrap();
+        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
         ft.add_actor(&actor, ActorStatus::DownloadConfirmed, now);
         let all = ft.recipients.iter().all(|r| ft.recipient_overview(r).0 == ActorStatus::DownloadConfirmed);
         if all {
@@ -1182,11 +1189,13 @@ fn tus_headers(r: &mut Response) {
 }
 
 fn tus_resp(status: u16, hs: &[(&str, String)]) -> Response {
-    let mut r = StatusCode::from_u16(status).unwrap().into_response();
+    let mut r = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response();
     tus_headers(&mut r);
     for (k, v) in hs {
-        r.headers_mut()
-            .insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        r.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).expect("a TUS header name"),
+            HeaderValue::from_str(v).expect("a TUS header value"),
+        );
     }
     r
 }
@@ -1286,10 +1295,7 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
                 Some((l, o)) if l == o => total += l,
                 Some(_) => return tus_text(400, &format!("Upload-Concat: File {p} is not complete")),
                 None => {
-                    return tus_text(
-                        400,
-                        &format!("Upload-Concat: Could not find some of the files supplied for concatenation"),
-                    )
+                    return tus_text(400, "Upload-Concat: Could not find some of the files supplied for concatenation")
                 }
             }
         }
@@ -1297,7 +1303,7 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
             return tus_text(400, "File size exceeds maximum");
         }
         app.mutate(|s| {
-            let ft = s.transfers.get_mut(&id).unwrap();
+            let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
             let t = ft.tus.get_or_insert_with(TusUpload::default);
             t.length = total;
             t.offset = total;
@@ -1327,7 +1333,7 @@ async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: Hea
         return tus_text(500, "Could not create file");
     }
     app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).unwrap();
+        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
         let t = ft.tus.get_or_insert_with(TusUpload::default);
         match &pid {
             Some(p) => {
@@ -1419,7 +1425,7 @@ async fn tus_part_patch(
 struct LockGuard(App, String);
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        self.0.tus_locks.lock().unwrap().remove(&self.1);
+        self.0.tus_locks.locked().remove(&self.1);
     }
 }
 
@@ -1466,7 +1472,7 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
         return tus_text(409, &format!("Offset does not match file. File offset: {offset}. Request offset: {req_off}"));
     }
     let lock_key = format!("{id}/{}", pid.clone().unwrap_or_default());
-    if !app.tus_locks.lock().unwrap().insert(lock_key.clone()) {
+    if !app.tus_locks.locked().insert(lock_key.clone()) {
         return tus_text(409, &format!("File {id} is currently being updated. Please try again later"));
     }
     let _guard = LockGuard(app.clone(), lock_key);
@@ -1508,7 +1514,7 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
     if pid.is_none() && new_off == length {
         let now = app.clock.now();
         app.mutate(|s| {
-            let ft = s.transfers.get_mut(&id).unwrap();
+            let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
             ft.size = length;
             ft.has_file = true;
             // OnFileCompleteAsync → background jobs; DeferChecksumValidation = true.
@@ -1799,7 +1805,9 @@ async fn statistics(State(app): State<App>, headers: HeaderMap, Query(q): Query<
             _ => {}
         }
     }
-    let mut rows: BTreeMap<(String, String, String), (u64, u64, u64, u64)> = BTreeMap::new();
+    // (resource, sender, recipient) -> (transfers, uploads, download attempts, confirmed)
+    type Row = (u64, u64, u64, u64);
+    let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
     app.read(|s| {
         for ft in s.transfers.values() {
             let Some(r) = s.resources.get(&ft.resource_id) else { continue };
@@ -1837,7 +1845,7 @@ async fn statistics(State(app): State<App>, headers: HeaderMap, Query(q): Query<
         .header(header::CONTENT_TYPE, "text/csv")
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename={fname}"))
         .body(Body::from(csv))
-        .unwrap()
+        .expect("the CSV headers are valid")
 }
 
 fn bro_stat(n: u32) -> Response {
@@ -1928,11 +1936,11 @@ pub fn tick(app: &App) {
         return;
     }
     for id in pending {
-        if app.processing.lock().unwrap().insert(id) {
+        if app.processing.locked().insert(id) {
             let app = app.clone();
             tokio::spawn(async move {
                 process(&app, id).await;
-                app.processing.lock().unwrap().remove(&id);
+                app.processing.locked().remove(&id);
             });
         }
     }
@@ -1991,7 +1999,7 @@ async fn process(app: &App, id: Uuid) {
         app.mutate(|s| s.transfers.get_mut(&id).map(|f| f.processing_pending = false));
         return;
     }
-    if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap().eq_ignore_ascii_case(&sum) {
+    if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
         fail(app, id, "Checksum mismatch");
         return;
     }

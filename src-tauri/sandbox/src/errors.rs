@@ -107,7 +107,7 @@ pub fn validation(errors: Value) -> Response {
 
 /// 415 from MVC's input formatter.
 pub fn unsupported_media() -> Response {
-    let (ty, title) = rfc9110(415).unwrap();
+    let (ty, title) = rfc9110(415).expect("415 is in the table");
     json_response(415, &json!({"type": ty, "title": title, "status": 415, "traceId": trace_id()}))
 }
 
@@ -126,7 +126,8 @@ pub fn forbidden() -> Response {
 
 /// Shape (e): TUS errors are plain text.
 pub fn text(status: u16, msg: &str) -> Response {
-    let mut r = (StatusCode::from_u16(status).unwrap(), msg.to_string()).into_response();
+    let mut r =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), msg.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     r
 }
@@ -145,7 +146,8 @@ pub fn not_acceptable() -> Response {
 }
 
 pub fn json_response(status: u16, body: &Value) -> Response {
-    let mut r = (StatusCode::from_u16(status).unwrap(), body.to_string()).into_response();
+    let mut r =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     r
 }

@@ -23,6 +23,7 @@ mod events;
 mod model;
 mod platform;
 
+use budbringer_core::sync::Locked;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -81,7 +82,7 @@ impl Inner {
     }
     /// Applies a mutation and persists the state atomically.
     pub fn mutate<R>(&self, f: impl FnOnce(&mut model::State) -> R) -> R {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.locked();
         let r = f(&mut st);
         st.clock_offset_ms = self.clock.offset_ms();
         if let Err(e) = model::save_state(&self.data_dir, &st) {
@@ -90,7 +91,7 @@ impl Inner {
         r
     }
     pub fn read<R>(&self, f: impl FnOnce(&model::State) -> R) -> R {
-        let st = self.state.lock().unwrap();
+        let st = self.state.locked();
         f(&st)
     }
     pub fn file_path(&self, id: Uuid) -> PathBuf {

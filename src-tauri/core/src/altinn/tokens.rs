@@ -70,7 +70,7 @@ impl TokenCache {
         let slot = self.slot(key);
         let mut guard = slot.lock().await;
         if let Some(c) = guard.as_ref() {
-            if used.map_or(true, |u| u == &c.token) {
+            if used.is_none_or(|u| u == &c.token) {
                 *guard = None;
             }
         }

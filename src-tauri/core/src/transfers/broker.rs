@@ -6,6 +6,7 @@
 use crate::altinn::client::AltinnClient;
 use crate::altinn::problem::error_from_parts;
 use crate::error::{AppError, ErrorCode};
+use crate::sync::Locked;
 use futures_util::TryStreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE, RETRY_AFTER};
 use reqwest::{Body, Response, StatusCode};
@@ -333,13 +334,13 @@ impl Broker {
                 match std::fs::File::open(path) {
                     Ok(f) => req.body(counted_body(tokio::fs::File::from_std(f), size, on_bytes.clone())),
                     Err(e) => {
-                        *opened.lock().unwrap() = Some(e);
+                        *opened.locked() = Some(e);
                         req.body(Body::from(Vec::new()))
                     }
                 }
             })
             .await;
-        if let Some(e) = opened.lock().unwrap().take() {
+        if let Some(e) = opened.locked().take() {
             return Err(CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())));
         }
         let resp = resp?;
@@ -409,7 +410,7 @@ impl Broker {
                     .header("Tus-Resumable", "1.0.0")
                     .header("Upload-Offset", offset)
                     .header(CONTENT_TYPE, "application/offset+octet-stream");
-                match body.lock().unwrap().take() {
+                match body.locked().take() {
                     Some(b) => req.header(CONTENT_LENGTH, len).body(b),
                     None => req.header(CONTENT_LENGTH, 0).body(Body::from(Vec::new())),
                 }

@@ -7,6 +7,7 @@ use super::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, Stop,
 use super::validate::OrgNumber;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
+use crate::sync::Locked;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, Semaphore};
@@ -69,12 +70,12 @@ impl SendQueue {
     }
 
     pub fn settings(&self) -> UploadSettings {
-        *self.settings.lock().unwrap()
+        *self.settings.locked()
     }
 
     /// New upload tuning for jobs that start from now on.
     pub fn set_settings(&self, settings: UploadSettings) {
-        *self.settings.lock().unwrap() = settings;
+        *self.settings.locked() = settings;
     }
 
     /// Checks a request locally, stores it and starts it. Nothing has left the
@@ -125,7 +126,7 @@ impl SendQueue {
     fn start(self: &Arc<Self>, job: SendJob) {
         let (tx, rx) = watch::channel(Control::Run);
         {
-            let mut running = self.running.lock().unwrap();
+            let mut running = self.running.locked();
             if running.contains_key(&job.id) {
                 return;
             }
@@ -135,7 +136,7 @@ impl SendQueue {
         self.runtime.spawn(async move {
             let id = job.id;
             me.run_job(job, rx).await;
-            me.running.lock().unwrap().remove(&id);
+            me.running.locked().remove(&id);
         });
     }
 
@@ -179,7 +180,7 @@ impl SendQueue {
     }
 
     fn signal(&self, id: Uuid, c: Control) -> bool {
-        match self.running.lock().unwrap().get(&id) {
+        match self.running.locked().get(&id) {
             Some(tx) => {
                 let _ = tx.send(c);
                 true
@@ -292,7 +293,7 @@ impl SendQueue {
 
     /// Waits until no job is running (for the command line and tests).
     pub async fn idle(&self) {
-        while !self.running.lock().unwrap().is_empty() {
+        while !self.running.locked().is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

@@ -7,6 +7,7 @@ use super::broker::{Broker, CallError, Overview, Search};
 use super::download::{download_verified, DownloadSpec};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
+use crate::sync::Locked;
 use futures_util::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -244,10 +245,10 @@ impl Inbox {
                         std::sync::Mutex::new(super::progress::ProgressMeter::new(spec.expected_size.unwrap_or(0), 0));
                     let last = std::sync::Mutex::new(0u64);
                     Arc::new(move |done, total| {
-                        let mut prev = last.lock().unwrap();
+                        let mut prev = last.locked();
                         let step = done.saturating_sub(*prev);
                         *prev = done;
-                        if meter.lock().unwrap().advance(step).is_some() {
+                        if meter.locked().advance(step).is_some() {
                             report(id, done, total);
                         }
                     })

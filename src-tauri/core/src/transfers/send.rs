@@ -9,6 +9,7 @@ use super::checksum::md5_file;
 use super::progress::{Progress, ProgressMeter};
 use super::validate::{self, OrgNumber};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::sync::Locked;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -314,7 +315,7 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
     let sink_report = {
         // Progress from the blocking thread goes through a shared meter.
         let meter = Arc::new(Mutex::new(ProgressMeter::new(size, 0)));
-        move |n: u64| meter.lock().unwrap().advance(n)
+        move |n: u64| meter.locked().advance(n)
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
     let hashing = tokio::task::spawn_blocking(move || {
@@ -438,7 +439,7 @@ fn progress_callback(
 ) -> Arc<dyn Fn(u64) + Send + Sync> {
     let meter = Arc::new(Mutex::new(ProgressMeter::new(job.size, start)));
     Arc::new(move |n| {
-        if let Some(p) = meter.lock().unwrap().advance(n) {
+        if let Some(p) = meter.locked().advance(n) {
             let _ = sink_tx.send(p);
         }
     })
