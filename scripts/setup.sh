@@ -40,6 +40,12 @@ if ! command -v cargo >/dev/null; then
   [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
+# fmt and clippy run in scripts/test.sh: add them to the toolchain when missing.
+if [ "$MODE" = test ] && command -v rustup >/dev/null; then
+  for c in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "rustup component add $c"; rustup component add "$c"; }
+  done
+fi
 command -v node >/dev/null || { echo "setup: node not found: install Node.js 20.19 or newer" >&2; exit 1; }
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
   || { echo "setup: Node.js $(node --version) is too old: Vite needs 20.19 or newer" >&2; exit 1; }

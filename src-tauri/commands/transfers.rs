@@ -2,7 +2,7 @@
 //! work is done in [`budbringer_core::transfers`]. Progress reaches the UI through a
 //! Tauri [`Channel`] that the UI opens with `transfers_watch`.
 
-use budbringer_core::altinn::profile::ProfileStore;
+use budbringer_core::altinn::profile::{Profile, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::sync::Locked;
@@ -393,7 +393,7 @@ pub async fn practice_use_org(
     state: State<'_, AppState>,
     profiles: State<'_, ProfileStore>,
     org: String,
-) -> AppResult<budbringer_core::altinn::Profile> {
+) -> AppResult<Profile> {
     let org = OrgNumber::parse(&org)?.digits();
     if org != PRACTICE_ORG_A && org != PRACTICE_ORG_B {
         return Err(AppError::invalid_input(format!("the sandbox has {PRACTICE_ORG_A} and {PRACTICE_ORG_B}")));
