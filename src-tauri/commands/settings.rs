@@ -1,15 +1,13 @@
-//! The `#[tauri::command]`s: thin translations between the UI and the domain
-//! code. No logic lives here beyond reading arguments, calling the domain and
-//! persisting settings.
-
-pub mod auth;
-pub mod transfers;
+//! The Settings page (and what the shell needs to draw itself): the settings
+//! are checked by `budbringer_core::settings` and saved here, through
+//! tauri-plugin-store, before they become the app's.
 
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::settings::{Language, Settings};
 use budbringer_runtime::state::AppState;
 use serde::Serialize;
+use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_store::StoreExt;
 
@@ -33,7 +31,7 @@ pub struct AppInfo {
 }
 
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+pub fn app_info(state: State<'_, Arc<AppState>>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         settings: state.settings(),
@@ -47,7 +45,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 #[tauri::command]
 pub fn set_language<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
+    state: State<'_, Arc<AppState>>,
     language: String,
 ) -> AppResult<Settings> {
     let language = Language::parse(&language)?;
@@ -60,7 +58,7 @@ pub fn set_language<R: Runtime>(
 #[tauri::command]
 pub async fn set_environment<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
 ) -> AppResult<Settings> {
     if environment == Environment::Sandbox {
@@ -76,21 +74,18 @@ pub async fn set_environment<R: Runtime>(
 #[tauri::command]
 pub fn set_download_dir<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
+    state: State<'_, Arc<AppState>>,
     path: Option<String>,
 ) -> AppResult<Settings> {
-    let path = path.filter(|p| !p.trim().is_empty());
-    if let Some(p) = &path {
-        std::fs::create_dir_all(p).map_err(AppError::from)?;
-    }
-    update_settings(&app, &state, |s| {
-        s.download_dir = path;
-        Ok(())
-    })
+    update_settings(&app, &state, |s| s.set_download_dir(path))
 }
 
 #[tauri::command]
-pub fn set_auto_save<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, enabled: bool) -> AppResult<Settings> {
+pub fn set_auto_save<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, Arc<AppState>>,
+    enabled: bool,
+) -> AppResult<Settings> {
     update_settings(&app, &state, |s| {
         s.auto_save = enabled;
         Ok(())
@@ -101,13 +96,13 @@ pub fn set_auto_save<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, 
 #[tauri::command]
 pub fn set_upload_tuning<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
+    state: State<'_, Arc<AppState>>,
     tus_threshold_mib: u32,
     chunk_mib: u32,
 ) -> AppResult<Settings> {
     let s = update_settings(&app, &state, |s| s.set_upload_tuning(tus_threshold_mib, chunk_mib))?;
     if let Ok(q) = state.queue() {
-        q.set_settings(transfers::upload_settings(&s));
+        q.set_settings(s.upload_settings());
     }
     Ok(s)
 }
@@ -115,7 +110,7 @@ pub fn set_upload_tuning<R: Runtime>(
 #[tauri::command]
 pub fn set_poll_interval<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
+    state: State<'_, Arc<AppState>>,
     seconds: u32,
 ) -> AppResult<Settings> {
     update_settings(&app, &state, |s| s.set_poll_interval(seconds))
@@ -139,7 +134,7 @@ fn settings_err(e: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string())
 }
 
-pub(crate) fn load_settings<R: Runtime>(app: &AppHandle<R>, data_dir: &std::path::Path) -> Settings {
+pub fn load_settings<R: Runtime>(app: &AppHandle<R>, data_dir: &std::path::Path) -> Settings {
     match app.store(data_dir.join(SETTINGS_FILE)) {
         Ok(store) => store.get(SETTINGS_KEY).map(|v| Settings::from_json(&v)).unwrap_or_default(),
         Err(e) => {

@@ -1,0 +1,21 @@
+//! The `#[tauri::command]`s, one file per page. They only translate: read the
+//! arguments, call `budbringer-runtime` or `budbringer-core`, and shape the
+//! answer for the UI. `app.rs` registers them.
+
+pub mod dialogs;
+pub mod inbox;
+pub mod practice;
+pub mod send;
+pub mod settings;
+pub mod setup;
+
+use crate::services::events::{TransferEvent, Watchers};
+use std::sync::Arc;
+use tauri::ipc::Channel;
+use tauri::State;
+
+/// Opens a window's channel for transfer events (sending and receiving).
+#[tauri::command]
+pub fn transfers_watch(watchers: State<'_, Arc<Watchers>>, on_event: Channel<TransferEvent>) {
+    watchers.watch(on_event);
+}
