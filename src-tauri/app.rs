@@ -1,9 +1,12 @@
 //! The Tauri application: window, plugins, state and command registration.
 
-use crate::commands;
+use crate::commands::{self, dialogs, inbox, practice, send, settings, setup};
+use crate::services::{self, events::Watchers};
+use budbringer_core::environment::Environment;
 use budbringer_core::logging;
 use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tauri::Manager;
 
 /// Where the app keeps its data and logs. `BUDBRINGER_DATA_DIR` moves both
@@ -21,7 +24,7 @@ pub fn run() {
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(commands::transfers::Watchers::default())
+        .manage(Arc::new(Watchers::default()))
         .setup(|app| {
             let (data_dir, log_dir) = folders(app)?;
             std::fs::create_dir_all(&data_dir)?;
@@ -29,59 +32,64 @@ pub fn run() {
             let guard = logging::init(&log_dir);
             app.manage(guard);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
-            let settings = commands::load_settings(app.handle(), &data_dir);
+            let settings = settings::load_settings(app.handle(), &data_dir);
             let environment = settings.environment;
-            app.manage(budbringer_core::altinn::ProfileStore::open(&data_dir));
-            app.manage(AppState::new(settings, data_dir, log_dir));
-            if environment == budbringer_core::environment::Environment::Sandbox {
+            let downloads = app.path().download_dir().ok();
+            let state = Arc::new(AppState::new(settings, data_dir, log_dir).with_system_downloads(downloads));
+            app.manage(state.clone());
+            if environment == Environment::Sandbox {
                 // Start the practice sandbox now, so the first screen can use it at once.
-                let state = app.state::<AppState>();
                 if let Err(e) = tauri::async_runtime::block_on(state.sandbox()) {
                     tracing::error!(error = %e, "practice sandbox did not start");
                 }
             }
-            commands::transfers::start_queue(app.handle());
-            commands::transfers::start_inbox_poller(app.handle());
+            services::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::set_language,
-            commands::set_environment,
-            commands::set_poll_interval,
-            commands::set_download_dir,
-            commands::set_auto_save,
-            commands::set_upload_tuning,
-            commands::transfers::transfers_watch,
-            commands::transfers::send_files,
-            commands::transfers::send_list,
-            commands::transfers::send_pause,
-            commands::transfers::send_resume,
-            commands::transfers::send_cancel,
-            commands::transfers::send_retry,
-            commands::transfers::send_retry_all,
-            commands::transfers::send_clear_finished,
-            commands::transfers::send_refresh_receipt,
-            commands::transfers::inbox_list,
-            commands::transfers::inbox_refresh,
-            commands::transfers::inbox_download,
-            commands::transfers::inbox_open,
-            commands::transfers::inbox_reveal,
-            commands::transfers::pick_files,
-            commands::transfers::pick_folder,
-            commands::transfers::practice_use_org,
-            commands::auth::auth_get_profiles,
-            commands::auth::auth_get_profile,
-            commands::auth::auth_save_profile,
-            commands::auth::auth_generate_key,
-            commands::auth::auth_import_key,
-            commands::auth::auth_public_key,
-            commands::auth::auth_set_api_key,
-            commands::auth::auth_clear_api_key,
-            commands::auth::auth_register_system,
-            commands::auth::auth_request_system_user,
-            commands::auth::auth_system_user_status,
-            commands::auth::auth_connection_test,
+            // Settings (and the shell)
+            settings::app_info,
+            settings::set_language,
+            settings::set_environment,
+            settings::set_poll_interval,
+            settings::set_download_dir,
+            settings::set_auto_save,
+            settings::set_upload_tuning,
+            // Transfer events, for the Send, Sent and Inbox pages
+            commands::transfers_watch,
+            // Send and Sent
+            send::send_files,
+            send::send_list,
+            send::send_pause,
+            send::send_resume,
+            send::send_cancel,
+            send::send_retry,
+            send::send_retry_all,
+            send::send_clear_finished,
+            send::send_refresh_receipt,
+            // Inbox
+            inbox::inbox_list,
+            inbox::inbox_refresh,
+            inbox::inbox_download,
+            inbox::inbox_open,
+            inbox::inbox_reveal,
+            // File and folder pickers
+            dialogs::pick_files,
+            dialogs::pick_folder,
+            // Setup
+            practice::practice_use_org,
+            setup::auth_get_profiles,
+            setup::auth_get_profile,
+            setup::auth_save_profile,
+            setup::auth_generate_key,
+            setup::auth_import_key,
+            setup::auth_public_key,
+            setup::auth_set_api_key,
+            setup::auth_clear_api_key,
+            setup::auth_register_system,
+            setup::auth_request_system_user,
+            setup::auth_system_user_status,
+            setup::auth_connection_test,
         ])
         .run(tauri::generate_context!())
         .expect("Budbringer could not start its window");

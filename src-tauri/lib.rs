@@ -3,9 +3,12 @@
 //!
 //! This is the only crate that knows Tauri. The work is done in
 //! `budbringer-core` (the engine) and `budbringer-runtime` (the state a running
-//! app holds); the commands here only translate between the UI and them.
+//! app holds and its background services); the commands here only translate
+//! between the UI and them, and the services here only wire the runtime's
+//! background work to Tauri (its runtime, the windows' channels, notifications).
 
 mod app;
 mod commands;
+mod services;
 
 pub use app::run;

@@ -9,6 +9,7 @@
 mod server;
 
 use budbringer_core::altinn::keys;
+use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppResult, ErrorCode};
 use budbringer_core::transfers::send::{SendJob, SendRequest, UploadSettings};
 use budbringer_core::transfers::validate::{self, OrgNumber};
@@ -65,7 +66,7 @@ fn send_req(path: &Path) -> SendRequest {
 }
 
 fn job(req: SendRequest, max: Option<u64>) -> AppResult<()> {
-    SendJob::new(&req, "sandbox", &OrgNumber::parse("310000019").unwrap(), max, &settings()).map(|_| ())
+    SendJob::new(&req, Environment::Sandbox, &OrgNumber::parse("310000019").unwrap(), max, &settings()).map(|_| ())
 }
 
 fn props(n: usize, key: impl Fn(usize) -> String, value: &str) -> BTreeMap<String, String> {

@@ -2,6 +2,7 @@
 //! wrong, and never confirmed to Altinn before it is safely saved.
 
 use crate::support::*;
+use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Table;
 use budbringer_core::transfers::download::part_path;
@@ -163,7 +164,11 @@ async fn disk_full_in_a_size_limited_folder() {
     let id = seed(&w, "for-stor.bin", &content);
     let (store, _) = budbringer_core::store::Store::open(&w.dir.path().join("tmpfs.db")).unwrap();
     let r = Receiver {
-        inbox: budbringer_core::transfers::inbox::Inbox::new(store, "sandbox", budbringer_sandbox::PRACTICE_ORG_B),
+        inbox: budbringer_core::transfers::inbox::Inbox::new(
+            store,
+            Environment::Sandbox,
+            budbringer_sandbox::PRACTICE_ORG_B,
+        ),
         dir: mount.join("inn"),
     };
     r.refresh(&w).await.unwrap();

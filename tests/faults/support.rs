@@ -2,6 +2,7 @@
 //! organisations, and the three invariants every case must keep:
 //! no file lost, no download confirmed before it is saved, no transfer duplicated.
 
+use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::CallError;
@@ -44,7 +45,7 @@ pub fn request(path: &Path) -> SendRequest {
 
 pub fn new_job(path: &Path, settings: &UploadSettings) -> SendJob {
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    SendJob::new(&request(path), "sandbox", &sender, None, settings).unwrap()
+    SendJob::new(&request(path), Environment::Sandbox, &sender, None, settings).unwrap()
 }
 
 /// Sends `path` from A to B to the end (published or failed).
@@ -139,7 +140,7 @@ pub struct Receiver {
 
 pub fn receiver(w: &World, name: &str) -> Receiver {
     let (store, _) = Store::open(&w.dir.path().join(format!("{name}.db"))).unwrap();
-    Receiver { inbox: Inbox::new(store, "sandbox", PRACTICE_ORG_B), dir: w.dir.path().join(name) }
+    Receiver { inbox: Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B), dir: w.dir.path().join(name) }
 }
 
 impl Receiver {

@@ -179,7 +179,7 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
             properties: BTreeMap::from([("saksnummer".to_owned(), "2026/7".to_owned())]),
             reference: None,
         };
-        ui.push(&q.enqueue(&req, "sandbox", &sender, None).unwrap());
+        ui.push(&q.enqueue(&req, Environment::Sandbox, &sender, None).unwrap());
     }
     q.idle().await;
     let jobs = q.list().unwrap();
@@ -188,7 +188,7 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
 
     // B receives them with auto-save (saved, verified, then confirmed).
     let (store_b, _) = Store::open(&b.data).unwrap();
-    let inbox = Inbox::new(store_b, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store_b, Environment::Sandbox, PRACTICE_ORG_B);
     let received = root.join("mottatt");
     let report =
         inbox.refresh(&Broker::new(b.client.clone()), &[PRACTICE_RESOURCE.to_owned()], Some(&received)).await.unwrap();

@@ -1,6 +1,7 @@
 //! The inbox: finding new files, auto-save, and never confirming before a file is saved.
 
 use super::support::*;
+use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::inbox::{Inbox, InboxPhase};
@@ -34,7 +35,7 @@ async fn new_files_appear_and_auto_save_confirms_only_after_saving() {
     let w = world().await;
     let ids: Vec<Uuid> = (0..12).map(|i| seed(&w, &format!("fil {i}.txt"), &format!("innhold {i}"))).collect();
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
     let resources = vec![PRACTICE_RESOURCE.to_owned()];
 
     let r = inbox.refresh(&w.b, &resources, None).await.unwrap();
@@ -60,7 +61,7 @@ async fn no_confirm_when_the_file_cannot_be_saved() {
     let w = world().await;
     let id = seed(&w, "viktig.txt", "ikke mist meg");
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
     inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap();
     // The "folder" is a file: nothing can be saved there.
     let not_a_dir = w.dir.path().join("blocked");
@@ -80,7 +81,7 @@ async fn a_corrupted_download_is_neither_saved_nor_confirmed() {
     let w = world().await;
     let id = seed(&w, "a.txt", "the real content");
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
     inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap();
     // Tamper with what Altinn said the checksum is, as a corrupted transfer would look.
     let mut f = inbox.get(id).unwrap();
@@ -104,7 +105,7 @@ async fn rate_limited_search_is_reported_with_its_retry_after() {
         ..Default::default()
     });
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
     let e = inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap_err();
     assert!(e.transient);
     assert_eq!(e.error.code, ErrorCode::RateLimited);
@@ -121,7 +122,7 @@ async fn downloads_report_progress_ending_at_the_full_size() {
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B)
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B)
         .with_progress(std::sync::Arc::new(move |f, done, total| s2.lock().unwrap().push((f, done, total))));
     inbox.refresh(&w.b, &[PRACTICE_RESOURCE.to_owned()], None).await.unwrap();
     inbox.save_and_confirm(&w.b, id, &w.dir.path().join("inn"), true).await.unwrap();

@@ -7,6 +7,7 @@ mod inbox;
 mod queue;
 mod support;
 
+use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::transfers::broker::{Broker, Search};
 use budbringer_core::transfers::download::{download_verified, part_path, DownloadSpec};
@@ -36,7 +37,7 @@ fn request(path: &Path) -> SendRequest {
 
 async fn send_file(w: &World, path: &Path, settings: &UploadSettings) -> (SendJob, Arc<Sink>) {
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let mut job = SendJob::new(&request(path), "sandbox", &sender, None, settings).unwrap();
+    let mut job = SendJob::new(&request(path), Environment::Sandbox, &sender, None, settings).unwrap();
     let sink = Arc::new(Sink::default());
     send::run(&mut job, &w.a, settings, sink.as_ref(), never()).await;
     (job, sink)
@@ -183,7 +184,7 @@ async fn a_wrong_checksum_fails_with_a_named_error() {
     for (size, settings) in [(10_000, UploadSettings::default()), (2 * 1024 * 1024, small_chunks())] {
         let file = make_file(w.dir.path(), "x.bin", size);
         let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-        let mut job = SendJob::new(&request(&file), "sandbox", &sender, None, &settings).unwrap();
+        let mut job = SendJob::new(&request(&file), Environment::Sandbox, &sender, None, &settings).unwrap();
         // As if the file had changed on disk between hashing and upload in a way
         // our own check could not see: the server must catch it.
         let meta = std::fs::metadata(&file).unwrap();
@@ -221,7 +222,8 @@ async fn a_file_that_changes_after_hashing_is_caught_before_upload() {
     let w = world().await;
     let file = make_file(w.dir.path(), "live.log", 1000);
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let mut job = SendJob::new(&request(&file), "sandbox", &sender, None, &UploadSettings::default()).unwrap();
+    let mut job =
+        SendJob::new(&request(&file), Environment::Sandbox, &sender, None, &UploadSettings::default()).unwrap();
     job.md5 = Some("0123456789abcdef0123456789abcdef".into());
     job.modified_ms = Some(1);
     send::run(&mut job, &w.a, &UploadSettings::default(), &Sink::default(), never()).await;

@@ -1,6 +1,7 @@
 //! The send queue: pause, resume, cancel, retry and a restart mid-upload.
 
 use super::support::*;
+use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
@@ -31,7 +32,7 @@ fn queue(store: Store, broker: Broker) -> (Arc<SendQueue>, Arc<Mutex<Vec<Phase>>
     let s2 = seen.clone();
     let q = SendQueue::new(
         store,
-        Arc::new(move |_env: &str| Ok(broker.clone())),
+        Arc::new(move |_env| Ok(broker.clone())),
         settings(),
         2,
         Arc::new(move |u| s2.lock().unwrap().push(u.job.phase)),
@@ -69,7 +70,7 @@ async fn pause_then_resume_continues_from_the_server_offset() {
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
     let (q, seen) = queue(store, w.a.clone());
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&req(file), "sandbox", &sender, None).unwrap();
+    let job = q.enqueue(&req(file), Environment::Sandbox, &sender, None).unwrap();
     wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent > 0).await;
     q.pause(job.id).unwrap();
     let paused = wait_for(&q, job.id, |j| j.phase == Phase::Paused).await;
@@ -93,7 +94,7 @@ async fn cancel_and_retry() {
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
     let (q, _) = queue(store, w.a.clone());
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&req(file), "sandbox", &sender, None).unwrap();
+    let job = q.enqueue(&req(file), Environment::Sandbox, &sender, None).unwrap();
     wait_for(&q, job.id, |j| j.phase == Phase::Uploading).await;
     q.cancel(job.id).unwrap();
     let c = wait_for(&q, job.id, |j| j.phase == Phase::Cancelled).await;
@@ -143,7 +144,7 @@ async fn a_restart_mid_upload_resumes_without_a_second_transfer() {
         let id = rt.block_on(async move {
             let (store, _) = Store::open(&db2).unwrap();
             let (q, _) = queue(store, first);
-            let job = q.enqueue(&req(file2), "sandbox", &sender, None).unwrap();
+            let job = q.enqueue(&req(file2), Environment::Sandbox, &sender, None).unwrap();
             wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent >= 8 * 1024 * 1024).await;
             job.id
         });

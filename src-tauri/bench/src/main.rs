@@ -366,7 +366,7 @@ async fn tus_drop(a: &Broker, http: &reqwest::Client, base: &str, file: &Path) -
         properties: BTreeMap::new(),
         reference: None,
     };
-    let mut job = SendJob::new(&req, "sandbox", &sender, None, &settings).unwrap();
+    let mut job = SendJob::new(&req, Environment::Sandbox, &sender, None, &settings).unwrap();
     send::run(&mut job, a, &settings, &Watch(tx), std::future::pending()).await;
     assert!(armer.await.unwrap(), "the drop was armed");
     let left = admin(http, base, reqwest::Method::GET, "faults", json!({})).await;
@@ -428,7 +428,7 @@ async fn main() {
     let inbox_dir = args.work.join("inbox-db");
     let _ = std::fs::remove_dir_all(&inbox_dir);
     let (store, _) = Store::open(&inbox_dir).unwrap();
-    let inbox = Inbox::new(store, "sandbox", PRACTICE_ORG_B);
+    let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
     let t = Instant::now();
     let report = inbox.refresh(&b, &[PRACTICE_RESOURCE.to_owned()], None).await.expect("refresh");
     let took = t.elapsed().as_secs_f64();

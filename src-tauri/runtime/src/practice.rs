@@ -5,12 +5,16 @@
 //! approved system user with rights to the practice resource, and a profile
 //! that uses them. The private key goes to the secret store like any other.
 
+use crate::state::AppState;
 use budbringer_core::altinn::keys;
 use budbringer_core::altinn::profile::{self, KeySource, Profile};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::secrets::SecretStore;
-use budbringer_sandbox::{Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_RESOURCE};
+use budbringer_core::transfers::validate::OrgNumber;
+use budbringer_sandbox::{
+    Admin, ClientConfig, PublicJwk, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE,
+};
 
 /// Scopes a practice client gets: Broker, plus what the system-user steps of the wizard use.
 pub const PRACTICE_CLIENT_SCOPES: &[&str] = &[
@@ -109,4 +113,16 @@ pub async fn provision_remote(
     let v: serde_json::Value = r.json().await.map_err(|e| fail(e.to_string()))?;
     setup.profile.system_user.system_user_id = v["id"].as_str().map(str::to_owned);
     Ok(setup.profile)
+}
+
+/// Practice mode in the app: act as one of the sandbox's two organisations
+/// (set up in the embedded sandbox, then saved as the sandbox profile).
+pub async fn use_org(state: &AppState, org: &str) -> AppResult<Profile> {
+    let org = OrgNumber::parse(org)?.digits();
+    if org != PRACTICE_ORG_A && org != PRACTICE_ORG_B {
+        return Err(AppError::invalid_input(format!("the sandbox has {PRACTICE_ORG_A} and {PRACTICE_ORG_B}")));
+    }
+    let sandbox = state.sandbox().await?;
+    let profile = provision(&sandbox.admin(), &org, state.secrets.as_ref())?;
+    state.profiles.save(profile)
 }

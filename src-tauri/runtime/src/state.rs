@@ -1,18 +1,19 @@
-//! The application state shared by every command. Tauri-free: the app
-//! manages one, tests build their own.
+//! The application state shared by every command and background service.
+//! Tauri-free: the app manages one (in an `Arc`, so the services can hold it
+//! too), the command line and the tests build their own.
 
-use budbringer_core::altinn::{AltinnClient, Profile};
+use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
 use budbringer_core::settings::Settings;
 use budbringer_core::store::{OpenReport, Store};
+use budbringer_core::sync::Locked;
 use budbringer_core::transfers::engine::SendQueue;
 use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// The keyring service name under which every secret is stored.
 pub const KEYRING_SERVICE: &str = "no.budbringer.desktop";
@@ -23,11 +24,17 @@ pub struct AppState {
     /// Set when no OS keyring could be opened: secrets then live in memory
     /// for this run only, and the UI says so.
     pub secret_store_problem: Option<AppError>,
+    /// One profile per environment (`profiles.json` in the data folder).
+    pub profiles: ProfileStore,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// The system's Downloads folder, when the platform has one.
+    system_downloads: Option<PathBuf>,
     /// The embedded practice sandbox, started the first time it is needed.
     /// Its state lives in `<data>/sandbox`, so practice files survive a restart.
     sandbox: tokio::sync::OnceCell<SandboxHandle>,
+    /// A sandbox running elsewhere (`altinn-sandbox`), used instead of the embedded one.
+    external_sandbox: Option<String>,
     /// The send queue and the history of sent and received files.
     pub store: Store,
     /// Set when the local database was damaged and set aside (or could not be
@@ -55,6 +62,18 @@ impl AppState {
                     }
                 }
             };
+        let mut state = Self::with_secrets(settings, data_dir, log_dir, secrets);
+        state.secret_store_problem = problem;
+        state
+    }
+
+    /// State with the given secret store (the command line and the tests).
+    pub fn with_secrets(
+        settings: Settings,
+        data_dir: PathBuf,
+        log_dir: PathBuf,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Self {
         let (store, store_problem) = match Store::open(&data_dir) {
             Ok((store, OpenReport::Fine)) => (store, None),
             Ok((store, OpenReport::SetAside(aside))) => (
@@ -69,20 +88,40 @@ impl AppState {
         AppState {
             store,
             store_problem,
+            profiles: ProfileStore::open(&data_dir),
             clients: Mutex::new(HashMap::new()),
             queue: OnceLock::new(),
             settings: RwLock::new(settings),
             secrets,
-            secret_store_problem: problem,
+            secret_store_problem: None,
             data_dir,
             log_dir,
+            system_downloads: None,
             sandbox: tokio::sync::OnceCell::new(),
+            external_sandbox: None,
         }
+    }
+
+    /// Tells the state where the system's Downloads folder is (only the
+    /// platform layer knows).
+    pub fn with_system_downloads(mut self, dir: Option<PathBuf>) -> Self {
+        self.system_downloads = dir;
+        self
+    }
+
+    /// Uses the sandbox at `url` (a running `altinn-sandbox`) instead of
+    /// starting an embedded one.
+    pub fn with_external_sandbox(mut self, url: Option<String>) -> Self {
+        self.external_sandbox = url.map(|u| u.trim_end_matches('/').to_owned());
+        self
     }
 
     /// The embedded sandbox, starting it if it is not running yet. It must be
     /// called on the runtime that should run the sandbox's server.
     pub async fn sandbox(&self) -> AppResult<&SandboxHandle> {
+        if self.external_sandbox.is_some() {
+            return Err(AppError::new(ErrorCode::SandboxFailed).with_detail("an external sandbox is in use"));
+        }
         self.sandbox
             .get_or_try_init(|| async {
                 let dir = self.data_dir.join("sandbox");
@@ -95,23 +134,73 @@ impl AppState {
             .await
     }
 
-    /// The authenticated client for `profile`'s environment, reused while the
-    /// profile is unchanged. The sandbox must already run for its profile.
-    pub fn client(&self, profile: Profile) -> AppResult<AltinnClient> {
-        let env = profile.environment;
-        let mut clients = self.clients.lock().expect("clients lock poisoned");
+    /// The sandbox's base URL, if it has been started (or is external).
+    pub fn sandbox_base_url(&self) -> Option<String> {
+        self.external_sandbox.clone().or_else(|| self.sandbox.get().map(|h| h.base_url()))
+    }
+
+    /// Makes sure `env` can be reached: starts the embedded sandbox for the sandbox.
+    async fn reachable(&self, env: Environment) -> AppResult<()> {
+        if env == Environment::Sandbox && self.external_sandbox.is_none() {
+            self.sandbox().await?;
+        }
+        Ok(())
+    }
+
+    /// The client for `env`'s saved profile: the one way the app gets one.
+    /// It is kept while the profile is unchanged, so the send queue, the
+    /// inbox poller and the commands share its tokens; the practice sandbox
+    /// is started first when `env` is the sandbox.
+    pub async fn client(&self, env: Environment) -> AppResult<AltinnClient> {
+        self.reachable(env).await?;
+        self.running_client(env)
+    }
+
+    /// [`client`](Self::client) for a caller that cannot wait: the send queue
+    /// asks for its Broker synchronously. The same cached client, but the
+    /// sandbox must already run (it does once the sandbox is the chosen
+    /// environment: the app starts it then).
+    pub fn running_client(&self, env: Environment) -> AppResult<AltinnClient> {
+        let profile = self.profiles.get(env);
+        let mut clients = self.clients.locked();
         if let Some((p, c)) = clients.get(&env) {
             if *p == profile {
                 return Ok(c.clone());
             }
         }
-        let base = self.sandbox_base_url();
-        let endpoints = env.endpoints(base.as_deref()).ok_or_else(|| {
-            AppError::new(ErrorCode::SandboxFailed).with_detail("the practice sandbox is not running")
-        })?;
-        let client = AltinnClient::new(profile.clone(), endpoints, self.secrets.clone())?;
+        let client = self.new_client(profile.clone())?;
         clients.insert(env, (profile, client.clone()));
         Ok(client)
+    }
+
+    /// A new client for `env` with no tokens, not shared: only for the setup
+    /// steps (register the system, request and check the system user, the
+    /// connection test). They must see the credentials as they are now:
+    /// - the connection test walks every step (grant, token, exchange) and
+    ///   records the token mode that worked; a cached token would skip them;
+    /// - what changed outside the app (a key registered in
+    ///   Samarbeidsportalen, a scope granted, a system user approved) only
+    ///   shows in a new token;
+    /// - a failed step must not poison the tokens the queue and the poller use.
+    pub async fn fresh_client(&self, env: Environment) -> AppResult<AltinnClient> {
+        self.reachable(env).await?;
+        self.new_client(self.profiles.get(env))
+    }
+
+    /// Drops `env`'s cached client. Called after a secret of its profile
+    /// changes (the API key, the private key): a client reads them when it is
+    /// made, and replacing the API key with another one leaves the profile
+    /// as it was, so the cache would not notice by itself.
+    pub fn forget_client(&self, env: Environment) {
+        self.clients.locked().remove(&env);
+    }
+
+    fn new_client(&self, profile: Profile) -> AppResult<AltinnClient> {
+        let base = self.sandbox_base_url();
+        let endpoints = profile.environment.endpoints(base.as_deref()).ok_or_else(|| {
+            AppError::new(ErrorCode::SandboxFailed).with_detail("the practice sandbox is not running")
+        })?;
+        AltinnClient::new(profile, endpoints, self.secrets.clone())
     }
 
     /// The send queue, once [`set_queue`](Self::set_queue) has made it.
@@ -123,12 +212,12 @@ impl AppState {
         let _ = self.queue.set(queue);
     }
 
-    /// The sandbox's base URL, if it has been started.
-    pub fn sandbox_base_url(&self) -> Option<String> {
-        self.sandbox.get().map(|h| h.base_url())
+    pub fn settings(&self) -> Settings {
+        self.settings.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    pub fn settings(&self) -> Settings {
-        self.settings.read().expect("settings lock poisoned").clone()
+    /// Where received files are saved now (the settings' choice, or the default).
+    pub fn download_folder(&self) -> PathBuf {
+        self.settings().download_folder(self.system_downloads.as_deref(), &self.data_dir)
     }
 }

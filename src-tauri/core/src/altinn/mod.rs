@@ -5,7 +5,7 @@
 //! mapping of every Maskinporten, Altinn and Broker error to a named
 //! [`ErrorCode`](crate::error::ErrorCode).
 //!
-//! Tauri-free: the commands in `commands/auth.rs` only translate.
+//! Tauri-free: the commands in `commands/setup.rs` only translate.
 
 pub mod certificate;
 pub mod client;

@@ -4,6 +4,8 @@
 //! module only defines them and checks changes. Nothing secret belongs here:
 //! keys, tokens and the API key live in the [`SecretStore`](crate::secrets::SecretStore).
 
+mod rules;
+
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult};
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,7 @@
 use super::broker::Broker;
 use super::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, Stop, UploadSettings};
 use super::validate::OrgNumber;
+use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
 use crate::sync::Locked;
@@ -13,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
 
-/// Gives the engine an authenticated Broker for an environment (`sandbox`, `tt02`, `production`).
-pub type BrokerProvider = Arc<dyn Fn(&str) -> AppResult<Broker> + Send + Sync>;
+/// Gives the engine an authenticated Broker for an environment.
+pub type BrokerProvider = Arc<dyn Fn(Environment) -> AppResult<Broker> + Send + Sync>;
 /// Receives every update of every job.
 pub type Listener = Arc<dyn Fn(SendUpdate) + Send + Sync>;
 
@@ -83,7 +84,7 @@ impl SendQueue {
     pub fn enqueue(
         self: &Arc<Self>,
         req: &SendRequest,
-        environment: &str,
+        environment: Environment,
         sender: &OrgNumber,
         resource_max: Option<u64>,
     ) -> AppResult<SendJob> {
@@ -150,7 +151,7 @@ impl SendQueue {
             }
         };
         let _permit = permit;
-        let broker = match (self.broker)(&job.environment) {
+        let broker = match (self.broker)(job.environment) {
             Ok(b) => b,
             Err(e) => {
                 job.phase = Phase::Failed;
@@ -230,7 +231,7 @@ impl SendQueue {
             return Ok(());
         }
         if let Some(ft) = job.file_transfer_id {
-            let status = match (self.broker)(&job.environment) {
+            let status = match (self.broker)(job.environment) {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
             };
@@ -260,7 +261,7 @@ impl SendQueue {
         let Some(ft) = job.file_transfer_id else {
             return Ok(job);
         };
-        let broker = (self.broker)(&job.environment)?;
+        let broker = (self.broker)(job.environment)?;
         let details = broker.details(ft).await.map_err(|e| e.error)?;
         job.receipt = Some(details);
         self.save(&job)?;

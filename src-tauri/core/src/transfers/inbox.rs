@@ -5,6 +5,7 @@
 
 use super::broker::{Broker, CallError, Overview, Search};
 use super::download::{download_verified, DownloadSpec};
+use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
 use crate::sync::Locked;
@@ -39,7 +40,8 @@ pub enum InboxPhase {
 #[serde(rename_all = "camelCase")]
 pub struct IncomingFile {
     pub id: Uuid,
-    pub environment: String,
+    /// Stored as its lowercase name (`sandbox`, `tt02`, `production`), as it always was.
+    pub environment: Environment,
     pub overview: Overview,
     pub phase: InboxPhase,
     pub saved_path: Option<PathBuf>,
@@ -79,7 +81,7 @@ pub type DownloadProgress = Arc<dyn Fn(Uuid, u64, u64) + Send + Sync>;
 
 pub struct Inbox {
     store: Store,
-    environment: String,
+    environment: Environment,
     me: String,
     progress: Option<DownloadProgress>,
 }
@@ -90,13 +92,8 @@ fn now_rfc3339() -> String {
 
 impl Inbox {
     /// `org` is this organisation's number; `environment` tags what is stored.
-    pub fn new(store: Store, environment: &str, org: &str) -> Self {
-        Inbox {
-            store,
-            environment: environment.to_owned(),
-            me: format!("0192:{}", org.trim_start_matches("0192:")),
-            progress: None,
-        }
+    pub fn new(store: Store, environment: Environment, org: &str) -> Self {
+        Inbox { store, environment, me: format!("0192:{}", org.trim_start_matches("0192:")), progress: None }
     }
 
     /// Reports download progress (throttled to ten times a second per file).
@@ -175,7 +172,7 @@ impl Inbox {
                         report.new.push(id);
                         IncomingFile {
                             id,
-                            environment: self.environment.clone(),
+                            environment: self.environment,
                             overview: o,
                             phase: InboxPhase::New,
                             saved_path: None,

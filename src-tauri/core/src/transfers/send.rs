@@ -8,6 +8,7 @@ use super::broker::{Broker, CallError, Details, InitializeRequest, Search};
 use super::checksum::md5_file;
 use super::progress::{Progress, ProgressMeter};
 use super::validate::{self, OrgNumber};
+use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::sync::Locked;
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,8 @@ pub struct SendRequest {
 #[serde(rename_all = "camelCase")]
 pub struct SendJob {
     pub id: Uuid,
-    pub environment: String,
+    /// Stored as its lowercase name (`sandbox`, `tt02`, `production`), as it always was.
+    pub environment: Environment,
     pub path: PathBuf,
     pub file_name: String,
     pub size: u64,
@@ -136,7 +138,7 @@ impl SendJob {
     /// Checks the request locally and makes a job of it. Nothing is sent.
     pub fn new(
         req: &SendRequest,
-        environment: &str,
+        environment: Environment,
         sender: &OrgNumber,
         resource_max: Option<u64>,
         settings: &UploadSettings,
@@ -169,7 +171,7 @@ impl SendJob {
         };
         Ok(SendJob {
             id,
-            environment: environment.to_owned(),
+            environment,
             path: req.path.clone(),
             file_name,
             size: meta.len(),
@@ -616,12 +618,14 @@ mod tests {
             properties: BTreeMap::new(),
             reference: None,
         };
-        let job = SendJob::new(&req(file.clone(), &["986252932"]), "sandbox", &sender, None, &s).unwrap();
+        let job = SendJob::new(&req(file.clone(), &["986252932"]), Environment::Sandbox, &sender, None, &s).unwrap();
         assert_eq!(job.recipients, ["0192:986252932"]);
         assert_eq!(job.sender, "0192:991825827");
         assert_eq!(job.method, Method::Stream);
         assert!(job.reference.starts_with("budbringer-"));
-        let code = |r: SendRequest, max: Option<u64>| SendJob::new(&r, "sandbox", &sender, max, &s).unwrap_err().code;
+        let code = |r: SendRequest, max: Option<u64>| {
+            SendJob::new(&r, Environment::Sandbox, &sender, max, &s).unwrap_err().code
+        };
         assert_eq!(code(req(file.clone(), &["986252933"]), None), ErrorCode::OrgNumberCheckDigit);
         assert_eq!(code(req(file.clone(), &[]), None), ErrorCode::NoRecipients);
         assert_eq!(code(req(file.clone(), &["986252932"]), Some(4)), ErrorCode::FileTooLarge);

@@ -1,16 +1,18 @@
-//! Commands for credentials and onboarding (issue 4). They only translate:
-//! the work is done in [`budbringer_core::altinn`]. No command ever returns private key
-//! material, the API key or a token.
+//! The Setup page: profiles, keys, the API key, the system register, the
+//! system user and the connection test (issue 4). The work is done in
+//! [`budbringer_core::altinn::setup`]; the steps that talk to Altinn use a
+//! fresh client ([`AppState::fresh_client`] says why). No command ever
+//! returns private key material, the API key or a token.
 
 use budbringer_core::altinn::connection_test::ConnectionReport;
-use budbringer_core::altinn::profile::{Profile, ProfileEdit, ProfileStore};
+use budbringer_core::altinn::profile::{Profile, ProfileEdit};
 use budbringer_core::altinn::setup::{self, KeyInfo, SystemUserStatus};
 use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
-use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::{Endpoints, Environment};
 use budbringer_core::error::{AppError, AppResult};
 use budbringer_runtime::state::AppState;
 use serde::Serialize;
+use std::sync::Arc;
 use tauri::State;
 
 /// A profile as the UI sees it: the saved settings plus the public key summary.
@@ -31,41 +33,23 @@ fn view(state: &AppState, profile: Profile) -> ProfileView {
     ProfileView { profile, endpoints, key }
 }
 
-/// An [`AltinnClient`] for `env`'s saved profile (starts the sandbox when needed).
-pub async fn client_for(state: &AppState, profiles: &ProfileStore, env: Environment) -> AppResult<AltinnClient> {
-    let endpoints = match env {
-        Environment::Sandbox => {
-            let base = state.sandbox().await?.base_url();
-            env.endpoints(Some(&base))
-        }
-        _ => env.endpoints(None),
-    }
-    .ok_or_else(|| AppError::internal("no endpoints for the environment"))?;
-    AltinnClient::new(profiles.get(env), endpoints, state.secrets.clone())
+#[tauri::command]
+pub fn auth_get_profiles(state: State<'_, Arc<AppState>>) -> Vec<ProfileView> {
+    state.profiles.all().into_iter().map(|p| view(&state, p)).collect()
 }
 
 #[tauri::command]
-pub fn auth_get_profiles(state: State<'_, AppState>, profiles: State<'_, ProfileStore>) -> Vec<ProfileView> {
-    profiles.all().into_iter().map(|p| view(&state, p)).collect()
-}
-
-#[tauri::command]
-pub fn auth_get_profile(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
-    environment: Environment,
-) -> ProfileView {
-    view(&state, profiles.get(environment))
+pub fn auth_get_profile(state: State<'_, Arc<AppState>>, environment: Environment) -> ProfileView {
+    view(&state, state.profiles.get(environment))
 }
 
 #[tauri::command]
 pub fn auth_save_profile(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     edit: ProfileEdit,
 ) -> AppResult<ProfileView> {
-    let p = profiles.update(environment, |p| {
+    let p = state.profiles.update(environment, |p| {
         p.apply_edit(&edit);
         Ok(())
     })?;
@@ -74,27 +58,25 @@ pub fn auth_save_profile(
 
 #[tauri::command]
 pub async fn auth_generate_key(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     bits: Option<usize>,
 ) -> AppResult<KeyInfo> {
     // Key generation takes a moment: keep it off the async workers.
-    let secrets = state.secrets.clone();
-    let store: &ProfileStore = &profiles;
     let key =
         tauri::async_runtime::spawn_blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048)))
             .await
             .map_err(|e| AppError::internal(e.to_string()))??;
-    setup::store_generated(store, secrets.as_ref(), environment, &key)
+    let info = setup::store_generated(&state.profiles, state.secrets.as_ref(), environment, &key)?;
+    state.forget_client(environment);
+    Ok(info)
 }
 
 /// Imports a private key: from `path` (a file the user picked) or from
 /// pasted `text`. `password` is for .p12 files; `kid` overrides the key ID.
 #[tauri::command]
 pub fn auth_import_key(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     path: Option<String>,
     text: Option<String>,
@@ -110,48 +92,52 @@ pub fn auth_import_key(
         (None, Some(t)) => (zeroize::Zeroizing::new(t.into_bytes()), None),
         (None, None) => return Err(AppError::invalid_input("give a file path or the key text")),
     };
-    setup::import_key(&profiles, state.secrets.as_ref(), environment, &bytes, name.as_deref(), password.as_deref(), kid)
+    let info = setup::import_key(
+        &state.profiles,
+        state.secrets.as_ref(),
+        environment,
+        &bytes,
+        name.as_deref(),
+        password.as_deref(),
+        kid,
+    )?;
+    state.forget_client(environment);
+    Ok(info)
 }
 
 #[tauri::command]
-pub fn auth_public_key(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
-    environment: Environment,
-) -> AppResult<KeyInfo> {
-    setup::key_info(&profiles.get(environment), state.secrets.as_ref())
+pub fn auth_public_key(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<KeyInfo> {
+    setup::key_info(&state.profiles.get(environment), state.secrets.as_ref())
 }
 
 /// Stores the APIM subscription key (empty or absent clears it). Returns
 /// only whether a key is set.
 #[tauri::command]
 pub fn auth_set_api_key(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     key: Option<String>,
 ) -> AppResult<bool> {
-    setup::set_api_key(&profiles, state.secrets.as_ref(), environment, key.as_deref())
+    let set = setup::set_api_key(&state.profiles, state.secrets.as_ref(), environment, key.as_deref())?;
+    state.forget_client(environment);
+    Ok(set)
 }
 
 #[tauri::command]
-pub fn auth_clear_api_key(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
-    environment: Environment,
-) -> AppResult<bool> {
-    setup::set_api_key(&profiles, state.secrets.as_ref(), environment, None)
+pub fn auth_clear_api_key(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<bool> {
+    let set = setup::set_api_key(&state.profiles, state.secrets.as_ref(), environment, None)?;
+    state.forget_client(environment);
+    Ok(set)
 }
 
 #[tauri::command]
 pub async fn auth_register_system(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     name: Option<String>,
 ) -> AppResult<ProfileView> {
-    let client = client_for(&state, &profiles, environment).await?;
-    let p = setup::register_system(&profiles, &client, name.as_deref()).await?;
+    let client = state.fresh_client(environment).await?;
+    let p = setup::register_system(&state.profiles, &client, name.as_deref()).await?;
     Ok(view(&state, p))
 }
 
@@ -159,31 +145,28 @@ pub async fn auth_register_system(
 /// the approver must open.
 #[tauri::command]
 pub async fn auth_request_system_user(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
     external_ref: Option<String>,
 ) -> AppResult<SystemUserRequestInfo> {
-    let client = client_for(&state, &profiles, environment).await?;
-    setup::request_system_user(&profiles, &client, external_ref.as_deref()).await
+    let client = state.fresh_client(environment).await?;
+    setup::request_system_user(&state.profiles, &client, external_ref.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn auth_system_user_status(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
 ) -> AppResult<SystemUserStatus> {
-    let client = client_for(&state, &profiles, environment).await?;
-    setup::refresh_system_user(&profiles, &client).await
+    let client = state.fresh_client(environment).await?;
+    setup::refresh_system_user(&state.profiles, &client).await
 }
 
 #[tauri::command]
 pub async fn auth_connection_test(
-    state: State<'_, AppState>,
-    profiles: State<'_, ProfileStore>,
+    state: State<'_, Arc<AppState>>,
     environment: Environment,
 ) -> AppResult<ConnectionReport> {
-    let client = client_for(&state, &profiles, environment).await?;
-    setup::connection_test(&profiles, &client).await
+    let client = state.fresh_client(environment).await?;
+    setup::connection_test(&state.profiles, &client).await
 }

@@ -1,0 +1,87 @@
+//! The Send page (and the Sent page's receipts): queue files, list, pause,
+//! resume, cancel and retry jobs. The work is done by the send queue
+//! ([`budbringer_core::transfers::engine`]) and
+//! [`budbringer_runtime::services::send`]; progress reaches the UI as
+//! transfer events (`transfers_watch`).
+
+use budbringer_core::error::{AppError, AppResult};
+use budbringer_core::transfers::send::SendJob;
+use budbringer_runtime::services::send::{self, SendFiles};
+use budbringer_runtime::state::AppState;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tauri::State;
+use uuid::Uuid;
+
+/// What happened to each file handed to `send_files`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendOutcome {
+    pub path: String,
+    pub job: Option<SendJob>,
+    pub error: Option<AppError>,
+}
+
+/// Checks and queues files for sending. Each file gets its own outcome: one
+/// bad file does not stop the others.
+#[tauri::command]
+pub fn send_files(
+    state: State<'_, Arc<AppState>>,
+    paths: Vec<String>,
+    recipients: Vec<String>,
+    resource_id: Option<String>,
+    reference: Option<String>,
+    properties: Option<BTreeMap<String, String>>,
+) -> AppResult<Vec<SendOutcome>> {
+    let files = SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default() };
+    Ok(send::send_files(&state, files)?
+        .into_iter()
+        .map(|(path, outcome)| match outcome {
+            Ok(job) => SendOutcome { path, job: Some(job), error: None },
+            Err(e) => SendOutcome { path, job: None, error: Some(e) },
+        })
+        .collect())
+}
+
+/// The active organisation's jobs in the active environment.
+#[tauri::command]
+pub fn send_list(state: State<'_, Arc<AppState>>) -> AppResult<Vec<SendJob>> {
+    send::jobs(&state)
+}
+
+#[tauri::command]
+pub fn send_pause(state: State<'_, Arc<AppState>>, id: Uuid) -> AppResult<()> {
+    state.queue()?.pause(id)
+}
+
+#[tauri::command]
+pub fn send_resume(state: State<'_, Arc<AppState>>, id: Uuid) -> AppResult<()> {
+    state.queue()?.resume(id)
+}
+
+#[tauri::command]
+pub fn send_cancel(state: State<'_, Arc<AppState>>, id: Uuid) -> AppResult<()> {
+    state.queue()?.cancel(id)
+}
+
+#[tauri::command]
+pub async fn send_retry(state: State<'_, Arc<AppState>>, id: Uuid) -> AppResult<()> {
+    state.queue()?.clone().retry(id).await
+}
+
+#[tauri::command]
+pub async fn send_retry_all(state: State<'_, Arc<AppState>>) -> AppResult<usize> {
+    state.queue()?.clone().retry_all().await
+}
+
+/// The receipt with each recipient's current status, fetched from Altinn now.
+#[tauri::command]
+pub async fn send_refresh_receipt(state: State<'_, Arc<AppState>>, id: Uuid) -> AppResult<SendJob> {
+    state.queue()?.refresh_receipt(id).await
+}
+
+#[tauri::command]
+pub fn send_clear_finished(state: State<'_, Arc<AppState>>) -> AppResult<usize> {
+    state.queue()?.clear_finished()
+}

@@ -1,0 +1,66 @@
+//! Sending as the active profile: what the Send page asks for.
+
+use crate::state::AppState;
+use budbringer_core::error::{AppError, AppResult};
+use budbringer_core::transfers::send::{SendJob, SendRequest};
+use budbringer_core::transfers::validate::OrgNumber;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Files to send, with what goes with each.
+#[derive(Debug, Clone, Default)]
+pub struct SendFiles {
+    pub paths: Vec<String>,
+    pub recipients: Vec<String>,
+    /// The Broker resource; the profile's first when blank.
+    pub resource_id: Option<String>,
+    pub reference: Option<String>,
+    pub properties: BTreeMap<String, String>,
+}
+
+/// Checks and queues files in the active environment. The request as a whole
+/// is refused when the profile cannot send; after that each file gets its own
+/// outcome, so one bad file does not stop the others.
+pub fn send_files(state: &AppState, files: SendFiles) -> AppResult<Vec<(String, AppResult<SendJob>)>> {
+    let env = state.settings().environment;
+    let profile = state.profiles.get(env);
+    profile.check_ready()?;
+    let sender = OrgNumber::parse(&profile.org_number)?;
+    let resource_id = files
+        .resource_id
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| profile.resource_ids.first().cloned())
+        .ok_or_else(|| AppError::invalid_input("choose the Broker resource to send on"))?;
+    if files.paths.is_empty() {
+        return Err(AppError::invalid_input("no files chosen"));
+    }
+    let queue = state.queue()?;
+    Ok(files
+        .paths
+        .into_iter()
+        .map(|path| {
+            let req = SendRequest {
+                path: PathBuf::from(&path),
+                resource_id: resource_id.clone(),
+                recipients: files.recipients.clone(),
+                properties: files.properties.clone(),
+                reference: files.reference.clone(),
+            };
+            let outcome = queue.enqueue(&req, env, &sender, None);
+            (path, outcome)
+        })
+        .collect())
+}
+
+/// The active organisation's jobs in the active environment (in the sandbox
+/// one computer can act as two organisations).
+pub fn jobs(state: &AppState) -> AppResult<Vec<SendJob>> {
+    let env = state.settings().environment;
+    let me = OrgNumber::parse(&state.profiles.get(env).org_number).ok().map(|o| o.actor_id());
+    Ok(state
+        .queue()?
+        .list()?
+        .into_iter()
+        .filter(|j| j.environment == env && me.as_ref().is_none_or(|m| &j.sender == m))
+        .collect())
+}
