@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::auth::{authenticate, Caller};
 use super::errors::{self, bro, bro_text, json_response, validation};
+use super::faults;
 use super::model::{
     fmt_timespan, fmt_ts, parse_iso_duration, strip_org, ActorStatus, FileTransfer, FtStatus, Resource, TusUpload,
 };
@@ -160,7 +161,7 @@ fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) -> Option<Res
     e.1 += 1;
     if e.1 > limit {
         let retry = (60 - (now - e.0)).max(1);
-        return Some(super::admin::apim_429(retry));
+        return Some(errors::apim_429(retry));
     }
     None
 }
@@ -476,14 +477,6 @@ async fn write_body(
     Ok(WriteEnd::Done(n))
 }
 
-/// A response that aborts the connection: its body fails at once.
-pub fn connection_drop() -> Response {
-    let s = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox: injected connection drop"))
-    });
-    Response::builder().status(500).body(Body::from_stream(s)).expect("a plain 500")
-}
-
 /// ValidateForUploadAsync (status, resource, service owner, provider).
 fn validate_for_upload(app: &App, c: &Caller, id: Uuid) -> Result<(FileTransfer, Resource), u32> {
     let Some(ft) = get_ft(app, id) else { return Err(1) };
@@ -545,7 +538,7 @@ async fn upload(State(app): State<App>, Path(id): Path<String>, headers: HeaderM
             }
         }
     });
-    let drop_after = super::admin::take_drop(&app, &format!("{P}/filetransfer/{id}/upload"));
+    let drop_after = app.faults.locked().take_drop(&format!("{P}/filetransfer/{id}/upload"));
     let path = app.file_path(id);
     let mut file = match tokio::fs::File::create(&path).await {
         Ok(f) => f,
@@ -562,7 +555,7 @@ async fn upload(State(app): State<App>, Path(id): Path<String>, headers: HeaderM
         Ok(WriteEnd::Broken(_)) => {
             // The client went away: the real server cannot record Failed with a
             // cancelled token, so the FT stays UploadStarted [inferred].
-            connection_drop()
+            faults::connection_drop()
         }
         Ok(WriteEnd::Done(n)) => {
             drop(file);
@@ -665,7 +658,7 @@ async fn initialize_and_upload(
                     Ok(None) => break,
                     Err(_) => {
                         let _ = tokio::fs::remove_file(&tmp).await;
-                        return connection_drop();
+                        return faults::connection_drop();
                     }
                 }
             }
@@ -1065,8 +1058,8 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
     });
     let len = if size == 0 { 0 } else { end - start + 1 };
     let path_key = format!("{P}/filetransfer/{id}/download");
-    let drop_after = super::admin::take_drop(&app, &path_key);
-    let truncate = super::admin::take_truncate(&app, &path_key);
+    let drop_after = app.faults.locked().take_drop(&path_key);
+    let truncate = app.faults.locked().take_truncate(&path_key);
     let mut f = match tokio::fs::File::open(app.file_path(id)).await {
         Ok(f) => f,
         Err(_) => return bro(3),
@@ -1078,26 +1071,7 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
     let send_len = truncate.map(|t| t.min(len)).unwrap_or(len);
     let reader = tokio_util::io::ReaderStream::with_capacity(f.take(send_len), 64 * 1024);
     let body = match drop_after {
-        Some(d) => {
-            let mut sent = 0u64;
-            let s = reader.map(move |chunk| match chunk {
-                Ok(mut b) => {
-                    if sent >= d {
-                        return Err(std::io::Error::other("sandbox: injected connection drop"));
-                    }
-                    if sent + b.len() as u64 > d {
-                        b.truncate((d - sent) as usize);
-                    }
-                    sent += b.len() as u64;
-                    Ok(b)
-                }
-                Err(e) => Err(e),
-            });
-            // After the allowed bytes, fail the body so the connection is cut.
-            let tail =
-                futures_util::stream::once(async { Err(std::io::Error::other("sandbox: injected connection drop")) });
-            Body::from_stream(s.chain(tail))
-        }
+        Some(d) => faults::cut_after(reader, d),
         None => Body::from_stream(reader),
     };
     let fname = ft.file_name.replace('"', "");
@@ -1491,7 +1465,7 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
         Some(_) => format!("{P}/filetransfer/upload/tus/{id}/partial"),
         None => format!("{P}/filetransfer/upload/tus/{id}"),
     };
-    let drop_after = super::admin::take_drop(&app, &prefix);
+    let drop_after = app.faults.locked().take_drop(&prefix);
     let res = write_body(&app, id, body, &mut f, None, drop_after, Some(length - offset)).await;
     let _ = f.sync_data().await;
     let (written, broken) = match res {
@@ -1509,7 +1483,7 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
     let new_off = offset + written;
     store_offset(&app, id, pid.as_deref(), new_off);
     if broken {
-        return connection_drop();
+        return faults::connection_drop();
     }
     if pid.is_none() && new_off == length {
         let now = app.clock.now();

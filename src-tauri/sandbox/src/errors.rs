@@ -152,6 +152,16 @@ pub fn json_response(status: u16, body: &Value) -> Response {
     r
 }
 
+/// The API gateway's 429 (Azure API Management format).
+pub fn apim_429(retry_after: i64) -> Response {
+    let mut r = json_response(
+        429,
+        &json!({"statusCode": 429, "message": format!("Rate limit is exceeded. Try again in {retry_after} seconds.")}),
+    );
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    r
+}
+
 /// Maskinporten's OAuth error body.
 pub fn oauth(error: &str, mp: &str, description: &str) -> Response {
     let body = json!({

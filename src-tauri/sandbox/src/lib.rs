@@ -20,6 +20,8 @@ mod auth;
 mod broker;
 mod errors;
 mod events;
+mod faults;
+mod gateway;
 mod model;
 mod platform;
 
@@ -33,7 +35,8 @@ use axum::Router;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-pub use admin::{Admin, FaultSpec, Faults, SeedFile};
+pub use admin::{Admin, SeedFile};
+pub use faults::{FaultSpec, Faults};
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
@@ -57,7 +60,7 @@ pub(crate) struct Inner {
     pub clock: model::Clock,
     pub signer: auth::Signer,
     pub base: String,
-    pub faults: Mutex<admin::Faults>,
+    pub faults: Mutex<faults::Faults>,
     pub counters: Mutex<Counters>,
     pub tus_locks: Mutex<HashSet<String>>,
     pub processing: Mutex<HashSet<Uuid>>,
@@ -141,7 +144,7 @@ impl Sandbox {
             clock,
             signer,
             base: base.clone(),
-            faults: Mutex::new(admin::Faults::default()),
+            faults: Mutex::new(faults::Faults::default()),
             counters: Mutex::new(Counters::default()),
             tus_locks: Mutex::new(HashSet::new()),
             processing: Mutex::new(HashSet::new()),
@@ -169,7 +172,7 @@ fn router(inner: App) -> Router {
         .merge(broker::routes())
         .merge(events::routes())
         .merge(admin::routes())
-        .layer(axum::middleware::from_fn_with_state(inner.clone(), admin::gateway_layer))
+        .layer(axum::middleware::from_fn_with_state(inner.clone(), gateway::layer))
         .with_state(inner)
 }
 
