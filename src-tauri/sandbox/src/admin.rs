@@ -184,7 +184,7 @@ impl Admin {
         std::fs::write(app.file_path(id), &bytes).map_err(|e| e.to_string())?;
         let sum = {
             use md5::Digest;
-            super::broker::hex(&md5::Md5::digest(&bytes))
+            super::model::hex(&md5::Md5::digest(&bytes))
         };
         let now = app.clock.now();
         let recipient = format!("0192:{}", strip_org(&f.recipient));

@@ -22,7 +22,7 @@ use super::auth::{authenticate, Caller};
 use super::errors::{self, bro, bro_text, json_response, validation};
 use super::faults;
 use super::model::{
-    fmt_timespan, fmt_ts, parse_iso_duration, strip_org, ActorStatus, FileTransfer, FtStatus, Resource, TusUpload,
+    fmt_timespan, fmt_ts, hex, parse_iso_duration, strip_org, ActorStatus, FileTransfer, FtStatus, Resource, TusUpload,
 };
 use super::App;
 
@@ -574,10 +574,6 @@ fn fail_upload(app: &App, id: Uuid, text: &str) -> Response {
     });
     let _ = std::fs::remove_file(app.file_path(id));
     bro(8)
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// CompleteFileUploadHandler with DeferChecksumValidation = false.
