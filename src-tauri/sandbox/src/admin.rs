@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::errors::json_response;
-use super::faults::{FaultSpec, Faults};
-use super::model::{
+use crate::app::App;
+use crate::errors::json_response;
+use crate::faults::{FaultSpec, Faults};
+use crate::model::{
     strip_org, ActorStatus, Client, ClientConfig, FileTransfer, FtStatus, Organisation, OrganisationConfig, PublicJwk,
     Resource, ResourceConfig, SettingsConfig, SystemUserConfig,
 };
-use super::App;
 
 // ---------------------------------------------------------------------------
 // In-process admin handle
@@ -90,12 +90,12 @@ impl Admin {
     }
     /// Approves (`true`) or rejects a system-user request. Returns the new status.
     pub fn decide_request(&self, id: Uuid, approve: bool) -> Option<String> {
-        super::platform::decide(&self.inner, id, approve).map(|r| r.status)
+        crate::platform::decide(&self.inner, id, approve).map(|r| r.status)
     }
     pub fn advance_clock(&self, secs: i64) {
         self.inner.clock.advance_secs(secs);
         self.inner.mutate(|_| ());
-        super::broker::tick(&self.inner);
+        crate::broker::tick(&self.inner);
     }
     pub fn set_clock_offset(&self, secs: i64) {
         self.inner.clock.set_offset_secs(secs);
@@ -137,7 +137,7 @@ impl Admin {
     }
     /// Runs the background scheduler once (processing, expiry, purge).
     pub fn run_jobs(&self) {
-        super::broker::tick(&self.inner);
+        crate::broker::tick(&self.inner);
     }
     /// Mints a Maskinporten-style access token signed by the sandbox without a
     /// grant (a test shortcut; the real flow is `POST /token`).
@@ -184,7 +184,7 @@ impl Admin {
         std::fs::write(app.file_path(id), &bytes).map_err(|e| e.to_string())?;
         let sum = {
             use md5::Digest;
-            super::model::hex(&md5::Md5::digest(&bytes))
+            crate::model::hex(&md5::Md5::digest(&bytes))
         };
         let now = app.clock.now();
         let recipient = format!("0192:{}", strip_org(&f.recipient));
@@ -338,7 +338,7 @@ async fn h_seed(State(a): State<App>, b: Bytes) -> Response {
 }
 
 fn clock_json(a: &App) -> Value {
-    json!({"now": super::model::fmt_ts(a.clock.now()), "offset_seconds": a.clock.offset_ms() / 1000})
+    json!({"now": crate::model::fmt_ts(a.clock.now()), "offset_seconds": a.clock.offset_ms() / 1000})
 }
 
 async fn h_clock(State(a): State<App>) -> Response {

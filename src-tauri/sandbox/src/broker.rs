@@ -18,13 +18,13 @@ use serde_json::{json, Map, Value};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use super::auth::{authenticate, Caller};
-use super::errors::{self, bro, bro_text, json_response, validation};
-use super::faults;
-use super::model::{
+use crate::app::App;
+use crate::auth::{authenticate, Caller};
+use crate::errors::{self, bro, bro_text, json_response, validation};
+use crate::faults;
+use crate::model::{
     fmt_timespan, fmt_ts, hex, parse_iso_duration, strip_org, ActorStatus, FileTransfer, FtStatus, Resource, TusUpload,
 };
-use super::App;
 
 const P: &str = "/broker/api/v1";
 pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
@@ -1195,7 +1195,7 @@ fn tus_auth(app: &App, headers: &HeaderMap, id: &str) -> Result<(Caller, Uuid), 
             // (TusUploadSessionAuthenticationHandler). The sandbox treats an
             // existing TUS upload on an UploadStarted FT, sent by the same org,
             // as the active session [approximation of the Redis session key].
-            let c = super::auth::authenticate_allow_expired(app, headers).map_err(|_| r)?;
+            let c = crate::auth::authenticate_allow_expired(app, headers).map_err(|_| r)?;
             let fid = Uuid::parse_str(id).ok();
             let active = fid.and_then(|f| get_ft(app, f)).map(|ft| {
                 ft.tus.is_some()
@@ -1709,7 +1709,7 @@ async fn post_serviceowner(State(app): State<App>, headers: HeaderMap, body: Byt
     }
     app.mutate(|s| {
         s.service_owners
-            .insert(org.clone(), super::model::ServiceOwner { org_number: org.clone(), name, storage_ready: false })
+            .insert(org.clone(), crate::model::ServiceOwner { org_number: org.clone(), name, storage_ready: false })
     });
     // Storage providers are provisioned in the background.
     let app2 = app.clone();

@@ -1,8 +1,20 @@
-//! The error shapes of broker-api.md §2.3 and the Maskinporten/Altinn ones.
+//! The error shapes of broker-api.md §2.3 and the Maskinporten/Altinn ones,
+//! and [`SandboxError`] for starting the sandbox.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+
+/// Errors from starting or configuring the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("sandbox configuration: {0}")]
+    Config(String),
+    #[error("sandbox I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("sandbox key: {0}")]
+    Key(String),
+}
 
 pub fn trace_id() -> String {
     let a = uuid::Uuid::new_v4().simple().to_string();

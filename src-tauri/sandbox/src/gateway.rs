@@ -12,9 +12,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::app::App;
 use crate::errors::json_response;
 use crate::faults;
-use crate::App;
 
 pub(crate) async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();

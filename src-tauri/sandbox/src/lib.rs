@@ -16,6 +16,7 @@
 //! previous run stopped (TUS offsets included).
 
 mod admin;
+mod app;
 mod auth;
 mod broker;
 mod errors;
@@ -24,86 +25,23 @@ mod faults;
 mod gateway;
 mod model;
 mod platform;
+mod signer;
 
-use budbringer_core::sync::Locked;
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use tokio::sync::oneshot;
-use uuid::Uuid;
+
+use app::{App, Inner};
 
 pub use admin::{Admin, SeedFile};
+pub use errors::SandboxError;
 pub use faults::{FaultSpec, Faults};
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
 };
-
-/// Errors from starting or configuring the sandbox.
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("sandbox configuration: {0}")]
-    Config(String),
-    #[error("sandbox I/O: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("sandbox key: {0}")]
-    Key(String),
-}
-
-/// Shared server state.
-pub(crate) struct Inner {
-    pub state: Mutex<model::State>,
-    pub data_dir: PathBuf,
-    pub clock: model::Clock,
-    pub signer: auth::Signer,
-    pub base: String,
-    pub faults: Mutex<faults::Faults>,
-    pub counters: Mutex<Counters>,
-    pub tus_locks: Mutex<HashSet<String>>,
-    pub processing: Mutex<HashSet<Uuid>>,
-}
-
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub bytes_received: HashMap<Uuid, u64>,
-    /// (endpoint, caller) → (window start unix, count)
-    pub rate: HashMap<(String, String), (i64, u32)>,
-    pub requests: u64,
-}
-
-pub(crate) type App = Arc<Inner>;
-
-impl Inner {
-    pub fn issuer(&self) -> String {
-        format!("{}/", self.base)
-    }
-    pub fn altinn_issuer(&self) -> String {
-        format!("{}/authentication/api/v1/openid/", self.base)
-    }
-    /// Applies a mutation and persists the state atomically.
-    pub fn mutate<R>(&self, f: impl FnOnce(&mut model::State) -> R) -> R {
-        let mut st = self.state.locked();
-        let r = f(&mut st);
-        st.clock_offset_ms = self.clock.offset_ms();
-        if let Err(e) = model::save_state(&self.data_dir, &st) {
-            tracing::warn!("sandbox: could not persist state: {e}");
-        }
-        r
-    }
-    pub fn read<R>(&self, f: impl FnOnce(&model::State) -> R) -> R {
-        let st = self.state.locked();
-        f(&st)
-    }
-    pub fn file_path(&self, id: Uuid) -> PathBuf {
-        model::files_dir(&self.data_dir).join(id.to_string())
-    }
-    pub fn partial_path(&self, id: Uuid, pid: &str) -> PathBuf {
-        model::files_dir(&self.data_dir).join(format!("{id}.part.{pid}"))
-    }
-}
 
 /// Entry point.
 pub struct Sandbox;
@@ -135,20 +73,10 @@ impl Sandbox {
             state.apply_config(&config).map_err(SandboxError::Config)?;
             state.clock_offset_ms = config.settings.clock_offset_secs * 1000;
         }
-        let signer = auth::Signer::load_or_create(&mut state)?;
+        let signer = signer::Signer::load_or_create(&mut state)?;
         let clock = model::Clock::default();
         clock.set_offset_ms(state.clock_offset_ms);
-        let inner = Arc::new(Inner {
-            state: Mutex::new(state),
-            data_dir: data_dir.clone(),
-            clock,
-            signer,
-            base: base.clone(),
-            faults: Mutex::new(faults::Faults::default()),
-            counters: Mutex::new(Counters::default()),
-            tus_locks: Mutex::new(HashSet::new()),
-            processing: Mutex::new(HashSet::new()),
-        });
+        let inner = Inner::new(state, data_dir.clone(), clock, signer, base.clone());
         inner.mutate(|_| ());
 
         let app = router(inner.clone());

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::SandboxError;
+use crate::errors::SandboxError;
 
 /// Declarative configuration of the sandbox (TOML or JSON).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
