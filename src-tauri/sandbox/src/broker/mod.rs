@@ -18,15 +18,14 @@ use access::P;
 use initialize::initialize;
 use reads::{confirm, details, download, overview, search};
 use service_owner::{get_resource, get_serviceowner, post_serviceowner, put_resource, statistics};
-use tus::{tus_create, tus_delete, tus_head, tus_options, tus_part_delete, tus_part_head, tus_part_patch, tus_patch};
 use upload::{initialize_and_upload, upload};
 
 pub(crate) use lifecycle::{background, tick};
 
 pub fn routes() -> Router<App> {
     let tus =
-        on(MethodFilter::OPTIONS, tus_options).post(tus_create).head(tus_head).patch(tus_patch).delete(tus_delete);
-    let tus_part = on(MethodFilter::HEAD, tus_part_head).patch(tus_part_patch).delete(tus_part_delete);
+        on(MethodFilter::OPTIONS, tus::options).post(tus::create).head(tus::head).patch(tus::patch).delete(tus::delete);
+    let tus_part = on(MethodFilter::HEAD, tus::head).patch(tus::patch).delete(tus::delete);
     Router::new()
         .route(&format!("{P}/filetransfer"), post(initialize).get(search))
         .route(&format!("{P}/filetransfer/upload"), post(initialize_and_upload).layer(DefaultBodyLimit::disable()))

@@ -1,12 +1,18 @@
-//! TUS 1.0 uploads (`/filetransfer/upload/tus/{id}` and its partials):
-//! creation, concatenation, HEAD, PATCH, termination.
+//! TUS 1.0 uploads (`/filetransfer/upload/tus/{id}` and its partials at
+//! `…/{id}/partial/{pid}` or `…/{id}/{pid}`): creation, concatenation, HEAD,
+//! PATCH, termination. Every handler opens with the [`TusCall`] extractor
+//! (auth with the upload-session grace, `Tus-Resumable`, ids); the checks that
+//! come later differ per method and keep the real service's order.
 
 use budbringer_core::sync::Locked;
+use std::collections::HashMap;
 use std::io::SeekFrom;
+use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncSeekExt;
 use uuid::Uuid;
@@ -14,10 +20,14 @@ use uuid::Uuid;
 use super::access::{authz, get_ft, is_sender, Policy, P};
 use super::upload::{size_too_big, validate_for_upload, write_body, WriteEnd};
 use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::{authenticate_allow_expired, Caller};
 use crate::errors::{self, bro_text};
 use crate::faults;
-use crate::model::{strip_org, FtStatus, TusUpload};
+use crate::model::{strip_org, FileTransfer, FtStatus, Resource, TusUpload};
+
+// ---------------------------------------------------------------------------
+// TUS answers: every one carries `Tus-Resumable`
+// ---------------------------------------------------------------------------
 
 fn tus_headers(r: &mut Response) {
     r.headers_mut().insert("Tus-Resumable", HeaderValue::from_static("1.0.0"));
@@ -28,7 +38,7 @@ fn tus_resp(status: u16, hs: &[(&str, String)]) -> Response {
     tus_headers(&mut r);
     for (k, v) in hs {
         r.headers_mut().insert(
-            axum::http::HeaderName::from_bytes(k.as_bytes()).expect("a TUS header name"),
+            HeaderName::from_bytes(k.as_bytes()).expect("a TUS header name"),
             HeaderValue::from_str(v).expect("a TUS header value"),
         );
     }
@@ -36,31 +46,60 @@ fn tus_resp(status: u16, hs: &[(&str, String)]) -> Response {
 }
 
 fn tus_text(status: u16, msg: &str) -> Response {
-    let mut r = errors::text(status, msg);
+    tus_with(errors::text(status, msg))
+}
+
+fn tus_with(mut r: Response) -> Response {
     tus_headers(&mut r);
     r
 }
 
-fn tus_version_ok(headers: &HeaderMap) -> Result<(), Response> {
-    match headers.get("Tus-Resumable").and_then(|v| v.to_str().ok()) {
-        Some("1.0.0") => Ok(()),
-        _ => {
-            let mut r = tus_text(412, "Tus-Resumable header must be 1.0.0");
-            r.headers_mut().insert("Tus-Version", HeaderValue::from_static("1.0.0"));
-            Err(r)
-        }
+fn tus_location(id: Uuid, pid: Option<&str>) -> String {
+    match pid {
+        Some(p) => format!("{P}/filetransfer/upload/tus/{id}/partial/{p}"),
+        None => format!("{P}/filetransfer/upload/tus/{id}"),
     }
 }
 
-fn tus_auth(app: &App, headers: &HeaderMap, id: &str) -> Result<(Caller, Uuid), Response> {
-    let c = match authz(app, headers, Policy::Sender) {
-        Ok(c) => c,
+// ---------------------------------------------------------------------------
+// The opening every TUS handler shares
+// ---------------------------------------------------------------------------
+
+/// An authenticated TUS caller on one upload: a Sender (or an expired token
+/// inside an active upload session), the file transfer id and, on a
+/// partial's URL, the partial id. OPTIONS needs no more than this.
+pub(super) struct TusCaller {
+    app: App,
+    caller: Caller,
+    id: Uuid,
+    pid: Option<String>,
+}
+
+impl FromRequestParts<App> for TusCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = params.get("id").map(String::as_str).unwrap_or_default();
+        let caller = tus_authenticate(app, &parts.headers, id)?;
+        let id = Uuid::parse_str(id).map_err(|_| tus_text(404, "The requested file transfer was not found"))?;
+        Ok(TusCaller { app: app.clone(), caller, id, pid: params.get("pid").cloned() })
+    }
+}
+
+/// Broker's TUS authentication: the Sender policy, except that an expired
+/// token is accepted while an upload session is active
+/// (TusUploadSessionAuthenticationHandler).
+fn tus_authenticate(app: &App, headers: &HeaderMap, id: &str) -> Result<Caller, Response> {
+    match authz(app, headers, Policy::Sender) {
+        Ok(c) => Ok(c),
         Err(r) if r.status() == StatusCode::UNAUTHORIZED => {
-            // Expired tokens are accepted while an upload session is active
-            // (TusUploadSessionAuthenticationHandler). The sandbox treats an
-            // existing TUS upload on an UploadStarted FT, sent by the same org,
-            // as the active session [approximation of the Redis session key].
-            let c = crate::auth::authenticate_allow_expired(app, headers).map_err(|_| r)?;
+            // The sandbox treats an existing TUS upload on an UploadStarted FT,
+            // sent by the same org, as the active session [approximation of
+            // the Redis session key].
+            let c = authenticate_allow_expired(app, headers).map_err(|_| r)?;
             let fid = Uuid::parse_str(id).ok();
             let active = fid.and_then(|f| get_ft(app, f)).map(|ft| {
                 ft.tus.is_some()
@@ -71,25 +110,88 @@ fn tus_auth(app: &App, headers: &HeaderMap, id: &str) -> Result<(Caller, Uuid), 
             if active != Some(true) {
                 return Err(errors::unauthorized(true));
             }
-            c
+            Ok(c)
         }
-        Err(r) => return Err(r),
-    };
-    let id = Uuid::parse_str(id).map_err(|_| tus_text(404, "The requested file transfer was not found"))?;
-    Ok((c, id))
-}
-
-fn tus_location(id: Uuid, pid: Option<&str>) -> String {
-    match pid {
-        Some(p) => format!("{P}/filetransfer/upload/tus/{id}/partial/{p}"),
-        None => format!("{P}/filetransfer/upload/tus/{id}"),
+        Err(r) => Err(r),
     }
 }
 
-pub(super) async fn tus_options(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(r) = tus_auth(&app, &headers, &id) {
-        return r;
+/// A TUS request past the opening: [`TusCaller`] that also speaks
+/// `Tus-Resumable: 1.0.0` (412 otherwise). Every method but OPTIONS.
+pub(super) struct TusCall(TusCaller);
+
+impl FromRequestParts<App> for TusCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let caller = TusCaller::from_request_parts(parts, app).await?;
+        match parts.headers.get("Tus-Resumable").and_then(|v| v.to_str().ok()) {
+            Some("1.0.0") => Ok(TusCall(caller)),
+            _ => {
+                let mut r = tus_text(412, "Tus-Resumable header must be 1.0.0");
+                r.headers_mut().insert("Tus-Version", HeaderValue::from_static("1.0.0"));
+                Err(r)
+            }
+        }
     }
+}
+
+impl std::ops::Deref for TusCall {
+    type Target = TusCaller;
+    fn deref(&self) -> &TusCaller {
+        &self.0
+    }
+}
+
+impl TusCall {
+    /// The transfer, if it exists and the caller is its sender (HEAD, PATCH).
+    fn sent_transfer(&self) -> Result<FileTransfer, Response> {
+        let Some(ft) = get_ft(&self.app, self.id) else { return Err(tus_with(bro_text(1))) };
+        if !is_sender(&self.app, &self.caller, &ft) {
+            return Err(tus_with(bro_text(6)));
+        }
+        Ok(ft)
+    }
+
+    /// ValidateForUploadAsync (creation, termination).
+    fn upload_target(&self) -> Result<(FileTransfer, Resource), Response> {
+        validate_for_upload(&self.app, &self.caller, self.id).map_err(|n| tus_with(bro_text(n)))
+    }
+
+    /// Where this upload's bytes are stored: the transfer's file or the partial's.
+    fn stored_at(&self) -> PathBuf {
+        match &self.pid {
+            Some(p) => self.app.partial_path(self.id, p),
+            None => self.app.file_path(self.id),
+        }
+    }
+}
+
+/// One PATCH at a time per upload: held for the whole write, released on drop.
+struct TusLock {
+    app: App,
+    key: String,
+}
+
+impl TusLock {
+    /// None when another PATCH of the same upload holds it.
+    fn take(app: &App, id: Uuid, pid: Option<&str>) -> Option<TusLock> {
+        let key = format!("{id}/{}", pid.unwrap_or_default());
+        app.tus_locks.locked().insert(key.clone()).then(|| TusLock { app: app.clone(), key })
+    }
+}
+
+impl Drop for TusLock {
+    fn drop(&mut self) {
+        self.app.tus_locks.locked().remove(&self.key);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------
+
+pub(super) async fn options(_: TusCaller) -> Response {
     tus_resp(
         204,
         &[
@@ -100,20 +202,14 @@ pub(super) async fn tus_options(State(app): State<App>, Path(id): Path<String>, 
     )
 }
 
-pub(super) async fn tus_create(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let (c, id) = match tus_auth(&app, &headers, &id) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(r) = tus_version_ok(&headers) {
-        return r;
-    }
+pub(super) async fn create(call: TusCall, headers: HeaderMap) -> Response {
+    let (app, id) = (&call.app, call.id);
     if headers.contains_key("Upload-Defer-Length") {
         return tus_text(400, "Upload-Defer-Length is not supported");
     }
-    let (ft, resource) = match validate_for_upload(&app, &c, id) {
+    let (ft, resource) = match call.upload_target() {
         Ok(x) => x,
-        Err(n) => return tus_with(bro_text(n)),
+        Err(r) => return r,
     };
     let concat = headers.get("Upload-Concat").and_then(|v| v.to_str().ok()).map(String::from);
     let now = app.clock.now();
@@ -191,40 +287,17 @@ pub(super) async fn tus_create(State(app): State<App>, Path(id): Path<String>, h
     tus_resp(201, &hs)
 }
 
-fn tus_with(mut r: Response) -> Response {
-    tus_headers(&mut r);
-    r
-}
-
-pub(super) async fn tus_head(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    head_common(&app, &headers, &id, None)
-}
-
-pub(super) async fn tus_part_head(
-    State(app): State<App>,
-    Path((id, pid)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    head_common(&app, &headers, &id, Some(pid))
-}
-
-fn head_common(app: &App, headers: &HeaderMap, id: &str, pid: Option<String>) -> Response {
-    let (c, id) = match tus_auth(app, headers, id) {
-        Ok(x) => x,
+pub(super) async fn head(call: TusCall) -> Response {
+    let (app, id) = (&call.app, call.id);
+    let ft = match call.sent_transfer() {
+        Ok(ft) => ft,
         Err(r) => return r,
     };
-    if let Err(r) = tus_version_ok(headers) {
-        return r;
-    }
-    let Some(ft) = get_ft(app, id) else { return tus_with(bro_text(1)) };
-    if !is_sender(app, &c, &ft) {
-        return tus_with(bro_text(6));
-    }
     let Some(t) = ft.tus.clone() else { return tus_resp(404, &[]) };
     let mut hs = vec![("Cache-Control", "no-store".to_string())];
-    match pid {
+    match &call.pid {
         Some(p) => {
-            let Some((l, o)) = t.partials.get(&p) else { return tus_resp(404, &[]) };
+            let Some((l, o)) = t.partials.get(p) else { return tus_resp(404, &[]) };
             hs.push(("Upload-Offset", o.to_string()));
             hs.push(("Upload-Length", l.to_string()));
             hs.push(("Upload-Concat", "partial".into()));
@@ -244,39 +317,8 @@ fn head_common(app: &App, headers: &HeaderMap, id: &str, pid: Option<String>) ->
     tus_resp(200, &hs)
 }
 
-pub(super) async fn tus_patch(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    patch_common(app, headers, id, None, body).await
-}
-
-pub(super) async fn tus_part_patch(
-    State(app): State<App>,
-    Path((id, pid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    patch_common(app, headers, id, Some(pid), body).await
-}
-
-struct LockGuard(App, String);
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        self.0.tus_locks.locked().remove(&self.1);
-    }
-}
-
-async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<String>, body: Body) -> Response {
-    let (c, id) = match tus_auth(&app, &headers, &id) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(r) = tus_version_ok(&headers) {
-        return r;
-    }
+pub(super) async fn patch(call: TusCall, headers: HeaderMap, body: Body) -> Response {
+    let (app, id, pid) = (&call.app, call.id, call.pid.as_deref());
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.eq_ignore_ascii_case("application/offset+octet-stream") {
         return tus_text(415, "Content-Type application/offset+octet-stream is required");
@@ -289,12 +331,12 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
     else {
         return tus_text(400, "Missing Upload-Offset header");
     };
-    let Some(ft) = get_ft(&app, id) else { return tus_with(bro_text(1)) };
-    if !is_sender(&app, &c, &ft) {
-        return tus_with(bro_text(6));
-    }
+    let ft = match call.sent_transfer() {
+        Ok(ft) => ft,
+        Err(r) => return r,
+    };
     let Some(t) = ft.tus.clone() else { return tus_resp(404, &[]) };
-    let (length, offset) = match &pid {
+    let (length, offset) = match pid {
         Some(p) => match t.partials.get(p) {
             Some(x) => *x,
             None => return tus_resp(404, &[]),
@@ -311,35 +353,30 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
     if req_off != offset {
         return tus_text(409, &format!("Offset does not match file. File offset: {offset}. Request offset: {req_off}"));
     }
-    let lock_key = format!("{id}/{}", pid.clone().unwrap_or_default());
-    if !app.tus_locks.locked().insert(lock_key.clone()) {
+    let Some(_lock) = TusLock::take(app, id, pid) else {
         return tus_text(409, &format!("File {id} is currently being updated. Please try again later"));
-    }
-    let _guard = LockGuard(app.clone(), lock_key);
-    let path = match &pid {
-        Some(p) => app.partial_path(id, p),
-        None => app.file_path(id),
     };
-    let mut f = match tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).await {
-        Ok(f) => f,
-        Err(_) => return tus_text(500, "Could not open file"),
-    };
+    let mut f =
+        match tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(call.stored_at()).await {
+            Ok(f) => f,
+            Err(_) => return tus_text(500, "Could not open file"),
+        };
     // Discard anything beyond the durable offset (e.g. after a crash mid-write).
     let _ = f.set_len(offset).await;
     let _ = f.seek(SeekFrom::Start(offset)).await;
-    let prefix = match &pid {
+    let prefix = match pid {
         Some(_) => format!("{P}/filetransfer/upload/tus/{id}/partial"),
         None => format!("{P}/filetransfer/upload/tus/{id}"),
     };
     let drop_after = app.faults.locked().take_drop(&prefix);
-    let res = write_body(&app, id, body, &mut f, None, drop_after, Some(length - offset)).await;
+    let res = write_body(app, id, body, &mut f, None, drop_after, Some(length - offset)).await;
     let _ = f.sync_data().await;
     let (written, broken) = match res {
         Ok(WriteEnd::Done(n)) => (n, false),
         Ok(WriteEnd::Broken(n)) => (n, true),
         Err(n) => {
             let new_off = offset + n;
-            store_offset(&app, id, pid.as_deref(), new_off);
+            store_offset(app, id, pid, new_off);
             return tus_text(
                 400,
                 &format!("Request contains more data than the file's upload length. Request length: {}. Upload length: {length}.", n),
@@ -347,7 +384,7 @@ async fn patch_common(app: App, headers: HeaderMap, id: String, pid: Option<Stri
         }
     };
     let new_off = offset + written;
-    store_offset(&app, id, pid.as_deref(), new_off);
+    store_offset(app, id, pid, new_off);
     if broken {
         return faults::connection_drop();
     }
@@ -386,32 +423,14 @@ fn store_offset(app: &App, id: Uuid, pid: Option<&str>, off: u64) {
     });
 }
 
-pub(super) async fn tus_delete(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    delete_common(&app, &headers, &id, None)
-}
-
-pub(super) async fn tus_part_delete(
-    State(app): State<App>,
-    Path((id, pid)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    delete_common(&app, &headers, &id, Some(pid))
-}
-
-fn delete_common(app: &App, headers: &HeaderMap, id: &str, pid: Option<String>) -> Response {
-    let (c, id) = match tus_auth(app, headers, id) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(r) = tus_version_ok(headers) {
+pub(super) async fn delete(call: TusCall) -> Response {
+    let (app, id) = (&call.app, call.id);
+    if let Err(r) = call.upload_target() {
         return r;
-    }
-    if let Err(n) = validate_for_upload(app, &c, id) {
-        return tus_with(bro_text(n));
     }
     app.mutate(|s| {
         if let Some(ft) = s.transfers.get_mut(&id) {
-            match &pid {
+            match &call.pid {
                 Some(p) => {
                     if let Some(t) = ft.tus.as_mut() {
                         t.partials.remove(p);
@@ -421,10 +440,7 @@ fn delete_common(app: &App, headers: &HeaderMap, id: &str, pid: Option<String>) 
             }
         }
     });
-    let _ = std::fs::remove_file(match &pid {
-        Some(p) => app.partial_path(id, p),
-        None => app.file_path(id),
-    });
+    let _ = std::fs::remove_file(call.stored_at());
     // The FT status is not changed (stays UploadStarted).
     tus_resp(204, &[])
 }
