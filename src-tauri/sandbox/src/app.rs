@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::faults::Faults;
-use crate::model::{self, Clock};
+use crate::model::{self, Clock, FileTransfer};
 use crate::signer::Signer;
 
 /// Shared server state.
@@ -64,6 +64,13 @@ impl Inner {
             tracing::warn!("sandbox: could not persist state: {e}");
         }
         r
+    }
+    /// Applies `f` to one file transfer and persists the state. None when
+    /// there is no such transfer: callers answer as for a missing transfer
+    /// instead of assuming an earlier lookup still holds (nothing removes
+    /// transfers today, but the type does not promise it).
+    pub fn update_transfer<R>(&self, id: Uuid, f: impl FnOnce(&mut FileTransfer) -> R) -> Option<R> {
+        self.mutate(|s| s.transfers.get_mut(&id).map(f))
     }
     pub fn read<R>(&self, f: impl FnOnce(&model::State) -> R) -> R {
         let st = self.state.locked();

@@ -127,19 +127,20 @@ pub(super) fn validate_init(v: &Value) -> Result<InitReq, Response> {
         }
     }
     let disable_virus_scan = o.get("disablevirusscan").and_then(|v| v.as_bool()).unwrap_or(false);
-    if !errs.is_empty() {
-        return Err(validation(serde_json::to_value(errs).expect("a map of strings serialises")));
+    // Every missing required field left an entry in `errs`: without errors, all three are there.
+    match (file_name, resource_id, sender) {
+        (Some(file_name), Some(resource_id), Some(sender)) if errs.is_empty() => Ok(InitReq {
+            file_name,
+            resource_id: strip_org(&resource_id),
+            senders_reference: sref.unwrap_or_default(),
+            sender,
+            recipients,
+            property_list,
+            checksum,
+            disable_virus_scan,
+        }),
+        _ => Err(validation(Value::Object(errs.into_iter().map(|(k, v)| (k, Value::from(v))).collect()))),
     }
-    Ok(InitReq {
-        file_name: file_name.expect("validated above"),
-        resource_id: strip_org(&resource_id.expect("validated above")),
-        senders_reference: sref.unwrap_or_default(),
-        sender: sender.expect("validated above"),
-        recipients,
-        property_list,
-        checksum,
-        disable_virus_scan,
-    })
 }
 
 /// InitializeFileTransferHandler, in its order.

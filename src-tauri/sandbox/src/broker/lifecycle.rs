@@ -62,24 +62,20 @@ pub(crate) fn tick(app: &App) {
         (pending, purge, stuck)
     });
     for id in stuck {
-        app.mutate(|s| {
-            if let Some(ft) = s.transfers.get_mut(&id) {
-                ft.set_status(
-                    FtStatus::Failed,
-                    Some("File transfer was stuck in UploadStarted as it failed upload mid-request.".into()),
-                    now,
-                );
-                ft.has_file = false;
-            }
+        app.update_transfer(id, |ft| {
+            ft.set_status(
+                FtStatus::Failed,
+                Some("File transfer was stuck in UploadStarted as it failed upload mid-request.".into()),
+                now,
+            );
+            ft.has_file = false;
         });
     }
     for id in purge {
-        app.mutate(|s| {
-            if let Some(ft) = s.transfers.get_mut(&id) {
-                ft.set_status(FtStatus::Purged, None, now);
-                ft.has_file = false;
-                ft.processing_pending = false;
-            }
+        app.update_transfer(id, |ft| {
+            ft.set_status(FtStatus::Purged, None, now);
+            ft.has_file = false;
+            ft.processing_pending = false;
         });
         let _ = std::fs::remove_file(app.file_path(id));
     }
@@ -125,14 +121,12 @@ async fn process(app: &App, id: Uuid) {
             return;
         }
         let len = t.length;
-        app.mutate(|s| {
-            if let Some(f) = s.transfers.get_mut(&id) {
-                f.size = len;
-                f.has_file = true;
-                if let Some(t) = f.tus.as_mut() {
-                    t.final_parts.clear();
-                    t.partials.clear();
-                }
+        app.update_transfer(id, |f| {
+            f.size = len;
+            f.has_file = true;
+            if let Some(t) = f.tus.as_mut() {
+                t.final_parts.clear();
+                t.partials.clear();
             }
         });
     }
@@ -148,7 +142,7 @@ async fn process(app: &App, id: Uuid) {
         None => return,
     };
     if ft.status() == FtStatus::Purged || ft.status() == FtStatus::Failed {
-        app.mutate(|s| s.transfers.get_mut(&id).map(|f| f.processing_pending = false));
+        app.update_transfer(id, |f| f.processing_pending = false);
         return;
     }
     if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
@@ -160,25 +154,21 @@ async fn process(app: &App, id: Uuid) {
         fail(app, id, &format!("Malware scan failed: Malicious. Extra details: {details}"));
         return;
     }
-    app.mutate(|s| {
-        if let Some(f) = s.transfers.get_mut(&id) {
-            f.computed_checksum = Some(sum);
-            f.processing_pending = false;
-            if f.status() < FtStatus::Published {
-                f.set_status(FtStatus::Published, None, now);
-            }
+    app.update_transfer(id, |f| {
+        f.computed_checksum = Some(sum);
+        f.processing_pending = false;
+        if f.status() < FtStatus::Published {
+            f.set_status(FtStatus::Published, None, now);
         }
     });
 }
 
 fn fail(app: &App, id: Uuid, text: &str) {
     let now = app.clock.now();
-    app.mutate(|s| {
-        if let Some(f) = s.transfers.get_mut(&id) {
-            f.processing_pending = false;
-            f.has_file = false;
-            f.set_status(FtStatus::Failed, Some(text.into()), now);
-        }
+    app.update_transfer(id, |f| {
+        f.processing_pending = false;
+        f.has_file = false;
+        f.set_status(FtStatus::Failed, Some(text.into()), now);
     });
     let _ = std::fs::remove_file(app.file_path(id));
 }

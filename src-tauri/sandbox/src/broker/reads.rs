@@ -325,18 +325,16 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
     };
     let actor = caller_actor(&c);
     let now = app.clock.now();
-    app.mutate(|s| {
-        if let Some(ft) = s.transfers.get_mut(&id) {
-            if partial {
-                let due =
-                    ft.last_range_download.get(&actor).map(|t| now - *t >= time::Duration::minutes(5)).unwrap_or(true);
-                if due {
-                    ft.last_range_download.insert(actor.clone(), now);
-                    ft.add_actor(&actor, ActorStatus::DownloadStarted, now);
-                }
-            } else {
+    app.update_transfer(id, |ft| {
+        if partial {
+            let due =
+                ft.last_range_download.get(&actor).map(|t| now - *t >= time::Duration::minutes(5)).unwrap_or(true);
+            if due {
+                ft.last_range_download.insert(actor.clone(), now);
                 ft.add_actor(&actor, ActorStatus::DownloadStarted, now);
             }
+        } else {
+            ft.add_actor(&actor, ActorStatus::DownloadStarted, now);
         }
     });
     let len = if size == 0 { 0 } else { end - start + 1 };
@@ -422,8 +420,7 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
             })
             .unwrap_or((true, 7200))
     });
-    app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
+    let confirmed = app.update_transfer(id, |ft| {
         ft.add_actor(&actor, ActorStatus::DownloadConfirmed, now);
         let all = ft.recipients.iter().all(|r| ft.recipient_overview(r).0 == ActorStatus::DownloadConfirmed);
         if all {
@@ -434,5 +431,8 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
             }
         }
     });
+    if confirmed.is_none() {
+        return bro(1);
+    }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -233,8 +233,7 @@ pub(super) async fn create(call: TusCall, headers: HeaderMap) -> Response {
         if size_too_big(&ft, &resource, total) {
             return tus_text(400, "File size exceeds maximum");
         }
-        app.mutate(|s| {
-            let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
+        let stored = app.update_transfer(id, |ft| {
             let t = ft.tus.get_or_insert_with(TusUpload::default);
             t.length = total;
             t.offset = total;
@@ -245,6 +244,9 @@ pub(super) async fn create(call: TusCall, headers: HeaderMap) -> Response {
             ft.set_status(FtStatus::UploadProcessing, None, now);
             ft.processing_pending = true;
         });
+        if stored.is_none() {
+            return tus_with(bro_text(1));
+        }
         return tus_resp(201, &[("Location", tus_location(id, None))]);
     }
     let Some(length) = headers.get("Upload-Length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
@@ -263,8 +265,7 @@ pub(super) async fn create(call: TusCall, headers: HeaderMap) -> Response {
     if tokio::fs::File::create(&path).await.is_err() {
         return tus_text(500, "Could not create file");
     }
-    app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
+    let stored = app.update_transfer(id, |ft| {
         let t = ft.tus.get_or_insert_with(TusUpload::default);
         match &pid {
             Some(p) => {
@@ -282,6 +283,9 @@ pub(super) async fn create(call: TusCall, headers: HeaderMap) -> Response {
         }
         ft.last_tus_activity = Some(now);
     });
+    if stored.is_none() {
+        return tus_with(bro_text(1));
+    }
     let mut hs = vec![("Location", tus_location(id, pid.as_deref()))];
     hs.push(("Upload-Expires", httpdate::fmt_http_date((app.clock.now() + time::Duration::days(1)).into())));
     tus_resp(201, &hs)
@@ -390,8 +394,7 @@ pub(super) async fn patch(call: TusCall, headers: HeaderMap, body: Body) -> Resp
     }
     if pid.is_none() && new_off == length {
         let now = app.clock.now();
-        app.mutate(|s| {
-            let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
+        app.update_transfer(id, |ft| {
             ft.size = length;
             ft.has_file = true;
             // OnFileCompleteAsync → background jobs; DeferChecksumValidation = true.
@@ -406,11 +409,9 @@ pub(super) async fn patch(call: TusCall, headers: HeaderMap, body: Body) -> Resp
 
 fn store_offset(app: &App, id: Uuid, pid: Option<&str>, off: u64) {
     let now = app.clock.now();
-    app.mutate(|s| {
-        if let Some(f) = s.transfers.get_mut(&id) {
-            f.last_tus_activity = Some(now);
-        }
-        if let Some(t) = s.transfers.get_mut(&id).and_then(|f| f.tus.as_mut()) {
+    app.update_transfer(id, |f| {
+        f.last_tus_activity = Some(now);
+        if let Some(t) = f.tus.as_mut() {
             match pid {
                 Some(p) => {
                     if let Some(x) = t.partials.get_mut(p) {
@@ -428,17 +429,13 @@ pub(super) async fn delete(call: TusCall) -> Response {
     if let Err(r) = call.upload_target() {
         return r;
     }
-    app.mutate(|s| {
-        if let Some(ft) = s.transfers.get_mut(&id) {
-            match &call.pid {
-                Some(p) => {
-                    if let Some(t) = ft.tus.as_mut() {
-                        t.partials.remove(p);
-                    }
-                }
-                None => ft.tus = None,
+    app.update_transfer(id, |ft| match &call.pid {
+        Some(p) => {
+            if let Some(t) = ft.tus.as_mut() {
+                t.partials.remove(p);
             }
         }
+        None => ft.tus = None,
     });
     let _ = std::fs::remove_file(call.stored_at());
     // The FT status is not changed (stays UploadStarted).

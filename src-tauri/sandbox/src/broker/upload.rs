@@ -132,11 +132,9 @@ pub(super) async fn upload(State(app): State<App>, Path(id): Path<String>, heade
         }
     }
     let now = app.clock.now();
-    app.mutate(|s| {
-        if let Some(ft) = s.transfers.get_mut(&id) {
-            if ft.status() != FtStatus::UploadStarted {
-                ft.set_status(FtStatus::UploadStarted, None, now);
-            }
+    app.update_transfer(id, |ft| {
+        if ft.status() != FtStatus::UploadStarted {
+            ft.set_status(FtStatus::UploadStarted, None, now);
         }
     });
     let drop_after = app.faults.locked().take_drop(&format!("{P}/filetransfer/{id}/upload"));
@@ -168,10 +166,8 @@ pub(super) async fn upload(State(app): State<App>, Path(id): Path<String>, heade
 
 fn fail_upload(app: &App, id: Uuid, text: &str) -> Response {
     let now = app.clock.now();
-    app.mutate(|s| {
-        if let Some(ft) = s.transfers.get_mut(&id) {
-            ft.set_status(FtStatus::Failed, Some(text.into()), now);
-        }
+    app.update_transfer(id, |ft| {
+        ft.set_status(FtStatus::Failed, Some(text.into()), now);
     });
     let _ = std::fs::remove_file(app.file_path(id));
     bro(8)
@@ -180,8 +176,7 @@ fn fail_upload(app: &App, id: Uuid, text: &str) -> Response {
 /// CompleteFileUploadHandler with DeferChecksumValidation = false.
 fn complete_streamed(app: &App, id: Uuid, size: u64, sum: String) -> Response {
     let now = app.clock.now();
-    let mismatch = app.mutate(|s| {
-        let ft = s.transfers.get_mut(&id).expect("the transfer was looked up before");
+    let Some(mismatch) = app.update_transfer(id, |ft| {
         ft.size = size;
         ft.has_file = true;
         if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
@@ -197,7 +192,9 @@ fn complete_streamed(app: &App, id: Uuid, size: u64, sum: String) -> Response {
             ft.set_status(FtStatus::Published, None, now);
         }
         false
-    });
+    }) else {
+        return bro(1);
+    };
     if mismatch {
         let _ = std::fs::remove_file(app.file_path(id));
         return bro(9);
@@ -314,13 +311,7 @@ pub(super) async fn initialize_and_upload(
         return bro(16);
     }
     let now = app.clock.now();
-    app.mutate(|s| {
-        s.transfers.get_mut(&id).expect("the transfer was looked up before").set_status(
-            FtStatus::UploadStarted,
-            None,
-            now,
-        )
-    });
+    app.update_transfer(id, |ft| ft.set_status(FtStatus::UploadStarted, None, now));
     *app.counters.locked().bytes_received.entry(id).or_insert(0) += size;
     if tokio::fs::rename(&tmp, app.file_path(id)).await.is_err() {
         return fail_upload(&app, id, "Error occurred while uploading fileTransfer");
