@@ -1,6 +1,33 @@
 //! The practice sandbox: a faithful local Altinn (Maskinporten, token exchange,
 //! system users, Broker v1 with TUS). Tauri-free; see issue 3.
 //!
+//! Module map (one concern per file; no file imports a file that imports it back):
+//! * `lib.rs`: starts and stops the server ([`Sandbox`], [`SandboxHandle`]); the public API.
+//! * `app.rs`: the state every handler shares: persistent state, clock, key, faults, counters.
+//! * `gateway.rs`: the API gateway layer: subscription key, injected faults, security headers.
+//! * `faults.rs`: fault injection: [`FaultSpec`], [`Faults`] and how each fault takes effect.
+//! * `errors.rs`: the error shapes of Broker, Maskinporten, Altinn and the gateway; [`SandboxError`].
+//! * `signer.rs`: the sandbox's RS256 key, which signs and verifies every token it issues.
+//! * `auth.rs`: Maskinporten (`/token`, metadata, JWKS), the Altinn token exchange, bearer checks.
+//! * `platform.rs`: the system register, system-user requests and the approval page.
+//! * `events.rs`: Altinn Events polling for Broker's CloudEvents.
+//! * `admin.rs`: the `/admin` API and its in-process twin [`Admin`].
+//! * `model/mod.rs`: re-exports the data types below.
+//! * `model/config.rs`: the configuration ([`SandboxConfig`]) and the practice set-up.
+//! * `model/clock.rs`: the clock tests can move.
+//! * `model/state.rs`: the persistent state and its atomic save and load.
+//! * `model/transfer.rs`: a file transfer, its statuses and histories, its TUS upload.
+//! * `model/format.rs`: values as the .NET services write them (timestamps, durations, org ids, hex).
+//! * `broker/mod.rs`: the Broker route table.
+//! * `broker/access.rs`: who may call what (scopes, PDP, rate limits) and the checks all handlers share.
+//! * `broker/initialize.rs`: initialize a file transfer.
+//! * `broker/upload.rs`: upload as octet-stream or multipart (initialize and upload in one).
+//! * `broker/tus.rs`: TUS uploads, opened by the `TusCaller`/`TusCall` extractors.
+//! * `broker/reads.rs`: overview, details, search, download, confirm download.
+//! * `broker/service_owner.rs`: resource configuration, service owner, monthly statistics.
+//! * `broker/lifecycle.rs`: the scheduler tick: processing, malware scan, stuck uploads, expiry, purge.
+//! * `main.rs`: the `altinn-sandbox` binary.
+//!
 //! One listener serves everything:
 //! * Maskinporten: `{base}/token`, `{base}/.well-known/oauth-authorization-server`, `{base}/jwks`
 //!   (issuer and grant `aud` = `{base}/`);
