@@ -1,14 +1,11 @@
-//! Admin API (`/admin/...`, JSON), its in-process twin [`Admin`], the gateway
-//! layer (API key, security headers) and fault injection.
+//! Admin API (`/admin/...`, JSON) and its in-process twin [`Admin`].
 
 use budbringer_core::sync::Locked;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -17,176 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::errors::json_response;
-use super::model::{
+use crate::app::App;
+use crate::errors::json_response;
+use crate::faults::{FaultSpec, Faults};
+use crate::model::{
     strip_org, ActorStatus, Client, ClientConfig, FileTransfer, FtStatus, Organisation, OrganisationConfig, PublicJwk,
     Resource, ResourceConfig, SettingsConfig, SystemUserConfig,
 };
-use super::App;
-
-/// One fault-injection order. Every field is optional; `path_prefix` limits
-/// the fault to request paths that start with it (default: every non-admin path).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FaultSpec {
-    pub path_prefix: Option<String>,
-    /// Cut the connection after this many body bytes on the next matching
-    /// upload (streamed or TUS PATCH) or download.
-    pub drop_after_bytes: Option<u64>,
-    /// Answer the next N matching requests with 503.
-    pub fail_503: Option<u32>,
-    /// Answer the next N matching requests with the gateway's 429.
-    pub rate_limit_429: Option<u32>,
-    /// `Retry-After` seconds of those 429s (default 60).
-    pub retry_after_secs: Option<u64>,
-    /// Added latency per matching request, milliseconds (until cleared).
-    pub latency_ms: Option<u64>,
-    /// The next matching download sends only this many bytes, with a
-    /// `Content-Length` that matches the shortened body (silent truncation).
-    pub truncate_download_at: Option<u64>,
-    /// The next N matching JSON responses get a malformed body.
-    pub malformed_json: Option<u32>,
-}
-
-/// Active faults.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Faults {
-    pub drops: Vec<(String, u64)>,
-    pub fail_503: Vec<(String, u32)>,
-    pub rate_limit_429: Vec<(String, u32, u64)>,
-    pub latency: Vec<(String, u64)>,
-    pub truncate: Vec<(String, u64)>,
-    pub malformed: Vec<(String, u32)>,
-}
-
-impl Faults {
-    fn add(&mut self, f: &FaultSpec) {
-        let p = f.path_prefix.clone().unwrap_or_default();
-        if let Some(n) = f.drop_after_bytes {
-            self.drops.push((p.clone(), n));
-        }
-        if let Some(n) = f.fail_503 {
-            self.fail_503.push((p.clone(), n));
-        }
-        if let Some(n) = f.rate_limit_429 {
-            self.rate_limit_429.push((p.clone(), n, f.retry_after_secs.unwrap_or(60)));
-        }
-        if let Some(n) = f.latency_ms {
-            self.latency.push((p.clone(), n));
-        }
-        if let Some(n) = f.truncate_download_at {
-            self.truncate.push((p.clone(), n));
-        }
-        if let Some(n) = f.malformed_json {
-            self.malformed.push((p, n));
-        }
-    }
-}
-
-fn take_one(list: &mut Vec<(String, u64)>, path: &str) -> Option<u64> {
-    let i = list.iter().position(|(p, _)| path.starts_with(p.as_str()))?;
-    Some(list.remove(i).1)
-}
-
-fn take_counted(list: &mut Vec<(String, u32)>, path: &str) -> bool {
-    if let Some(e) = list.iter_mut().find(|(p, n)| *n > 0 && path.starts_with(p.as_str())) {
-        e.1 -= 1;
-        list.retain(|(_, n)| *n > 0);
-        return true;
-    }
-    false
-}
-
-pub(crate) fn take_drop(app: &App, path: &str) -> Option<u64> {
-    take_one(&mut app.faults.locked().drops, path)
-}
-
-pub(crate) fn take_truncate(app: &App, path: &str) -> Option<u64> {
-    take_one(&mut app.faults.locked().truncate, path)
-}
-
-/// The API gateway's 429 (Azure API Management format).
-pub(crate) fn apim_429(retry_after: i64) -> Response {
-    let mut r = json_response(
-        429,
-        &json!({"statusCode": 429, "message": format!("Rate limit is exceeded. Try again in {retry_after} seconds.")}),
-    );
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    r
-}
-
-/// Gateway layer: API key, injected faults, security headers.
-pub(crate) async fn gateway_layer(State(app): State<App>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    app.counters.locked().requests += 1;
-    if path.starts_with("/admin") {
-        return next.run(req).await;
-    }
-    let latency: u64 = {
-        let f = app.faults.locked();
-        f.latency.iter().filter(|(p, _)| path.starts_with(p.as_str())).map(|(_, ms)| *ms).sum()
-    };
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
-    let behind_gateway = path.starts_with("/broker") || path.starts_with("/authentication");
-    if behind_gateway {
-        if let Some(key) = app.read(|s| s.settings.api_key.clone()) {
-            let got = req.headers().get("Ocp-Apim-Subscription-Key").and_then(|v| v.to_str().ok());
-            let msg = match got {
-                None => Some("Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."),
-                Some(k) if k != key => Some("Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."),
-                _ => None,
-            };
-            if let Some(m) = msg {
-                return json_response(401, &json!({"statusCode": 401, "message": m}));
-            }
-        }
-    }
-    let (f503, f429) = {
-        let mut f = app.faults.locked();
-        let a = take_counted(&mut f.fail_503, &path);
-        let b = if a {
-            None
-        } else {
-            let i = f.rate_limit_429.iter().position(|(p, n, _)| *n > 0 && path.starts_with(p.as_str()));
-            i.map(|i| {
-                f.rate_limit_429[i].1 -= 1;
-                let ra = f.rate_limit_429[i].2;
-                f.rate_limit_429.retain(|(_, n, _)| *n > 0);
-                ra
-            })
-        };
-        (a, b)
-    };
-    if f503 {
-        return super::errors::problem_plain(503, "Service Unavailable (sandbox fault injection)");
-    }
-    if let Some(ra) = f429 {
-        return apim_429(ra as i64);
-    }
-    let mut resp = next.run(req).await;
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.contains("json"))
-        .unwrap_or(false);
-    if is_json && take_counted(&mut app.faults.locked().malformed, &path) {
-        let (mut parts, _) = resp.into_parts();
-        parts.headers.remove(header::CONTENT_LENGTH);
-        resp = Response::from_parts(parts, Body::from("{\"fileTransferId\": \"3f1d2c0e-7b6a-4c1e"));
-    }
-    let h = resp.headers_mut();
-    h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::DATE,
-        HeaderValue::from_str(&httpdate::fmt_http_date(app.clock.now().into()))
-            .expect("an HTTP date is a valid header"),
-    );
-    resp
-}
 
 // ---------------------------------------------------------------------------
 // In-process admin handle
@@ -256,12 +90,12 @@ impl Admin {
     }
     /// Approves (`true`) or rejects a system-user request. Returns the new status.
     pub fn decide_request(&self, id: Uuid, approve: bool) -> Option<String> {
-        super::platform::decide(&self.inner, id, approve).map(|r| r.status)
+        crate::platform::decide(&self.inner, id, approve).map(|r| r.status)
     }
     pub fn advance_clock(&self, secs: i64) {
         self.inner.clock.advance_secs(secs);
         self.inner.mutate(|_| ());
-        super::broker::tick(&self.inner);
+        crate::broker::tick(&self.inner);
     }
     pub fn set_clock_offset(&self, secs: i64) {
         self.inner.clock.set_offset_secs(secs);
@@ -303,7 +137,7 @@ impl Admin {
     }
     /// Runs the background scheduler once (processing, expiry, purge).
     pub fn run_jobs(&self) {
-        super::broker::tick(&self.inner);
+        crate::broker::tick(&self.inner);
     }
     /// Mints a Maskinporten-style access token signed by the sandbox without a
     /// grant (a test shortcut; the real flow is `POST /token`).
@@ -350,7 +184,7 @@ impl Admin {
         std::fs::write(app.file_path(id), &bytes).map_err(|e| e.to_string())?;
         let sum = {
             use md5::Digest;
-            super::broker::hex(&md5::Md5::digest(&bytes))
+            crate::model::hex(&md5::Md5::digest(&bytes))
         };
         let now = app.clock.now();
         let recipient = format!("0192:{}", strip_org(&f.recipient));
@@ -504,7 +338,7 @@ async fn h_seed(State(a): State<App>, b: Bytes) -> Response {
 }
 
 fn clock_json(a: &App) -> Value {
-    json!({"now": super::model::fmt_ts(a.clock.now()), "offset_seconds": a.clock.offset_ms() / 1000})
+    json!({"now": crate::model::fmt_ts(a.clock.now()), "offset_seconds": a.clock.offset_ms() / 1000})
 }
 
 async fn h_clock(State(a): State<App>) -> Response {

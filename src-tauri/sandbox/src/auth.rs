@@ -2,7 +2,6 @@
 //! bearer-token checks used by the platform and Broker routes.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,71 +11,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 
-use super::errors::{self, oauth};
-use super::model::{strip_org, valid_org_number, State as St};
-use super::{App, SandboxError};
+use crate::app::App;
+use crate::errors::{self, oauth};
+use crate::model::{strip_org, valid_org_number};
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
-/// The sandbox's own signing key (RS256).
-pub struct Signer {
-    pub kid: String,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    pub jwk: Value,
-}
-
-static PROCESS_KEY: OnceLock<String> = OnceLock::new();
-
-impl Signer {
-    /// Uses the key persisted in the state, or a per-process key (generated
-    /// once, so many in-process sandboxes start quickly).
-    pub fn load_or_create(state: &mut St) -> Result<Signer, SandboxError> {
-        use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-        use rsa::traits::PublicKeyParts;
-        let pem = match &state.signing_key_pem {
-            Some(p) => p.clone(),
-            None => {
-                let p = PROCESS_KEY
-                    .get_or_init(|| {
-                        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("rsa keygen");
-                        key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).expect("pem").to_string()
-                    })
-                    .clone();
-                state.signing_key_pem = Some(p.clone());
-                p
-            }
-        };
-        let key = rsa::RsaPrivateKey::from_pkcs1_pem(&pem).map_err(|e| SandboxError::Key(e.to_string()))?;
-        let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
-        let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
-        let kid = format!("sandbox-{}", &n[..12]);
-        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| SandboxError::Key(e.to_string()))?;
-        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| SandboxError::Key(e.to_string()))?;
-        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
-        Ok(Signer { kid, encoding, decoding, jwk })
-    }
-
-    pub fn sign(&self, claims: &Value) -> String {
-        let mut h = Header::new(Algorithm::RS256);
-        h.kid = Some(self.kid.clone());
-        h.typ = Some("JWT".into());
-        jsonwebtoken::encode(&h, claims, &self.encoding).expect("sign")
-    }
-
-    /// Verifies a token signed by the sandbox; returns its claims (lifetime not checked).
-    pub fn verify(&self, token: &str) -> Option<Value> {
-        let mut v = Validation::new(Algorithm::RS256);
-        v.validate_exp = false;
-        v.validate_nbf = false;
-        v.validate_aud = false;
-        v.required_spec_claims = HashSet::new();
-        jsonwebtoken::decode::<Value>(token, &self.decoding, &v).ok().map(|d| d.claims)
-    }
-}
 
 pub fn routes() -> Router<App> {
     Router::new()

@@ -1,8 +1,20 @@
-//! The error shapes of broker-api.md §2.3 and the Maskinporten/Altinn ones.
+//! The error shapes of broker-api.md §2.3 and the Maskinporten/Altinn ones,
+//! and [`SandboxError`] for starting the sandbox.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+
+/// Errors from starting or configuring the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("sandbox configuration: {0}")]
+    Config(String),
+    #[error("sandbox I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("sandbox key: {0}")]
+    Key(String),
+}
 
 pub fn trace_id() -> String {
     let a = uuid::Uuid::new_v4().simple().to_string();
@@ -149,6 +161,16 @@ pub fn json_response(status: u16, body: &Value) -> Response {
     let mut r =
         (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    r
+}
+
+/// The API gateway's 429 (Azure API Management format).
+pub fn apim_429(retry_after: i64) -> Response {
+    let mut r = json_response(
+        429,
+        &json!({"statusCode": 429, "message": format!("Rate limit is exceeded. Try again in {retry_after} seconds.")}),
+    );
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     r
 }
 

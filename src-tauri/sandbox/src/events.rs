@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::auth::authenticate;
-use super::errors;
-use super::model::{fmt_ts, strip_org, ActorStatus, FileTransfer, FtStatus};
-use super::App;
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::errors;
+use crate::model::{fmt_ts, strip_org, ActorStatus, FileTransfer, FtStatus};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/events/api/v1/events", get(events))

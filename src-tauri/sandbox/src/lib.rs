@@ -1,6 +1,33 @@
 //! The practice sandbox: a faithful local Altinn (Maskinporten, token exchange,
 //! system users, Broker v1 with TUS). Tauri-free; see issue 3.
 //!
+//! Module map (one concern per file; no file imports a file that imports it back):
+//! * `lib.rs`: starts and stops the server ([`Sandbox`], [`SandboxHandle`]); the public API.
+//! * `app.rs`: the state every handler shares: persistent state, clock, key, faults, counters.
+//! * `gateway.rs`: the API gateway layer: subscription key, injected faults, security headers.
+//! * `faults.rs`: fault injection: [`FaultSpec`], [`Faults`] and how each fault takes effect.
+//! * `errors.rs`: the error shapes of Broker, Maskinporten, Altinn and the gateway; [`SandboxError`].
+//! * `signer.rs`: the sandbox's RS256 key, which signs and verifies every token it issues.
+//! * `auth.rs`: Maskinporten (`/token`, metadata, JWKS), the Altinn token exchange, bearer checks.
+//! * `platform.rs`: the system register, system-user requests and the approval page.
+//! * `events.rs`: Altinn Events polling for Broker's CloudEvents.
+//! * `admin.rs`: the `/admin` API and its in-process twin [`Admin`].
+//! * `model/mod.rs`: re-exports the data types below.
+//! * `model/config.rs`: the configuration ([`SandboxConfig`]) and the practice set-up.
+//! * `model/clock.rs`: the clock tests can move.
+//! * `model/state.rs`: the persistent state and its atomic save and load.
+//! * `model/transfer.rs`: a file transfer, its statuses and histories, its TUS upload.
+//! * `model/format.rs`: values as the .NET services write them (timestamps, durations, org ids, hex).
+//! * `broker/mod.rs`: the Broker route table.
+//! * `broker/access.rs`: who may call what (scopes, PDP, rate limits) and the checks all handlers share.
+//! * `broker/initialize.rs`: initialize a file transfer.
+//! * `broker/upload.rs`: upload as octet-stream or multipart (initialize and upload in one).
+//! * `broker/tus.rs`: TUS uploads, opened by the `TusCaller`/`TusCall` extractors.
+//! * `broker/reads.rs`: overview, details, search, download, confirm download.
+//! * `broker/service_owner.rs`: resource configuration, service owner, monthly statistics.
+//! * `broker/lifecycle.rs`: the scheduler tick: processing, malware scan, stuck uploads, expiry, purge.
+//! * `main.rs`: the `altinn-sandbox` binary.
+//!
 //! One listener serves everything:
 //! * Maskinporten: `{base}/token`, `{base}/.well-known/oauth-authorization-server`, `{base}/jwks`
 //!   (issuer and grant `aud` = `{base}/`);
@@ -16,91 +43,32 @@
 //! previous run stopped (TUS offsets included).
 
 mod admin;
+mod app;
 mod auth;
 mod broker;
 mod errors;
 mod events;
+mod faults;
+mod gateway;
 mod model;
 mod platform;
+mod signer;
 
-use budbringer_core::sync::Locked;
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
-pub use admin::{Admin, FaultSpec, Faults, SeedFile};
+use app::{App, Inner};
+
+pub use admin::{Admin, SeedFile};
+pub use errors::SandboxError;
+pub use faults::{FaultSpec, Faults};
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
 };
-
-/// Errors from starting or configuring the sandbox.
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("sandbox configuration: {0}")]
-    Config(String),
-    #[error("sandbox I/O: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("sandbox key: {0}")]
-    Key(String),
-}
-
-/// Shared server state.
-pub(crate) struct Inner {
-    pub state: Mutex<model::State>,
-    pub data_dir: PathBuf,
-    pub clock: model::Clock,
-    pub signer: auth::Signer,
-    pub base: String,
-    pub faults: Mutex<admin::Faults>,
-    pub counters: Mutex<Counters>,
-    pub tus_locks: Mutex<HashSet<String>>,
-    pub processing: Mutex<HashSet<Uuid>>,
-}
-
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub bytes_received: HashMap<Uuid, u64>,
-    /// (endpoint, caller) → (window start unix, count)
-    pub rate: HashMap<(String, String), (i64, u32)>,
-    pub requests: u64,
-}
-
-pub(crate) type App = Arc<Inner>;
-
-impl Inner {
-    pub fn issuer(&self) -> String {
-        format!("{}/", self.base)
-    }
-    pub fn altinn_issuer(&self) -> String {
-        format!("{}/authentication/api/v1/openid/", self.base)
-    }
-    /// Applies a mutation and persists the state atomically.
-    pub fn mutate<R>(&self, f: impl FnOnce(&mut model::State) -> R) -> R {
-        let mut st = self.state.locked();
-        let r = f(&mut st);
-        st.clock_offset_ms = self.clock.offset_ms();
-        if let Err(e) = model::save_state(&self.data_dir, &st) {
-            tracing::warn!("sandbox: could not persist state: {e}");
-        }
-        r
-    }
-    pub fn read<R>(&self, f: impl FnOnce(&model::State) -> R) -> R {
-        let st = self.state.locked();
-        f(&st)
-    }
-    pub fn file_path(&self, id: Uuid) -> PathBuf {
-        model::files_dir(&self.data_dir).join(id.to_string())
-    }
-    pub fn partial_path(&self, id: Uuid, pid: &str) -> PathBuf {
-        model::files_dir(&self.data_dir).join(format!("{id}.part.{pid}"))
-    }
-}
 
 /// Entry point.
 pub struct Sandbox;
@@ -132,20 +100,10 @@ impl Sandbox {
             state.apply_config(&config).map_err(SandboxError::Config)?;
             state.clock_offset_ms = config.settings.clock_offset_secs * 1000;
         }
-        let signer = auth::Signer::load_or_create(&mut state)?;
+        let signer = signer::Signer::load_or_create(&mut state)?;
         let clock = model::Clock::default();
         clock.set_offset_ms(state.clock_offset_ms);
-        let inner = Arc::new(Inner {
-            state: Mutex::new(state),
-            data_dir: data_dir.clone(),
-            clock,
-            signer,
-            base: base.clone(),
-            faults: Mutex::new(admin::Faults::default()),
-            counters: Mutex::new(Counters::default()),
-            tus_locks: Mutex::new(HashSet::new()),
-            processing: Mutex::new(HashSet::new()),
-        });
+        let inner = Inner::new(state, data_dir.clone(), clock, signer, base.clone());
         inner.mutate(|_| ());
 
         let app = router(inner.clone());
@@ -169,7 +127,7 @@ fn router(inner: App) -> Router {
         .merge(broker::routes())
         .merge(events::routes())
         .merge(admin::routes())
-        .layer(axum::middleware::from_fn_with_state(inner.clone(), admin::gateway_layer))
+        .layer(axum::middleware::from_fn_with_state(inner.clone(), gateway::layer))
         .with_state(inner)
 }
 

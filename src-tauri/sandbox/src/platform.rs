@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::auth::{authenticate, Caller};
-use super::errors::{self, json_response, problem};
-use super::model::{fmt_ts, strip_org, RegisteredSystem, SystemUser, SystemUserRequest};
-use super::App;
+use crate::app::App;
+use crate::auth::{authenticate, Caller};
+use crate::errors::{self, json_response, problem};
+use crate::model::{fmt_ts, strip_org, RegisteredSystem, SystemUser, SystemUserRequest};
 
 const A: &str = "/authentication/api/v1";
 
