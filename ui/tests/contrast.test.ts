@@ -81,18 +81,20 @@ describe('the theme', () => {
       delete config.$schema;
       config.outDir = join(tmp, 'design-tokens');
       writeFileSync(join(tmp, 'config.json'), JSON.stringify(config));
-      const cli = join(ui, 'node_modules/.bin/designsystemet');
-      const opts = { cwd: tmp, stdio: 'pipe' as const };
-      execFileSync(cli, ['tokens', 'create', '--config', join(tmp, 'config.json')], opts);
-      execFileSync(cli, ['tokens', 'build', '--config', join(tmp, 'config.json'), '-t', join(tmp, 'design-tokens'), '-o', join(tmp, 'build')], opts);
+      // The CLI's own script through this Node (node_modules/.bin is a .cmd on Windows).
+      const cli = join(ui, 'node_modules/@digdir/designsystemet/dist/bin/designsystemet.js');
+      const run = (...args: string[]) => execFileSync(process.execPath, [cli, 'tokens', ...args], { cwd: tmp, stdio: 'pipe' });
+      run('create', '--config', join(tmp, 'config.json'));
+      run('build', '--config', join(tmp, 'config.json'), '-t', join(tmp, 'design-tokens'), '-o', join(tmp, 'build'));
       for (const [made, committed] of [[join(tmp, 'design-tokens'), 'src/theme/design-tokens'], [join(tmp, 'build'), 'src/theme/build']]) {
         const list = (root: string) => {
           const go = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? go(join(d, n)) : [join(d, n)]));
           return go(root).map((f) => relative(root, f)).sort();
         };
         expect(list(join(ui, committed)), `${committed}: run npm run theme`).toEqual(list(made));
+        const text = (p: string) => readFileSync(p, 'utf8').replace(/\r\n/g, '\n'); // a Windows checkout may have CRLF
         for (const f of list(made))
-          expect(read(join(committed, f)), `${committed}/${f} differs from the CLI's output: run npm run theme`).toBe(readFileSync(join(made, f), 'utf8'));
+          expect(text(join(ui, committed, f)), `${committed}/${f} differs from the CLI's output: run npm run theme`).toBe(text(join(made, f)));
       }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
