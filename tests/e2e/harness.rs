@@ -3,6 +3,7 @@
 //! Every UI test follows this pattern. Run under a display, e.g.
 //! `scripts/desktop-session.sh cargo test --test e2e -- --ignored`.
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -148,13 +149,64 @@ impl App {
         }
     }
 
-    /// Saves a PNG of the window as `target/screenshots/<name>.png`.
+    /// Saves PNGs of the window as `target/screenshots/<name>.png` (the colour scheme
+    /// the OS asks for: light under Xvfb) and `<name>-dark.png` (the dark scheme), each
+    /// once every animation has finished, so a dialog is never caught fading in.
     pub async fn screenshot(&self, name: &str) {
-        // WebKit paints a frame or so late, and dialogs fade in over 300 ms.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.shoot(name).await;
+        self.set_color_scheme("dark").await;
+        self.shoot(&format!("{name}-dark")).await;
+        self.set_color_scheme("auto").await;
+    }
+
+    async fn shoot(&self, name: &str) {
+        // The pointer stays where the last click left it: park it on the header, which
+        // has no hover style, so a hovered button does not look selected in the picture.
+        // Two moves: WebDriver thinks the pointer is still where the last park left it (an
+        // element click moves it without telling the action state), and skips a move to there.
+        let park = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo { duration: None, x: 2.0, y: 2.0 })
+            .then(PointerAction::MoveTo { duration: None, x: 1.0, y: 1.0 });
+        self.client.perform_actions(park).await.expect("move the pointer away");
+        let hovered =
+            self.client.execute("return document.querySelectorAll(':is(button, a, input, select, textarea, summary, label):hover').length;", vec![]).await;
+        assert_eq!(hovered.ok().and_then(|v| v.as_u64()), Some(0), "the pointer still hovers a control in {name}");
+        self.settle().await;
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
         std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Designsystemet's colour scheme on <html>: "auto" follows the OS, "light" or "dark" force one.
+    pub async fn set_color_scheme(&self, scheme: &str) {
+        self.client
+            .execute("document.documentElement.setAttribute('data-color-scheme', arguments[0]);", vec![scheme.into()])
+            .await
+            .expect("set data-color-scheme");
+    }
+
+    /// Waits until no finite CSS animation or transition is running and every open dialog
+    /// is fully opaque (Designsystemet's dialogs fade and slide in over 300 ms; colours
+    /// ease on hover and on a scheme change), then two frames more so WebKit has painted
+    /// the end state. Infinite animations (spinners) are left running. Fails after 5 s.
+    pub async fn settle(&self) {
+        // A frame or so for what the last command started (a dialog's showModal()) to begin animating.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let script = "const done = arguments[arguments.length - 1];
+            const running = () => (document.getAnimations ? document.getAnimations() : []).filter((a) =>
+                a.playState === 'running' && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+            const frames = (v) => requestAnimationFrame(() => requestAnimationFrame(() => done(v)));
+            const deadline = Date.now() + 5000;
+            const faded = () => [...document.querySelectorAll('dialog[open]')].filter((d) => getComputedStyle(d).opacity !== '1');
+            const wait = () => {
+                const now = running();
+                if (now.length === 0 && faded().length === 0) return frames('settled');
+                if (Date.now() > deadline) return frames('timeout: ' + now.map((a) => a.animationName || a.transitionProperty || a.id).join(', ') + ' ' + faded().length + ' faded dialog(s)');
+                Promise.race([Promise.allSettled(now.map((a) => a.finished)), new Promise((r) => setTimeout(r, 250))]).then(wait);
+            };
+            wait();";
+        let v = self.client.execute_async(script, vec![]).await.expect("wait for animations");
+        assert_eq!(v.as_str(), Some("settled"), "animations still running after 5 s: {v}");
     }
 
     pub async fn quit(mut self) {

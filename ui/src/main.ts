@@ -1,5 +1,7 @@
 import '@digdir/designsystemet-css';
-import '@digdir/designsystemet-theme';
+// Budbringer's own theme, generated from src/theme/designsystemet.config.json by
+// Designsystemet's CLI (npm run theme): not Digdir's default theme.
+import './theme/build/budbringer.css';
 import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';

@@ -1,7 +1,7 @@
 // Every page and every wizard step through axe-core, with mocked IPC: zero
 // serious or critical violations. jsdom has no layout, so the
-// color-contrast rule cannot work here and is turned off; contrast comes
-// from Designsystemet's tokens and is checked by eye on the e2e screenshots.
+// color-contrast rule cannot work here and is turned off; contrast is
+// checked pair by pair, light and dark, in tests/contrast.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, fireEvent, waitFor, cleanup } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
