@@ -11,4 +11,7 @@ mod app;
 mod commands;
 mod services;
 
+#[cfg(test)]
+mod bindings;
+
 pub use app::run;

@@ -13,10 +13,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// A received file as the UI shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IncomingView {
     #[serde(flatten)]

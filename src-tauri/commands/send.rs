@@ -12,10 +12,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tauri::State;
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// What happened to each file handed to `send_files`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SendOutcome {
     pub path: String,

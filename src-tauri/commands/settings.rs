@@ -10,12 +10,13 @@ use serde::Serialize;
 use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_store::StoreExt;
+use ts_rs::TS;
 
 const SETTINGS_FILE: &str = "settings.json";
 const SETTINGS_KEY: &str = "settings";
 
 /// What the shell needs to draw itself.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub version: &'static str,

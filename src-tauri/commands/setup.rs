@@ -5,7 +5,7 @@
 //! returns private key material, the API key or a token.
 
 use budbringer_core::altinn::connection_test::ConnectionReport;
-use budbringer_core::altinn::profile::{Profile, ProfileEdit};
+use budbringer_core::altinn::profile::{Profile, ProfileEdit, ProfilePart};
 use budbringer_core::altinn::setup::{self, KeyInfo, SystemUserStatus};
 use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
 use budbringer_core::environment::{Endpoints, Environment};
@@ -14,9 +14,10 @@ use budbringer_runtime::state::AppState;
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::State;
+use ts_rs::TS;
 
 /// A profile as the UI sees it: the saved settings plus the public key summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileView {
     #[serde(flatten)]
@@ -25,12 +26,16 @@ pub struct ProfileView {
     pub endpoints: Option<Endpoints>,
     /// The public half of the key, when there is one.
     pub key: Option<KeyInfo>,
+    /// What is missing before files can be sent and received ([`Profile::missing`]);
+    /// empty when the profile is ready. The UI asks this instead of repeating the rule.
+    pub missing: Vec<ProfilePart>,
 }
 
 fn view(state: &AppState, profile: Profile) -> ProfileView {
     let key = setup::key_info(&profile, state.secrets.as_ref()).ok();
     let endpoints = profile.environment.endpoints(state.sandbox_base_url().as_deref());
-    ProfileView { profile, endpoints, key }
+    let missing = profile.missing();
+    ProfileView { profile, endpoints, key, missing }
 }
 
 #[tauri::command]

@@ -12,10 +12,11 @@ use budbringer_runtime::services::EventSink;
 use serde::Serialize;
 use std::sync::Mutex;
 use tauri::ipc::Channel;
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// What the UI hears about transfers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum TransferEvent {
     /// A send job changed or made progress.

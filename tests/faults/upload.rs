@@ -247,7 +247,10 @@ async fn a_checksum_mismatch_on_upload_is_named_and_never_delivered() {
     let meta = std::fs::metadata(&file).unwrap();
     job.md5 = Some("0123456789abcdef0123456789abcdef".into());
     job.size = meta.len();
-    job.modified_ms = meta.modified().ok().map(|m| m.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    job.modified_ms = meta
+        .modified()
+        .ok()
+        .map(|m| u64::try_from(m.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap());
     send::run(&mut job, &w.a, &settings, &Sink::default(), std::future::pending()).await;
     assert_eq!(job.phase, Phase::Failed);
     assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::BrokerChecksumMismatch);

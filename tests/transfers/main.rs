@@ -189,7 +189,10 @@ async fn a_wrong_checksum_fails_with_a_named_error() {
         // our own check could not see: the server must catch it.
         let meta = std::fs::metadata(&file).unwrap();
         job.md5 = Some("0123456789abcdef0123456789abcdef".into());
-        job.modified_ms = meta.modified().ok().map(|m| m.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+        job.modified_ms = meta
+            .modified()
+            .ok()
+            .map(|m| u64::try_from(m.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap());
         send::run(&mut job, &w.a, &settings, &Sink::default(), never()).await;
         assert_eq!(job.phase, Phase::Failed);
         assert_eq!(

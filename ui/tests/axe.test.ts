@@ -9,7 +9,7 @@ import axe from 'axe-core';
 import App from '../src/App.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
 import { addFiles, resetTransfers } from '../src/lib/transfers.svelte';
-import { installBackend, incoming, job } from './mockBackend';
+import { installBackend, details, incoming, job } from './mockBackend';
 
 async function check(what: string) {
   const result = await axe.run(document.body, { rules: { 'color-contrast': { enabled: false } } });
@@ -24,8 +24,10 @@ beforeEach(() => {
   installBackend({
     jobs: [
       job({ id: 'a', phase: 'uploading' }), job({ id: 'b', phase: 'failed', error: { code: 'NETWORK', message: 'x', detail: 'd', traceId: 't' } }),
-      job({ id: 'c', phase: 'published', receipt: { fileTransferId: 'f', recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'Published' }],
-        propertyList: {}, fileTransferStatusHistory: [{ fileTransferStatus: 'Published' }], recipientFileTransferStatusHistory: [] } }),
+      job({ id: 'c', phase: 'published', receipt: details({ fileTransferId: 'f',
+        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'Published',
+          currentRecipientFileTransferStatusText: null, currentRecipientFileTransferStatusChanged: null }],
+        fileTransferStatusHistory: [{ fileTransferStatus: 'Published', fileTransferStatusText: null, fileTransferStatusChanged: null }] }) }),
     ],
     inbox: [incoming(), incoming({ id: 'x', phase: 'confirmed', savedPath: '/tmp/x', expiresSoon: true, overview: { fileTransferId: 'y' } })],
   });

@@ -5,10 +5,10 @@ import Inbox from '../src/pages/Inbox.svelte';
 import Sent from '../src/pages/Sent.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
 import { resetTransfers } from '../src/lib/transfers.svelte';
-import { installBackend, incoming, job, type Backend } from './mockBackend';
+import { installBackend, details, incoming, job, profile, settings as makeSettings, type Backend } from './mockBackend';
 
 let b: Backend;
-const settings = { language: 'nb' as const, environment: 'sandbox' as const, pollIntervalSecs: 60, downloadDir: null, autoSave: false };
+const settings = makeSettings();
 
 beforeEach(() => { setLang('nb'); localStorage.clear(); resetTransfers(); b = installBackend(); });
 afterEach(() => { cleanup(); clearMocks(); });
@@ -70,18 +70,30 @@ describe('Inbox', () => {
     await fireEvent.keyDown(dlg, { key: 'Escape' });
     await waitFor(() => expect(screen.queryByTestId('inbox-details-dialog')).toBeNull());
   });
+
+  it('asks Rust whether the profile is ready (ProfileView.missing)', async () => {
+    b.profile = profile({ missing: ['resourceIds'] });
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    expect(await screen.findByTestId('profile-missing')).toBeTruthy();
+    expect((screen.getByTestId('inbox-refresh') as HTMLButtonElement).disabled).toBe(true);
+  });
 });
 
 describe('Sent', () => {
   it('shows receipts with each recipient status and the history', async () => {
     b.jobs = [job({
       id: 's1', fileName: 'sendt.pdf', phase: 'published', fileTransferId: 'ft-9',
-      receipt: {
+      receipt: details({
         fileTransferId: 'ft-9', fileTransferStatus: 'Published', propertyList: {},
-        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'Initialized' }],
-        fileTransferStatusHistory: [{ fileTransferStatus: 'Initialized' }, { fileTransferStatus: 'Published' }],
-        recipientFileTransferStatusHistory: [{ recipient: '0192:310000027', recipientFileTransferStatusCode: 'DownloadConfirmed' }],
-      },
+        recipients: [{ recipient: '0192:310000027', currentRecipientFileTransferStatusCode: 'Initialized',
+          currentRecipientFileTransferStatusText: null, currentRecipientFileTransferStatusChanged: null }],
+        fileTransferStatusHistory: [
+          { fileTransferStatus: 'Initialized', fileTransferStatusText: null, fileTransferStatusChanged: null },
+          { fileTransferStatus: 'Published', fileTransferStatusText: null, fileTransferStatusChanged: null },
+        ],
+        recipientFileTransferStatusHistory: [{ recipient: '0192:310000027', recipientFileTransferStatusCode: 'DownloadConfirmed',
+          recipientFileTransferStatusText: null, recipientFileTransferStatusChanged: null }],
+      }),
     }), job({ id: 'other-org', sender: '0192:310000027', phase: 'published', fileName: 'fra-b.pdf' })];
     render(Sent, { settings });
     const table = await screen.findByTestId('sent-table');

@@ -1,55 +1,83 @@
-// A small in-memory stand-in for the Rust commands, for the UI tests.
+// A small in-memory stand-in for the Rust commands, for the UI tests. Its
+// data has the generated wire types (src/lib/generated/wire.ts), so a Rust
+// change that the UI must follow breaks these mocks at type-check time too.
 import { mockIPC } from '@tauri-apps/api/mocks';
+import type {
+  AppInfo, ConnectionReport, IncomingView, Overview, ProfilePart, ProfileView, RefreshReport, SendJob, SendOutcome, Settings,
+  SystemUserRequestInfo, SystemUserStatus, TransferDetails,
+} from '../src/lib/api';
 
 export interface Call { cmd: string; args: any }
 
-export function job(over: Partial<any> = {}): any {
+export function settings(over: Partial<Settings> = {}): Settings {
+  return { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false, tusThresholdMib: 32, chunkMib: 16, ...over };
+}
+
+export function overview(over: Partial<Overview> = {}): Overview {
   return {
-    id: over.id ?? 'job-1', environment: 'sandbox', path: '/tmp/a.pdf', fileName: 'a.pdf', size: 1000, md5: null,
-    resourceId: 'budbringer-ovelse', sender: '0192:310000019', recipients: ['310000027'], properties: {},
-    reference: 'ref', fileTransferId: null, method: 'tus', phase: 'uploading', bytesSent: 0, error: null, receipt: null,
-    created: '2026-11-23T06:00:00Z', ...over,
+    fileTransferId: 'ft-1', resourceId: 'budbringer-ovelse', fileName: 'rapport.pdf', sendersFileTransferReference: 'Sak 1', checksum: 'abc',
+    useVirusScan: null, fileTransferSize: 2048, fileTransferStatus: 'Published', fileTransferStatusText: null, fileTransferStatusChanged: null,
+    created: '2026-11-23T06:00:00Z', expirationTime: '2026-12-23T06:00:00Z', sender: '0192:310000019', recipients: [], propertyList: {},
+    published: null, ...over,
   };
 }
 
-export function incoming(over: Partial<any> = {}): any {
+/** A receipt (Broker's details); histories empty unless given. */
+export function details(over: Partial<TransferDetails> = {}): TransferDetails {
+  return { ...overview(), fileTransferStatusHistory: [], recipientFileTransferStatusHistory: [], ...over };
+}
+
+export function job(over: Partial<SendJob> = {}): SendJob {
+  return {
+    id: 'job-1', environment: 'sandbox', path: '/tmp/a.pdf', fileName: 'a.pdf', size: 1000, modifiedMs: null, md5: null,
+    resourceId: 'budbringer-ovelse', sender: '0192:310000019', recipients: ['310000027'], properties: {},
+    reference: 'ref', fileTransferId: null, initializeSent: false, method: 'tus', phase: 'uploading', bytesSent: 0, error: null, receipt: null,
+    created: '2026-11-23T06:00:00Z', cleared: false, ...over,
+  };
+}
+
+export function incoming(over: Partial<Omit<IncomingView, 'overview'>> & { overview?: Partial<Overview> } = {}): IncomingView {
   return {
     id: 'in-1', environment: 'sandbox', phase: 'new', savedPath: null, error: null, firstSeen: '2026-11-23T06:00:00Z', expiresSoon: false,
     ...over,
-    overview: {
-      fileTransferId: 'ft-1', fileName: 'rapport.pdf', fileTransferSize: 2048, sender: '0192:310000019', created: '2026-11-23T06:00:00Z',
-      expirationTime: '2026-12-23T06:00:00Z', fileTransferStatus: 'Published', checksum: 'abc', recipients: [], propertyList: {},
-      sendersFileTransferReference: 'Sak 1', resourceId: 'budbringer-ovelse', ...(over.overview ?? {}),
-    },
+    overview: overview(over.overview),
   };
 }
 
-export function profile(over: Partial<any> = {}): any {
-  return {
+/** What Rust's `Profile::missing` answers, near enough for the mocks (Rust also checks the org number's digits). */
+function missing(p: Pick<ProfileView, 'orgNumber' | 'clientId' | 'resourceIds'>): ProfilePart[] {
+  const parts: [ProfilePart, boolean][] = [['orgNumber', !p.orgNumber], ['clientId', !p.clientId], ['resourceIds', p.resourceIds.length === 0]];
+  return parts.filter(([, gone]) => gone).map(([part]) => part);
+}
+
+export function profile(over: Partial<ProfileView> = {}): ProfileView {
+  const p: ProfileView = {
     environment: 'sandbox', orgNumber: '310000019', clientId: 'client-a', kid: 'kid-1', keySource: 'generated', keyCreated: 1763877600,
     certificateChain: [], scopes: ['altinn:broker.write', 'altinn:broker.read'], resourceIds: ['budbringer-ovelse'], apiKeySet: false,
     tokenMode: 'direct', tokenModeVerifiedAt: null,
     systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: 'r1', externalRef: null, requestStatus: 'Accepted', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemUserId: 'su-1' },
     endpoints: { maskinportenIssuer: 'x', maskinportenToken: 'x', platformBase: 'x', brokerBase: 'x', selfService: null },
-    key: { environment: 'sandbox', kid: 'kid-1', source: 'generated', jwk: {}, jwkJson: '{"kty":"RSA"}', pem: '-----BEGIN PUBLIC KEY-----\nMII\n-----END PUBLIC KEY-----',
+    key: { environment: 'sandbox', kid: 'kid-1', source: 'generated', jwk: null, jwkJson: '{"kty":"RSA"}', pem: '-----BEGIN PUBLIC KEY-----\nMII\n-----END PUBLIC KEY-----',
       created: 1763877600, expires: 1795413600, expiryWarning: false, certificateOrg: null },
+    missing: [],
     ...over,
   };
+  return { ...p, missing: over.missing ?? missing(p) };
 }
 
 export interface Backend {
-  settings: any;
-  profile: any;
-  jobs: any[];
-  inbox: any[];
+  settings: Settings;
+  profile: ProfileView;
+  jobs: SendJob[];
+  inbox: IncomingView[];
   calls: Call[];
   fail: Record<string, any>;
-  sendOutcome?: (paths: string[], recipients: string[]) => any[];
+  sendOutcome?: (paths: string[], recipients: string[]) => SendOutcome[];
 }
 
 export function installBackend(over: Partial<Backend> = {}): Backend {
   const b: Backend = {
-    settings: { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false },
+    settings: settings(),
     profile: profile(),
     jobs: [],
     inbox: [],
@@ -62,7 +90,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
     if (b.fail[cmd]) throw b.fail[cmd];
     switch (cmd) {
       case 'app_info':
-        return { version: '0.1.0', settings: b.settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555', storeProblem: null };
+        return { version: '0.1.0', settings: b.settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555', storeProblem: null } satisfies AppInfo;
       case 'set_language': b.settings = { ...b.settings, language: args.language }; return b.settings;
       case 'set_environment': b.settings = { ...b.settings, environment: args.environment }; return b.settings;
       case 'set_poll_interval':
@@ -75,13 +103,15 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         b.settings = { ...b.settings, tusThresholdMib: args.tusThresholdMib, chunkMib: args.chunkMib }; return b.settings;
       case 'auth_get_profile': return b.profile;
       case 'auth_get_profiles': return [b.profile];
-      case 'auth_save_profile': b.profile = { ...b.profile, ...args.edit }; return b.profile;
-      case 'auth_generate_key': { const k = profile().key; b.profile = { ...b.profile, key: k, kid: k.kid, keySource: 'generated' }; return k; }
+      case 'auth_save_profile': b.profile = profile({ ...b.profile, ...args.edit, missing: undefined }); return b.profile;
+      case 'auth_generate_key': { const k = profile().key!; b.profile = { ...b.profile, key: k, kid: k.kid, keySource: 'generated' }; return k; }
       case 'auth_set_api_key': b.profile = { ...b.profile, apiKeySet: !!args.key }; return b.profile.apiKeySet;
       case 'auth_clear_api_key': b.profile = { ...b.profile, apiKeySet: false }; return false;
       case 'auth_register_system': return b.profile;
-      case 'auth_request_system_user': return { id: 'r1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemId: '310000019_budbringer' };
-      case 'auth_system_user_status': return { request: { id: 'r1', status: 'Accepted', systemId: 's' }, systemUserId: 'su-1' };
+      case 'auth_request_system_user':
+        return { id: 'r1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', externalRef: null, systemId: '310000019_budbringer' } satisfies SystemUserRequestInfo;
+      case 'auth_system_user_status':
+        return { request: { id: 'r1', status: 'Accepted', confirmUrl: null, externalRef: null, systemId: 's' }, systemUserId: 'su-1', error: null } satisfies SystemUserStatus;
       case 'auth_connection_test':
         return { ok: false, steps: [
           { step: 'clock', outcome: 'ok', detail: 'skew 0 s' },
@@ -89,7 +119,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
           { step: 'token', outcome: 'failed', error: { code: 'SCOPE_NOT_GRANTED', message: 'x', detail: 'invalid_scope' } },
           { step: 'exchange', outcome: 'skipped' },
           { step: 'broker', outcome: 'skipped' },
-        ], workingMode: null, clockSkewSecs: 0, grantedScope: null, consumer: null, clientAmr: null, systemUserId: null };
+        ], workingMode: null, clockSkewSecs: 0, grantedScope: null, consumer: null, clientAmr: null, systemUserId: null } satisfies ConnectionReport;
       case 'practice_use_org': b.profile = profile({ orgNumber: args.org }); return b.profile;
       case 'transfers_watch': return null;
       case 'send_list': return b.jobs;
@@ -98,7 +128,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         return args.paths.map((p: string, i: number) => {
           const j = job({ id: `new-${i}`, path: p, fileName: p.split('/').pop(), recipients: args.recipients, phase: 'queued' });
           b.jobs.push(j);
-          return { path: p, job: j };
+          return { path: p, job: j, error: null } satisfies SendOutcome;
         });
       case 'send_pause': case 'send_resume': case 'send_cancel': case 'send_retry': return null;
       case 'send_retry_all': return 1;
@@ -114,9 +144,9 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         return done.length;
       }
       case 'inbox_list': return b.inbox;
-      case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 };
+      case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 } satisfies RefreshReport;
       case 'inbox_download': {
-        const f = b.inbox.find((x) => x.id === args.id);
+        const f = b.inbox.find((x) => x.id === args.id)!;
         f.phase = 'confirmed';
         f.savedPath = `${args.folder ?? '/home/u/Downloads/Budbringer'}/${f.overview.fileName}`;
         return f;

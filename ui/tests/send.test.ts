@@ -6,10 +6,10 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import Send from '../src/pages/Send.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
 import { transfers, addFiles, onTransferEvent, resetTransfers } from '../src/lib/transfers.svelte';
-import { installBackend, job, type Backend } from './mockBackend';
+import { installBackend, job, profile, settings as makeSettings, type Backend } from './mockBackend';
 
 let b: Backend;
-const settings = { language: 'nb' as const, environment: 'sandbox' as const, pollIntervalSecs: 60 };
+const settings = makeSettings();
 
 beforeEach(() => {
   setLang('nb');
@@ -66,7 +66,7 @@ describe('Send', () => {
   });
 
   it('shows a per-file error from the back end with advice', async () => {
-    b.sendOutcome = (paths) => paths.map((p) => ({ path: p, error: { code: 'FILE_EMPTY', message: 'empty' } }));
+    b.sendOutcome = (paths) => paths.map((p) => ({ path: p, job: null, error: { code: 'FILE_EMPTY', message: 'empty' } }));
     await renderSend();
     addFiles(['/data/empty.txt']);
     await fireEvent.input(screen.getByTestId('recipient'), { target: { value: '310000027' } });
@@ -127,8 +127,20 @@ describe('Send', () => {
       onTransferEvent({ kind: 'send', job: j, progress: { done, total: 100, speed: 1, etaSecs: 1 } });
       if (heard[heard.length - 1] !== transfers.announcement) heard.push(transfers.announcement);
     }
-    onTransferEvent({ kind: 'send', job: { ...j, phase: 'published' } });
+    onTransferEvent({ kind: 'send', job: { ...j, phase: 'published' }, progress: null });
     heard.push(transfers.announcement);
     expect(heard).toEqual(['m.pdf: sendingen har startet.', 'm.pdf: 25 % sendt.', 'm.pdf: 50 % sendt.', 'm.pdf: 75 % sendt.', 'm.pdf er sendt.']);
+  });
+
+  it('asks Rust whether the profile is ready (ProfileView.missing), not the fields', async () => {
+    // Every field looks filled in, but Rust says the client ID is missing: the page believes Rust.
+    b.profile = profile({ missing: ['clientId'] });
+    render(Send, { settings, ongo: () => {} });
+    expect(await screen.findByTestId('profile-missing')).toBeTruthy();
+    expect((screen.getByTestId('send') as HTMLButtonElement).disabled).toBe(true);
+    cleanup();
+    b.profile = profile();
+    await renderSend();
+    expect(screen.queryByTestId('profile-missing')).toBeNull();
   });
 });

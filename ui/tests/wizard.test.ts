@@ -2,17 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, fireEvent, waitFor, cleanup } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
 import Setup from '../src/pages/Setup.svelte';
+import type { Settings } from '../src/lib/api';
 import { setLang } from '../src/lib/i18n.svelte';
-import { installBackend, profile, type Backend } from './mockBackend';
+import { installBackend, profile, settings as makeSettings, type Backend } from './mockBackend';
 
 let b: Backend;
-let settings: any;
+let settings: Settings;
 let went: string[];
 
 beforeEach(() => {
   setLang('nb');
   localStorage.clear();
-  settings = { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60 };
+  settings = makeSettings();
   b = installBackend({ profile: profile({ orgNumber: '', clientId: '', key: null, resourceIds: [], keySource: null,
     systemUser: { enabled: false, systemId: null, requestId: null, externalRef: null, requestStatus: null, confirmUrl: null, systemUserId: null } }) });
   went = [];
@@ -22,7 +23,7 @@ afterEach(() => { cleanup(); clearMocks(); });
 const STEPS = ['environment', 'organisation', 'apiKey', 'client', 'scopes', 'systemUser', 'resource', 'test', 'done'];
 
 function renderSetup() {
-  return render(Setup, { settings, sandboxUrl: 'http://127.0.0.1:5555', onchange: (s: any) => (settings = s), ongo: (p: string) => went.push(p) });
+  return render(Setup, { settings, sandboxUrl: 'http://127.0.0.1:5555', onchange: (s: Settings) => (settings = s), ongo: (p: string) => went.push(p) });
 }
 
 describe('the setup wizard', () => {

@@ -2,8 +2,9 @@
 //! (`shared/docs/auth-and-onboarding.md` §3).
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// The built-in practice sandbox on this computer. The default: it needs no credentials.
@@ -15,7 +16,7 @@ pub enum Environment {
 }
 
 /// Where an environment's services live.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     /// Maskinporten issuer; also the `aud` of the JWT grant. Ends with `/`.

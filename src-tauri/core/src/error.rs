@@ -10,13 +10,15 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use ts_rs::TS;
 
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident => $code:literal, $message:literal; )+) => {
         /// Stable error codes. The string form is part of the UI contract.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// On the wire (and in TypeScript) a union of the code strings.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TS)]
         pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )+
+            $( $(#[$doc])* #[ts(rename = $code)] $variant, )+
         }
 
         impl ErrorCode {
@@ -174,14 +176,16 @@ impl<'de> Deserialize<'de> for ErrorCode {
 }
 
 /// The error every command returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub trace_id: Option<String>,
 }
 

@@ -2,9 +2,12 @@
 // tests/i18n.test.ts fails when a key is missing in either language.
 import nb from '../locales/nb.json';
 import en from '../locales/en.json';
+import type { Language } from './generated/wire';
+import { allOf } from './union';
 
-export type Lang = 'nb' | 'en';
-export const LANGS: Lang[] = ['nb', 'en'];
+/** The UI languages: the Rust settings' `Language`. */
+export type Lang = Language;
+export const LANGS = allOf<Lang>()(['nb', 'en']);
 
 type Dict = { [key: string]: string | Dict };
 export const dictionaries: Record<Lang, Dict> = { nb, en };

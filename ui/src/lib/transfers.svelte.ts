@@ -1,6 +1,6 @@
 // Shared transfer state: the files waiting to be sent, the send queue with
 // live progress, and the inbox. Fed by one Tauri Channel (transfers_watch).
-import { api, asAppError, type AppError, type IncomingFile, type Progress, type SendJob, type TransferEvent } from './api';
+import { api, asAppError, type AppError, type IncomingView, type Progress, type SendJob, type TransferEvent } from './api';
 import { t } from './i18n.svelte';
 
 export const transfers = $state({
@@ -8,7 +8,7 @@ export const transfers = $state({
   pending: [] as string[],
   jobs: [] as SendJob[],
   progress: {} as Record<string, Progress>,
-  inbox: [] as IncomingFile[],
+  inbox: [] as IncomingView[],
   /** Bytes so far of received files that are downloading, by file-transfer ID. */
   downloads: {} as Record<string, { done: number; total: number }>,
   inboxError: null as AppError | null,

@@ -6,13 +6,15 @@
 use crate::error::{AppError, ErrorCode};
 use crate::secrets::Secret;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::client::{AltinnClient, MAX_CLOCK_SKEW_SECS};
 use super::exchange::jwt_exp;
 use super::profile::TokenMode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "TestStep")]
 pub enum Step {
     Clock,
     Grant,
@@ -21,7 +23,7 @@ pub enum Step {
     Broker,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StepResult {
     pub step: Step,
@@ -29,21 +31,24 @@ pub struct StepResult {
     pub outcome: Outcome,
     /// What was found (never a secret), e.g. the skew or the granted scope.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub detail: Option<String>,
     /// Why it failed; `error.code` names the advice text.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<AppError>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "StepOutcome")]
 pub enum Outcome {
     Ok,
     Failed,
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionReport {
     pub ok: bool,

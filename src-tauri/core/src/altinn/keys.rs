@@ -16,6 +16,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use super::profile::KeySource;
 
@@ -28,7 +29,7 @@ pub const KEY_LIFETIME_SECS: i64 = 365 * 86_400;
 pub const KEY_WARNING_SECS: i64 = 30 * 86_400;
 
 /// The public JWK as pasted into Samarbeidsportalen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PublicJwk {
     pub kty: String,
     pub alg: String,

@@ -11,6 +11,7 @@ use crate::orgnumber::OrgNumber;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 /// The Broker scopes used when the profile names none.
 pub const DEFAULT_BROKER_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.read"];
@@ -23,7 +24,7 @@ pub const SYSTEM_ADMIN_SCOPES: &[&str] = &[
 ];
 
 /// How the Broker token is obtained (`auth-and-onboarding.md` §4.7, R-12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum TokenMode {
     /// The Maskinporten token goes straight to Broker.
@@ -34,7 +35,7 @@ pub enum TokenMode {
 }
 
 /// Where the profile's private key came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum KeySource {
     Generated,
@@ -46,7 +47,7 @@ pub enum KeySource {
 }
 
 /// What is known about the organisation's own system and system user (§4.9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SystemUserState {
     /// Put `authorization_details` (system user) in Broker token requests.
@@ -63,8 +64,31 @@ pub struct SystemUserState {
     pub system_user_id: Option<String>,
 }
 
+/// A part of a profile that must be set before files can be sent or received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ProfilePart {
+    /// A valid organisation number.
+    OrgNumber,
+    /// The Maskinporten client ID.
+    ClientId,
+    /// At least one Broker resource.
+    ResourceIds,
+}
+
+impl ProfilePart {
+    /// The field's name on the wire (and in `PROFILE_INCOMPLETE` details).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfilePart::OrgNumber => "orgNumber",
+            ProfilePart::ClientId => "clientId",
+            ProfilePart::ResourceIds => "resourceIds",
+        }
+    }
+}
+
 /// One environment's connection settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Profile {
     pub environment: Environment,
@@ -128,20 +152,39 @@ impl Profile {
         s.join(" ")
     }
 
-    /// Checks the parts every token request needs.
-    pub fn check_ready(&self) -> AppResult<()> {
+    /// The parts every token request needs that are missing or invalid.
+    fn missing_for_tokens(&self) -> Vec<ProfilePart> {
         let mut missing = Vec::new();
         if OrgNumber::parse(&self.org_number).is_err() {
-            missing.push("orgNumber");
+            missing.push(ProfilePart::OrgNumber);
         }
         if self.client_id.trim().is_empty() {
-            missing.push("clientId");
+            missing.push(ProfilePart::ClientId);
         }
+        missing
+    }
+
+    /// What this profile still lacks before files can be sent and received:
+    /// the one "profile is ready" rule. The inbox poller uses it, and the UI
+    /// reads it from the profile view (`ProfileView.missing`) instead of
+    /// repeating it.
+    pub fn missing(&self) -> Vec<ProfilePart> {
+        let mut missing = self.missing_for_tokens();
+        if self.resource_ids.is_empty() {
+            missing.push(ProfilePart::ResourceIds);
+        }
+        missing
+    }
+
+    /// Checks the parts every token request needs.
+    pub fn check_ready(&self) -> AppResult<()> {
+        let missing = self.missing_for_tokens();
         if missing.is_empty() {
             Ok(())
         } else {
+            let names: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
             Err(AppError::new(ErrorCode::ProfileIncomplete)
-                .with_detail(format!("missing or invalid: {}", missing.join(", "))))
+                .with_detail(format!("missing or invalid: {}", names.join(", "))))
         }
     }
 
@@ -193,8 +236,10 @@ impl Profile {
 }
 
 /// The fields the UI may change with `save_profile` (all optional).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, TS)]
 #[serde(rename_all = "camelCase", default)]
+// An argument: the UI sends only the fields it changes.
+#[ts(optional_fields)]
 pub struct ProfileEdit {
     pub org_number: Option<String>,
     pub client_id: Option<String>,
@@ -339,6 +384,26 @@ mod tests {
         let old = ProfileStore::open(dir.path());
         assert_eq!(old.get(Environment::Production).org_number, "310000027");
         assert_eq!(old.get(Environment::Production).scopes.len(), 2);
+    }
+
+    #[test]
+    fn missing_names_what_sending_and_receiving_need() {
+        let mut p = Profile::new(Environment::Tt02);
+        assert_eq!(p.missing(), [ProfilePart::OrgNumber, ProfilePart::ClientId, ProfilePart::ResourceIds]);
+        // An organisation number with a wrong check digit is not "set".
+        p.org_number = "310000018".into();
+        p.client_id = "abc".into();
+        assert_eq!(p.missing(), [ProfilePart::OrgNumber, ProfilePart::ResourceIds]);
+        assert_eq!(p.check_ready().unwrap_err().detail.as_deref(), Some("missing or invalid: orgNumber"));
+        p.org_number = "310000019".into();
+        // Token requests need no resource; sending and receiving do.
+        p.check_ready().unwrap();
+        assert_eq!(p.missing(), [ProfilePart::ResourceIds]);
+        p.resource_ids = vec!["r".into()];
+        assert!(p.missing().is_empty());
+        for part in [ProfilePart::OrgNumber, ProfilePart::ClientId, ProfilePart::ResourceIds] {
+            assert_eq!(serde_json::to_value(part).unwrap(), part.as_str());
+        }
     }
 
     #[test]

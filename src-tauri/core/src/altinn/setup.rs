@@ -7,12 +7,13 @@ use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::secrets::{Secret, SecretStore};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::keys::{self, ImportedKey, PublicJwk};
 use super::profile::{self, KeySource, Profile, ProfileStore};
 
 /// The public side of a profile's key, for the UI and Samarbeidsportalen.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyInfo {
     pub environment: Environment,
@@ -213,7 +214,7 @@ pub async fn request_system_user(
 }
 
 /// What the wizard shows while it waits for approval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemUserStatus {
     pub request: Option<super::systemuser::SystemUserRequestInfo>,

@@ -6,6 +6,7 @@
 use crate::error::{AppError, AppResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use ts_rs::TS;
 
 use super::client::AltinnClient;
 
@@ -17,7 +18,7 @@ pub const DEFAULT_REDIRECT_URL: &str = "https://info.altinn.no/";
 pub const DEFAULT_SYSTEM_NAME: &str = "budbringer";
 
 /// A system-user request as Altinn reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemUserRequestInfo {
     pub id: String,

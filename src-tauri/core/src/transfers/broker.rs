@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// A failed call: what to tell the user, and whether to try again.
@@ -136,7 +137,7 @@ pub struct InitializeRequest {
     pub disable_virus_scan: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RecipientStatus {
     pub recipient: String,
@@ -149,7 +150,7 @@ pub struct RecipientStatus {
 }
 
 /// `FileTransferOverviewExt`. Parsed leniently: Altinn's data is shown as it came.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Overview {
     pub file_transfer_id: Uuid,
@@ -191,7 +192,7 @@ impl Overview {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusEvent {
     pub file_transfer_status: String,
@@ -201,7 +202,7 @@ pub struct StatusEvent {
     pub file_transfer_status_changed: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RecipientEvent {
     pub recipient: String,
@@ -214,8 +215,9 @@ pub struct RecipientEvent {
 
 /// `FileTransferStatusDetailsExt`: the overview plus both histories, sorted
 /// by time here because the server does not sort them (§3.6).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "TransferDetails")]
 pub struct Details {
     #[serde(flatten)]
     pub overview: Overview,

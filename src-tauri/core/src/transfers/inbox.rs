@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// How many overviews are fetched at once.
@@ -22,7 +23,7 @@ pub const OVERVIEW_CONCURRENCY: usize = 16;
 /// A file this close to its expiry gets a warning.
 pub const EXPIRY_WARNING: time::Duration = time::Duration::days(3);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum InboxPhase {
     /// Waiting for the user (or the auto-save) to download it.
@@ -36,7 +37,7 @@ pub enum InboxPhase {
 }
 
 /// One received file. `overview` is Altinn's data, kept unaltered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IncomingFile {
     pub id: Uuid,
@@ -65,7 +66,7 @@ impl IncomingFile {
 }
 
 /// The result of one look for new files.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshReport {
     /// Files seen for the first time.

@@ -3,13 +3,14 @@
 
 use serde::Serialize;
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 /// How often a report may be emitted at most.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// The time constant of the speed's exponential smoothing.
 const SMOOTHING: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub done: u64,

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// Upload tuning. Chunks are at least 8 MiB (and at least 1/50 000 of the
@@ -44,8 +45,9 @@ impl UploadSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "SendMethod")]
 pub enum Method {
     /// One `POST /upload` with the whole file.
     Stream,
@@ -54,8 +56,9 @@ pub enum Method {
 }
 
 /// Where a job is. The UI shows these words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "SendPhase")]
 pub enum Phase {
     Queued,
     Preparing,
@@ -88,7 +91,7 @@ pub struct SendRequest {
 }
 
 /// A persisted outgoing job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SendJob {
     pub id: Uuid,
@@ -97,8 +100,9 @@ pub struct SendJob {
     pub path: PathBuf,
     pub file_name: String,
     pub size: u64,
-    /// Modification time when the checksum was made, to notice a changed file.
-    pub modified_ms: Option<u128>,
+    /// Modification time when the checksum was made, to notice a changed file
+    /// (Unix milliseconds; u64, like every number the UI reads, fits a JavaScript number).
+    pub modified_ms: Option<u64>,
     pub md5: Option<String>,
     pub resource_id: String,
     pub sender: String,
@@ -126,8 +130,9 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-fn modified_ms(meta: &std::fs::Metadata) -> Option<u128> {
-    meta.modified().ok().and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_millis())
+fn modified_ms(meta: &std::fs::Metadata) -> Option<u64> {
+    let since_epoch = meta.modified().ok()?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    u64::try_from(since_epoch.as_millis()).ok()
 }
 
 fn unreadable(path: &std::path::Path, e: std::io::Error) -> AppError {

@@ -58,7 +58,7 @@ pub async fn refresh(
 ) -> Result<RefreshReport, RefreshError> {
     let settings = state.settings();
     let profile = state.profiles.get(settings.environment);
-    if profile.check_ready().is_err() || profile.resource_ids.is_empty() {
+    if !profile.missing().is_empty() {
         return Err(RefreshError::NotReady);
     }
     let client = state.client(settings.environment).await.map_err(|e| RefreshError::Failed(e.into()))?;
