@@ -7,7 +7,8 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import JobRow from '../src/lib/JobRow.svelte';
 import Setup from '../src/pages/Setup.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
-import { installBackend, job, profile } from './mockBackend';
+import type { SendPhase } from '../src/lib/api';
+import { installBackend, job, profile, settings } from './mockBackend';
 
 beforeEach(() => {
   setLang('nb');
@@ -17,7 +18,7 @@ afterEach(() => { cleanup(); clearMocks(); });
 
 describe('the data-origin label', () => {
   it('marks the send queue’s Altinn statuses, and only those', () => {
-    const phases: [string, boolean][] = [
+    const phases: [SendPhase, boolean][] = [
       ['queued', false], ['preparing', false], ['uploading', false], ['paused', false],
       ['processing', true], ['published', true],
     ];
@@ -39,7 +40,7 @@ describe('the data-origin label', () => {
     installBackend({ profile: profile({ systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: null, externalRef: null,
       requestStatus: null, confirmUrl: null, systemUserId: null } }) });
     localStorage.setItem('budbringer.wizardStep', 'systemUser');
-    render(Setup, { settings: { language: 'en', environment: 'tt02', pollIntervalSecs: 60 }, sandboxUrl: null, onchange: () => {}, ongo: () => {} });
+    render(Setup, { settings: settings({ language: 'en', environment: 'tt02' }), sandboxUrl: null, onchange: () => {}, ongo: () => {} });
     const step = await screen.findByTestId('wizard-systemUser');
     // The system is registered in Altinn: its id is labelled; nothing requested yet, so no status label.
     await within(step).findByTestId('altinn-label');
