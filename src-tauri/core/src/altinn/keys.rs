@@ -8,7 +8,7 @@
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::secrets::Secret;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -19,6 +19,10 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::profile::KeySource;
+
+// Defined beside this module so that `certificate` can make one without
+// depending on `keys` (which calls `certificate` for .p12 files).
+pub use super::imported_key::ImportedKey;
 
 /// Key sizes offered. Maskinporten accepts RS256 with 2048 bits and more.
 pub const KEY_SIZES: &[usize] = &[2048, 3072];
@@ -38,24 +42,6 @@ pub struct PublicJwk {
     pub kid: String,
     pub n: String,
     pub e: String,
-}
-
-/// A private key read from a file or text, with what it came with.
-pub struct ImportedKey {
-    pub key: RsaPrivateKey,
-    pub source: KeySource,
-    /// The `kid` a JWK carried.
-    pub kid: Option<String>,
-    /// Certificate chain (base64 DER, leaf first) of a .p12.
-    pub certificate_chain: Vec<String>,
-    /// Validity end of the leaf certificate (Unix seconds).
-    pub certificate_not_after: Option<i64>,
-}
-
-impl std::fmt::Debug for ImportedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportedKey").field("source", &self.source).field("kid", &self.kid).finish_non_exhaustive()
-    }
 }
 
 /// Generates an RSA key of 2048 or 3072 bits.
@@ -272,11 +258,6 @@ pub fn import_bytes(bytes: &[u8], file_name: Option<&str>, password: Option<&str
 pub fn key_expiry(created: i64, now: i64) -> (i64, bool) {
     let left = created + KEY_LIFETIME_SECS - now;
     (left, left <= KEY_WARNING_SECS)
-}
-
-/// base64 (standard, padded) DER, as used in `x5c`.
-pub fn b64_der(der: &[u8]) -> String {
-    STANDARD.encode(der)
 }
 
 #[cfg(test)]

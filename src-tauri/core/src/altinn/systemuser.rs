@@ -93,7 +93,7 @@ fn enc(s: &str) -> String {
 }
 
 async fn json_of(resp: reqwest::Response) -> AppResult<Value> {
-    let text = resp.text().await.map_err(|e| super::client::network_error(&e))?;
+    let text = resp.text().await.map_err(|e| super::problem::network_error(&e))?;
     serde_json::from_str(&text)
         .map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
 }
