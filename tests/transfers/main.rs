@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
 
+mod crash;
 mod inbox;
 mod queue;
 mod support;
