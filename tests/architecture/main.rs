@@ -3,7 +3,9 @@
 //! * only the app package depends on Tauri or a webview: every other member
 //!   of the workspace builds without a window;
 //! * no Rust source file is longer than [`MAX_LINES`] lines;
-//! * no two files of a crate use each other, directly or round a longer loop.
+//! * no two files of a crate use each other, directly or round a longer loop;
+//! * citations point to sections of `docs/` that exist, never to documents
+//!   outside the repository.
 //!
 //! Each check reports everything it finds at once, with the way to the
 //! offending crate or the lines that make a cycle.
@@ -11,6 +13,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot go on fails at once
 
 mod cycles;
+mod docs;
 mod lexer;
 mod metadata;
 mod modgraph;
@@ -191,4 +194,29 @@ fn the_window_crate_names_are_the_ones_meant() {
     for name in ["tokio", "gdk-pixbuf", "taurine", "budbringer-core"] {
         assert!(!is_window_crate(name), "{name}");
     }
+}
+
+#[test]
+fn citations_point_to_sections_that_exist() {
+    let root = metadata::workspace_root();
+    let mut known = Vec::new();
+    for doc in ["ALTINN.md", "ARCHITECTURE.md"] {
+        let text = std::fs::read_to_string(root.join("docs").join(doc)).expect("the document exists");
+        known.push((doc.to_owned(), docs::anchors(&text)));
+    }
+    let mut files = Vec::new();
+    docs::readable_files(&root, &skipped_dir, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let is_code = [".rs", ".ts", ".svelte"].iter().any(|e| rel.ends_with(e));
+        found.extend(docs::problems(&text, is_code, &known).into_iter().map(|p| format!("{rel}: {p}")));
+    }
+    assert!(
+        found.is_empty(),
+        "citations a reader cannot follow (point them to the section of docs/ALTINN.md or docs/ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
 }
