@@ -1,6 +1,6 @@
 //! Business certificates (virksomhetssertifikat) as PKCS#12 files: the RSA
 //! private key plus the certificate chain for the grant's `x5c` header
-//! (`auth-and-onboarding.md` §4.4).
+//! (`docs/ALTINN.md#keys-and-certificates`).
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};

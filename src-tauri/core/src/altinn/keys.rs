@@ -27,9 +27,9 @@ pub use super::imported_key::ImportedKey;
 /// Key sizes offered. Maskinporten accepts RS256 with 2048 bits and more.
 pub const KEY_SIZES: &[usize] = &[2048, 3072];
 
-/// A key registered in Maskinporten lives one year (§4.3).
+/// A key registered in Maskinporten lives one year (`docs/ALTINN.md#keys-and-certificates`).
 pub const KEY_LIFETIME_SECS: i64 = 365 * 86_400;
-/// Warn this long before the year runs out.
+/// Warn this long before the year runs out.
 pub const KEY_WARNING_SECS: i64 = 30 * 86_400;
 
 /// The public JWK as pasted into Samarbeidsportalen.
@@ -52,7 +52,7 @@ pub fn generate(bits: usize) -> AppResult<RsaPrivateKey> {
     RsaPrivateKey::new(&mut rand::thread_rng(), bits).map_err(|e| AppError::internal(format!("key generation: {e}")))
 }
 
-/// A globally unique kid: `<orgno>-<env>-<yyyymmddHHMMSS>-<8 hex>`.
+/// A globally unique kid: `<orgno>-<env>-<yyyymmddHHMMSS>-<8 hex>` (`docs/ALTINN.md#keys-and-certificates`).
 pub fn make_kid(org_number: &str, env: Environment, now: time::OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
     let stamp = format!(

@@ -1,4 +1,4 @@
-//! The Maskinporten token request (`auth-and-onboarding.md` §4.6).
+//! The Maskinporten token request (`docs/ALTINN.md#the-token-request`).
 
 use crate::error::{AppError, AppResult};
 use crate::secrets::Secret;

@@ -1,6 +1,6 @@
 //! Turning error answers from Maskinporten, the Altinn platform, the API
 //! gateway and Broker into [`AppError`]s with a named [`ErrorCode`]
-//! (`auth-and-onboarding.md` §15, `broker-api.md` §2.3).
+//! (`docs/ALTINN.md#error-answers`).
 //!
 //! The shapes handled:
 //! * Maskinporten: `400 {"error": "...", "error_description": "... (MP-110) (trace_id: ...)"}`;

@@ -1,5 +1,5 @@
-//! The organisation's own system and system user (`auth-and-onboarding.md`
-//! §4.9, wizard steps W7–W8): register the system, request a system user,
+//! The organisation's own system and system user (`docs/ALTINN.md#system-users`,
+//! wizard steps W7–W8): register the system, request a system user,
 //! follow the request (New, Accepted, Rejected, TimedOut) and verify the
 //! system user.
 

@@ -487,7 +487,7 @@ async fn upload_stream(
             }
             Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
                 // A broken streamed upload may be retried while the transfer is
-                // still UploadStarted (§3.2); otherwise it is over.
+                // still UploadStarted (`docs/ALTINN.md#streamed-upload`); otherwise it is over.
                 let status = retrying("overview", settings, || broker.overview(id)).await?;
                 match status.status() {
                     "Initialized" | "UploadStarted" => {}
