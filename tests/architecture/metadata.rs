@@ -16,8 +16,9 @@ pub struct Workspace {
     pub root: PathBuf,
     pub members: Vec<Member>,
     names: BTreeMap<String, String>,
-    /// Resolved dependencies of each package, every kind (normal, dev, build), every platform.
-    deps: BTreeMap<String, Vec<String>>,
+    /// Resolved dependencies of each package, every platform: (package, whether
+    /// it is only a dev-dependency, which counts for the package's own tests only).
+    deps: BTreeMap<String, Vec<(String, bool)>>,
 }
 
 pub fn workspace_root() -> PathBuf {
@@ -51,7 +52,16 @@ pub fn load() -> Workspace {
     }
     let mut deps = BTreeMap::new();
     for node in v["resolve"]["nodes"].as_array().into_iter().flatten() {
-        let to: Vec<String> = node["deps"].as_array().into_iter().flatten().map(|d| str_of(&d["pkg"])).collect();
+        let to: Vec<(String, bool)> = node["deps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let kinds = d["dep_kinds"].as_array().cloned().unwrap_or_default();
+                let dev_only = !kinds.is_empty() && kinds.iter().all(|k| k["kind"].as_str() == Some("dev"));
+                (str_of(&d["pkg"]), dev_only)
+            })
+            .collect();
         deps.insert(str_of(&node["id"]), to);
     }
     assert!(!members.is_empty() && !deps.is_empty(), "cargo metadata listed no members or no resolve graph");
@@ -64,13 +74,18 @@ impl Workspace {
     }
 
     /// Every package `from` depends on, directly or not, each with the chain
-    /// of package names that leads to it (`from` first).
+    /// of package names that leads to it (`from` first). `from`'s own
+    /// dev-dependencies count (its tests build them); those of the packages
+    /// below it do not.
     pub fn dependency_chains(&self, from: &str) -> Vec<Vec<String>> {
         let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
         let mut queue = VecDeque::from([from]);
         let mut order = Vec::new();
         while let Some(id) = queue.pop_front() {
-            for dep in self.deps.get(id).into_iter().flatten() {
+            for (dep, dev_only) in self.deps.get(id).into_iter().flatten() {
+                if *dev_only && id != from {
+                    continue;
+                }
                 if dep != from && !came_from.contains_key(dep.as_str()) {
                     came_from.insert(dep, id);
                     order.push(dep.as_str());
