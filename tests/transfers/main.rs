@@ -6,6 +6,7 @@
 mod crash;
 mod inbox;
 mod queue;
+mod retry;
 mod support;
 
 use budbringer_core::environment::Environment;

@@ -316,7 +316,11 @@ impl SendQueue {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
             };
-            if status.as_deref().is_some_and(|s| s != "Initialized" && s != "UploadStarted") {
+            // Only a transfer Altinn failed needs a new one. In any other state it
+            // lives on: still uploading, or the upload arrived after all (its last
+            // bytes went out just before a cancel or a crash), and a new transfer
+            // would deliver the file twice.
+            if status.as_deref().is_some_and(|s| s == "Failed" || s == "Cancelled") {
                 job.file_transfer_id = None;
                 job.initialize_sent = false;
                 if job.reference.starts_with("budbringer-") {
