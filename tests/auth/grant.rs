@@ -41,7 +41,8 @@ async fn unknown_client_is_named() {
 async fn wrong_audience_is_named() {
     let w = World::start(BROKER_SCOPES).await;
     let mut ep = w.endpoints();
-    // The issuer without its trailing slash (D8): Maskinporten wants the exact issuer.
+    // The issuer without its trailing slash (docs/ALTINN.md#where-the-sources-disagree):
+    // Maskinporten wants the exact issuer.
     ep.maskinporten_issuer = ep.maskinporten_issuer.trim_end_matches('/').to_owned() + "/wrong/";
     let c = budbringer_core::altinn::AltinnClient::new(w.profile(), ep, w.secrets.clone()).unwrap();
     let grant = c.sign_grant("altinn:broker.read", false).unwrap();

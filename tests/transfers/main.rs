@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
 
+mod crash;
 mod inbox;
 mod queue;
+mod retry;
 mod support;
 
 use budbringer_core::environment::Environment;

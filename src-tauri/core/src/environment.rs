@@ -1,5 +1,5 @@
 //! The three environments a profile can point at, and their endpoints
-//! (`shared/docs/auth-and-onboarding.md` §3).
+//! (`docs/ALTINN.md#environments`).
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -468,7 +468,7 @@ async fn exchange(State(app): State<App>, headers: HeaderMap) -> Response {
     let jwt = app.signer.sign(&claims);
     // ASP.NET writes a string result as text/plain unless the client asks for
     // JSON, in which case it is a quoted JSON string [inferred]; both forms are
-    // seen in Altinn's own clients (auth-and-onboarding.md §4.7, R-11).
+    // seen in Altinn's own clients (docs/ALTINN.md#the-token-exchange).
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -1,4 +1,4 @@
-//! The error shapes of broker-api.md §2.3 and the Maskinporten/Altinn ones,
+//! The error shapes of docs/ALTINN.md#error-answers and the Maskinporten/Altinn ones,
 //! and [`SandboxError`] for starting the sandbox.
 
 use axum::http::{header, HeaderValue, StatusCode};

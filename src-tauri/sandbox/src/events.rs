@@ -1,5 +1,5 @@
 //! Altinn Events polling (`GET /events/api/v1/events`) for Broker's CloudEvents
-//! (broker-api.md §5). The feed is derived from the append-only status logs of
+//! (docs/ALTINN.md#events-and-polling). The feed is derived from the append-only status logs of
 //! the file transfers, so it needs no state of its own and survives restarts.
 
 use std::collections::BTreeMap;

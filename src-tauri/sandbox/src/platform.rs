@@ -66,7 +66,7 @@ fn redirect_ok(u: &str) -> bool {
 }
 
 /// Validates and stores a system (POST and PUT). Codes AUTH.VLD-000xx are
-/// mapped as described in auth-and-onboarding.md §4.9/§15 [inferred numbering].
+/// mapped as described in docs/ALTINN.md#requesting-and-approving-a-system-user [inferred numbering].
 fn store_system(app: &App, c: &Caller, body: &Value, update: Option<&str>) -> Result<String, Response> {
     let o = lower(body);
     let Some(org) = c.org.clone() else {

@@ -1,6 +1,6 @@
 //! Business certificates (virksomhetssertifikat) as PKCS#12 files: the RSA
 //! private key plus the certificate chain for the grant's `x5c` header
-//! (`auth-and-onboarding.md` §4.4).
+//! (`docs/ALTINN.md#keys-and-certificates`).
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
@@ -8,7 +8,7 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 
-use super::keys::{b64_der, ImportedKey};
+use super::imported_key::ImportedKey;
 use super::profile::KeySource;
 
 fn p12_error(e: p12_keystore::error::Error) -> AppError {
@@ -101,4 +101,10 @@ pub fn subject_org(cert: &x509_parser::certificate::X509Certificate<'_>) -> Opti
         }
     }
     None
+}
+
+/// base64 (standard, padded) DER, as a certificate goes into the grant's `x5c` header.
+pub fn b64_der(der: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(der)
 }

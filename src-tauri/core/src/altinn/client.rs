@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::exchange;
 use super::grant::{GrantClaims, GrantSigner, KeyRef, SystemUserParty};
 use super::maskinporten::{self, TokenResponse};
-use super::problem::{error_from_response, is_gateway_key_error};
+use super::problem::{error_from_response, is_gateway_key_error, network_error};
 use super::profile::{self, KeySource, Profile, TokenMode, SYSTEM_ADMIN_SCOPES};
 use super::tokens::TokenCache;
 
@@ -22,17 +22,6 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 5;
 
 /// The header carrying the APIM subscription key.
 pub const API_KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
-
-pub(crate) fn network_error(e: &reqwest::Error) -> AppError {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    AppError::new(ErrorCode::Network).with_detail(crate::logging::redact(&format!("{kind}: {e}")))
-}
 
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

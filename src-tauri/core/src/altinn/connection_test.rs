@@ -182,7 +182,7 @@ pub async fn run(client: &AltinnClient) -> ConnectionReport {
         },
     };
 
-    // 5. Broker search: Direct first, then Exchanged.
+    // 5. Broker search: Direct first, then Exchanged (`docs/ALTINN.md#the-token-exchange`).
     let Some(resource) = profile.resource_ids.first().cloned() else {
         report.steps.push(failed(
             Step::Broker,

@@ -1,12 +1,12 @@
 //! Exchanging a Maskinporten token for an Altinn token
-//! (`GET {platform}/authentication/api/v1/exchange/maskinporten`, §4.7).
+//! (`GET {platform}/authentication/api/v1/exchange/maskinporten`, `docs/ALTINN.md#the-token-exchange`).
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::secrets::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-/// The Altinn token from an exchange body: `text/plain`, or a quoted JSON string (R-11).
+/// The Altinn token from an exchange body: `text/plain`, or a quoted JSON string (`docs/ALTINN.md#the-token-exchange`).
 pub fn parse_exchange_body(body: &str) -> AppResult<String> {
     let t = body.trim();
     let token = if t.starts_with('"') {

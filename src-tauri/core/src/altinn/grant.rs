@@ -1,4 +1,4 @@
-//! The JWT grant Budbringer signs for Maskinporten (`auth-and-onboarding.md` §4.5).
+//! The JWT grant Budbringer signs for Maskinporten (`docs/ALTINN.md#the-jwt-grant`).
 //!
 //! Header: `alg` RS256 plus `kid` (a registered key) or `x5c` (a business
 //! certificate chain, as an array). Claims: exactly `aud`, `iss`, `scope`,

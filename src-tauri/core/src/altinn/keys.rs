@@ -8,7 +8,7 @@
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::secrets::Secret;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -20,12 +20,16 @@ use ts_rs::TS;
 
 use super::profile::KeySource;
 
+// Defined beside this module so that `certificate` can make one without
+// depending on `keys` (which calls `certificate` for .p12 files).
+pub use super::imported_key::ImportedKey;
+
 /// Key sizes offered. Maskinporten accepts RS256 with 2048 bits and more.
 pub const KEY_SIZES: &[usize] = &[2048, 3072];
 
-/// A key registered in Maskinporten lives one year (§4.3).
+/// A key registered in Maskinporten lives one year (`docs/ALTINN.md#keys-and-certificates`).
 pub const KEY_LIFETIME_SECS: i64 = 365 * 86_400;
-/// Warn this long before the year runs out.
+/// Warn this long before the year runs out.
 pub const KEY_WARNING_SECS: i64 = 30 * 86_400;
 
 /// The public JWK as pasted into Samarbeidsportalen.
@@ -40,24 +44,6 @@ pub struct PublicJwk {
     pub e: String,
 }
 
-/// A private key read from a file or text, with what it came with.
-pub struct ImportedKey {
-    pub key: RsaPrivateKey,
-    pub source: KeySource,
-    /// The `kid` a JWK carried.
-    pub kid: Option<String>,
-    /// Certificate chain (base64 DER, leaf first) of a .p12.
-    pub certificate_chain: Vec<String>,
-    /// Validity end of the leaf certificate (Unix seconds).
-    pub certificate_not_after: Option<i64>,
-}
-
-impl std::fmt::Debug for ImportedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportedKey").field("source", &self.source).field("kid", &self.kid).finish_non_exhaustive()
-    }
-}
-
 /// Generates an RSA key of 2048 or 3072 bits.
 pub fn generate(bits: usize) -> AppResult<RsaPrivateKey> {
     if !KEY_SIZES.contains(&bits) {
@@ -66,7 +52,7 @@ pub fn generate(bits: usize) -> AppResult<RsaPrivateKey> {
     RsaPrivateKey::new(&mut rand::thread_rng(), bits).map_err(|e| AppError::internal(format!("key generation: {e}")))
 }
 
-/// A globally unique kid: `<orgno>-<env>-<yyyymmddHHMMSS>-<8 hex>`.
+/// A globally unique kid: `<orgno>-<env>-<yyyymmddHHMMSS>-<8 hex>` (`docs/ALTINN.md#keys-and-certificates`).
 pub fn make_kid(org_number: &str, env: Environment, now: time::OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
     let stamp = format!(
@@ -272,11 +258,6 @@ pub fn import_bytes(bytes: &[u8], file_name: Option<&str>, password: Option<&str
 pub fn key_expiry(created: i64, now: i64) -> (i64, bool) {
     let left = created + KEY_LIFETIME_SECS - now;
     (left, left <= KEY_WARNING_SECS)
-}
-
-/// base64 (standard, padded) DER, as used in `x5c`.
-pub fn b64_der(der: &[u8]) -> String {
-    STANDARD.encode(der)
 }
 
 #[cfg(test)]

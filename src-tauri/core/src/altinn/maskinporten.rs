@@ -1,10 +1,10 @@
-//! The Maskinporten token request (`auth-and-onboarding.md` §4.6).
+//! The Maskinporten token request (`docs/ALTINN.md#the-token-request`).
 
 use crate::error::{AppError, AppResult};
 use crate::secrets::Secret;
 use serde::Deserialize;
 
-use super::problem::maskinporten_error;
+use super::problem::{maskinporten_error, network_error};
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -40,13 +40,13 @@ pub async fn request_token(
         .await;
     let resp = match resp {
         Ok(r) => r,
-        Err(e) => return (Err(super::client::network_error(&e)), None),
+        Err(e) => return (Err(network_error(&e)), None),
     };
     let date = resp.headers().get(reqwest::header::DATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let status = resp.status().as_u16();
     let body = match resp.text().await {
         Ok(b) => b,
-        Err(e) => return (Err(super::client::network_error(&e)), date),
+        Err(e) => return (Err(network_error(&e)), date),
     };
     if status != 200 {
         return (Err(maskinporten_error(status, &body)), date);

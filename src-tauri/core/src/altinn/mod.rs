@@ -12,6 +12,7 @@ pub mod client;
 pub mod connection_test;
 pub mod exchange;
 pub mod grant;
+pub mod imported_key;
 pub mod keys;
 pub mod maskinporten;
 pub mod problem;

@@ -1,6 +1,6 @@
 //! Turning error answers from Maskinporten, the Altinn platform, the API
 //! gateway and Broker into [`AppError`]s with a named [`ErrorCode`]
-//! (`auth-and-onboarding.md` §15, `broker-api.md` §2.3).
+//! (`docs/ALTINN.md#error-answers`).
 //!
 //! The shapes handled:
 //! * Maskinporten: `400 {"error": "...", "error_description": "... (MP-110) (trace_id: ...)"}`;
@@ -10,7 +10,8 @@
 //! * the API gateway's `401 {"statusCode": 401, "message": "Access denied due to ... subscription key ..."}`
 //!   and its `429` (with `Retry-After`);
 //! * empty 401 (token missing/invalid/expired) and empty 403 (scope missing);
-//! * plain-text bodies (TUS).
+//! * plain-text bodies (TUS);
+//! * and no answer at all: a timeout or a refused connection ([`network_error`]).
 
 use crate::error::{AppError, ErrorCode};
 use regex::Regex;
@@ -28,6 +29,20 @@ fn mp_regex() -> &'static Regex {
 fn trace_regex() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| Regex::new(r"trace_id:\s*([A-Za-z0-9\-]+)").expect("regex"))
+}
+
+/// A request that got no answer (timeout, refused connection, broken
+/// stream): the one error every caller of Maskinporten, the platform and
+/// Broker shares, so it lives here rather than in any one client.
+pub(crate) fn network_error(e: &reqwest::Error) -> AppError {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    AppError::new(ErrorCode::Network).with_detail(crate::logging::redact(&format!("{kind}: {e}")))
 }
 
 fn clip(s: &str) -> String {

@@ -16,14 +16,14 @@ use ts_rs::TS;
 /// The Broker scopes used when the profile names none.
 pub const DEFAULT_BROKER_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.read"];
 
-/// Scopes for registering the system and asking for a system user (§4.2).
+/// Scopes for registering the system and asking for a system user (`docs/ALTINN.md#the-client-and-its-scopes`).
 pub const SYSTEM_ADMIN_SCOPES: &[&str] = &[
     "altinn:authentication/systemregister.write",
     "altinn:authentication/systemuser.request.write",
     "altinn:authentication/systemuser.request.read",
 ];
 
-/// How the Broker token is obtained (`auth-and-onboarding.md` §4.7, R-12).
+/// How the Broker token is obtained (`docs/ALTINN.md#the-token-exchange`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum TokenMode {
@@ -46,7 +46,7 @@ pub enum KeySource {
     Certificate,
 }
 
-/// What is known about the organisation's own system and system user (§4.9).
+/// What is known about the organisation's own system and system user (`docs/ALTINN.md#system-users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SystemUserState {

@@ -1,5 +1,5 @@
-//! The organisation's own system and system user (`auth-and-onboarding.md`
-//! §4.9, wizard steps W7–W8): register the system, request a system user,
+//! The organisation's own system and system user (`docs/ALTINN.md#system-users`,
+//! wizard steps W7–W8): register the system, request a system user,
 //! follow the request (New, Accepted, Rejected, TimedOut) and verify the
 //! system user.
 
@@ -93,7 +93,7 @@ fn enc(s: &str) -> String {
 }
 
 async fn json_of(resp: reqwest::Response) -> AppResult<Value> {
-    let text = resp.text().await.map_err(|e| super::client::network_error(&e))?;
+    let text = resp.text().await.map_err(|e| super::problem::network_error(&e))?;
     serde_json::from_str(&text)
         .map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
 }

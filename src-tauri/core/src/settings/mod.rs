@@ -63,7 +63,7 @@ impl Default for Settings {
 }
 
 /// Broker allows about 10 searches a minute per integration; polling more
-/// often than every 10 s would be throttled (`broker-api.md` §3.7).
+/// often than every 10 s would be throttled (`docs/ALTINN.md#search`).
 pub const MIN_POLL_INTERVAL_SECS: u32 = 10;
 pub const MAX_POLL_INTERVAL_SECS: u32 = 3600;
 

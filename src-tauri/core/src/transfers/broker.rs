@@ -1,4 +1,4 @@
-//! Typed calls to Broker `/broker/api/v1` (`broker-api.md` §3), on top of the
+//! Typed calls to Broker `/broker/api/v1` (`docs/ALTINN.md#the-broker-api`), on top of the
 //! authenticated [`AltinnClient`]. Each call returns the server's answer or a
 //! [`CallError`]: the named [`AppError`] plus whether trying again can help
 //! and when (`Retry-After`).
@@ -129,7 +129,7 @@ pub struct InitializeRequest {
     pub file_name: String,
     pub resource_id: String,
     pub senders_file_transfer_reference: String,
-    /// `0192:<orgno>`: the form sender-side search matches (§3.7).
+    /// `0192:<orgno>`: the form sender-side search matches (`docs/ALTINN.md#initialize`).
     pub sender: String,
     pub recipients: Vec<String>,
     pub property_list: BTreeMap<String, String>,
@@ -214,7 +214,7 @@ pub struct RecipientEvent {
 }
 
 /// `FileTransferStatusDetailsExt`: the overview plus both histories, sorted
-/// by time here because the server does not sort them (§3.6).
+/// by time here because the server does not sort them (`docs/ALTINN.md#overview-and-details`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "TransferDetails")]
@@ -227,7 +227,7 @@ pub struct Details {
     pub recipient_file_transfer_status_history: Vec<RecipientEvent>,
 }
 
-/// Search filters (§3.7).
+/// Search filters (`docs/ALTINN.md#search`).
 #[derive(Debug, Clone, Default)]
 pub struct Search {
     pub resource_id: String,
@@ -269,7 +269,7 @@ impl Broker {
         serde_json::from_slice(&bytes).map_err(|e| malformed(what, e))
     }
 
-    /// `POST /filetransfer`. Not idempotent: never retry it blindly (§4.11).
+    /// `POST /filetransfer`. Not idempotent: never retry it blindly (`docs/ALTINN.md#no-idempotency`).
     pub async fn initialize(&self, req: &InitializeRequest) -> Result<Uuid, CallError> {
         let url = self.url("/filetransfer");
         let resp = self.client.send_broker(|http| http.post(&url).json(req)).await?;
@@ -353,7 +353,7 @@ impl Broker {
     }
 
     /// TUS create (`POST`, 201). A second create resets the offset to 0, so
-    /// only call it for a transfer that has no upload yet (§3.4).
+    /// only call it for a transfer that has no upload yet (`docs/ALTINN.md#tus`).
     pub async fn tus_create(&self, id: Uuid, length: u64) -> Result<(), CallError> {
         let url = self.tus_url(id);
         let resp = self

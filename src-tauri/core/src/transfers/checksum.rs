@@ -1,6 +1,8 @@
 //! Streaming MD5, the checksum Broker uses (lower-case hex of the whole file).
 
+use std::convert::Infallible;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// Read buffer: large enough to keep the disk busy, small enough to stay flat in memory.
@@ -18,6 +20,32 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// file this makes the whole as fast as `md5sum` (docs/BENCHMARKS.md). At most
 /// three buffers exist at a time, whatever the file's size.
 pub fn md5_file(path: &Path, mut on_bytes: impl FnMut(u64) -> bool) -> std::io::Result<Option<String>> {
+    let flow = md5_until(path, |n| if on_bytes(n) { ControlFlow::Continue(()) } else { ControlFlow::Break(()) })?;
+    Ok(match flow {
+        ControlFlow::Continue(md5) => Some(md5),
+        ControlFlow::Break(()) => None,
+    })
+}
+
+/// MD5 of the whole file, like [`md5_file`] but with no way to stop: the
+/// result is the digest, never "stopped".
+pub fn md5_whole_file(path: &Path, mut on_bytes: impl FnMut(u64)) -> std::io::Result<String> {
+    let flow = md5_until(path, |n| {
+        on_bytes(n);
+        ControlFlow::<Infallible>::Continue(())
+    })?;
+    Ok(match flow {
+        ControlFlow::Continue(md5) => md5,
+        ControlFlow::Break(never) => match never {},
+    })
+}
+
+/// The hashing itself: `on_bytes` continues or breaks with a `B`, so a
+/// caller whose `B` cannot exist (`Infallible`) gets a digest by type.
+fn md5_until<B>(
+    path: &Path,
+    mut on_bytes: impl FnMut(u64) -> ControlFlow<B>,
+) -> std::io::Result<ControlFlow<B, String>> {
     let mut file = std::fs::File::open(path)?;
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -48,13 +76,13 @@ pub fn md5_file(path: &Path, mut on_bytes: impl FnMut(u64) -> bool) -> std::io::
     let mut hasher = FastMd5::new();
     let result = loop {
         match full_rx.recv() {
-            Ok(Ok(buf)) if buf.is_empty() => break Ok(Some(to_hex(&hasher.finalize()))),
+            Ok(Ok(buf)) if buf.is_empty() => break Ok(ControlFlow::Continue(to_hex(&hasher.finalize()))),
             Ok(Ok(buf)) => {
                 hasher.update(&buf);
                 let n = buf.len() as u64;
                 let _ = empty_tx.send(buf);
-                if !on_bytes(n) {
-                    break Ok(None);
+                if let ControlFlow::Break(b) = on_bytes(n) {
+                    break Ok(ControlFlow::Break(b));
                 }
             }
             Ok(Err(e)) => break Err(e),
@@ -126,5 +154,11 @@ mod tests {
         // Larger than one buffer, and cancellable.
         std::fs::write(&p, vec![7u8; BUF_SIZE * 2 + 5]).unwrap();
         assert!(md5_file(&p, |_| false).unwrap().is_none());
+        let mut seen = 0;
+        assert_eq!(
+            md5_whole_file(&p, |n| seen += n).unwrap(),
+            to_hex(&<md5::Md5 as md5::Digest>::digest(vec![7u8; BUF_SIZE * 2 + 5]))
+        );
+        assert_eq!(seen, (BUF_SIZE * 2 + 5) as u64);
     }
 }

@@ -9,7 +9,10 @@ use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
 use crate::sync::Locked;
+use futures_util::FutureExt;
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
@@ -26,18 +29,49 @@ enum Control {
     Cancel,
 }
 
+/// A job in the running set.
+struct Running {
+    control: watch::Sender<Control>,
+    /// A retry or resume came while this run was ending: start the job again once it has.
+    start_again: bool,
+}
+
 pub struct SendQueue {
     store: Store,
     broker: BrokerProvider,
     settings: Mutex<UploadSettings>,
     listener: Listener,
-    running: Mutex<HashMap<Uuid, watch::Sender<Control>>>,
+    running: Mutex<HashMap<Uuid, Running>>,
     slots: Arc<Semaphore>,
     runtime: tokio::runtime::Handle,
 }
 
 struct Sink<'a> {
     queue: &'a SendQueue,
+}
+
+/// Takes a job out of the running set when its run is over, however it ended:
+/// normally ([`finish`](Self::finish)), or by a panic or the task being dropped.
+struct RunningGuard {
+    queue: Arc<SendQueue>,
+    id: Uuid,
+    finished: bool,
+}
+
+impl RunningGuard {
+    /// Leaves the running set; says whether a start came in the meantime.
+    fn finish(mut self) -> bool {
+        self.finished = true;
+        self.queue.running.locked().remove(&self.id).is_some_and(|r| r.start_again)
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.queue.running.locked().remove(&self.id);
+        }
+    }
 }
 
 impl SendSink for Sink<'_> {
@@ -128,17 +162,64 @@ impl SendQueue {
         let (tx, rx) = watch::channel(Control::Run);
         {
             let mut running = self.running.locked();
-            if running.contains_key(&job.id) {
+            if let Some(r) = running.get_mut(&job.id) {
+                // Still in the set: running, or just ending (it saved its end state,
+                // a retry or resume read it, and it has not left the set yet).
+                r.start_again = true;
                 return;
             }
-            running.insert(job.id, tx);
+            running.insert(job.id, Running { control: tx, start_again: false });
         }
         let me = self.clone();
         self.runtime.spawn(async move {
             let id = job.id;
-            me.run_job(job, rx).await;
-            me.running.locked().remove(&id);
+            let guard = RunningGuard { queue: me.clone(), id, finished: false };
+            // A panic is a bug, but it must not leave the job looking busy forever,
+            // beyond the reach of pause, cancel and retry.
+            let recorded = match AssertUnwindSafe(me.run_job(job, rx)).catch_unwind().await {
+                Ok(()) => true,
+                Err(panic) => me.crashed(id, panic.as_ref()),
+            };
+            if guard.finish() && recorded {
+                me.start_if_queued(id);
+            }
         });
+    }
+
+    /// Records a run that panicked: the job fails with an internal error, so
+    /// the user sees it and can try again. Says whether that was saved.
+    fn crashed(&self, id: Uuid, panic: &(dyn Any + Send)) -> bool {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let what = crate::logging::redact(&what);
+        tracing::error!(job = %id, panic = %what, "a send job panicked; it is marked failed");
+        let mut job = match self.get(id) {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::error!(job = %id, error = %e, "could not read the job that panicked");
+                return false;
+            }
+        };
+        job.phase = Phase::Failed;
+        job.error = Some(AppError::internal(format!("the send job stopped on a bug: {what}")));
+        if let Err(e) = self.save(&job) {
+            tracing::error!(job = %id, error = %e, "could not save the job that panicked");
+            return false;
+        }
+        (self.listener)(SendUpdate { job, progress: None });
+        true
+    }
+
+    /// Starts a job that a retry or resume queued while its last run was ending.
+    fn start_if_queued(self: &Arc<Self>, id: Uuid) {
+        match self.get(id) {
+            Ok(job) if job.phase == Phase::Queued => self.start(job),
+            Ok(_) => {}
+            Err(e) => tracing::error!(job = %id, error = %e, "could not read a job queued again"),
+        }
     }
 
     async fn run_job(self: &Arc<Self>, mut job: SendJob, mut ctl: watch::Receiver<Control>) {
@@ -182,8 +263,8 @@ impl SendQueue {
 
     fn signal(&self, id: Uuid, c: Control) -> bool {
         match self.running.locked().get(&id) {
-            Some(tx) => {
-                let _ = tx.send(c);
+            Some(r) => {
+                let _ = r.control.send(c);
                 true
             }
             None => false,
@@ -235,7 +316,11 @@ impl SendQueue {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
             };
-            if status.as_deref().is_some_and(|s| s != "Initialized" && s != "UploadStarted") {
+            // Only a transfer Altinn failed needs a new one. In any other state it
+            // lives on: still uploading, or the upload arrived after all (its last
+            // bytes went out just before a cancel or a crash), and a new transfer
+            // would deliver the file twice.
+            if status.as_deref().is_some_and(|s| s == "Failed" || s == "Cancelled") {
                 job.file_transfer_id = None;
                 job.initialize_sent = false;
                 if job.reference.starts_with("budbringer-") {

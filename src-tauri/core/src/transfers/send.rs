@@ -5,7 +5,7 @@
 //! transfer for the same file.
 
 use super::broker::{Broker, CallError, Details, InitializeRequest, Search};
-use super::checksum::md5_file;
+use super::checksum::md5_whole_file;
 use super::progress::{Progress, ProgressMeter};
 use super::validate::{self, OrgNumber};
 use crate::environment::Environment;
@@ -285,10 +285,11 @@ async fn drive(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, si
     if job.md5.is_none() {
         prepare(job, sink).await?;
     }
-    if job.file_transfer_id.is_none() {
-        initialize(job, broker, settings, sink).await?;
-    }
-    let id = job.file_transfer_id.expect("initialized");
+    // The transfer Broker made for this job: known from an earlier run, or made now.
+    let id = match job.file_transfer_id {
+        Some(id) => id,
+        None => initialize(job, broker, settings, sink).await?,
+    };
     // Where is it now? After a restart the upload may be done already.
     let status = retrying("overview", settings, || broker.overview(id)).await?.file_transfer_status.unwrap_or_default();
     match status.as_str() {
@@ -326,11 +327,10 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
     let hashing = tokio::task::spawn_blocking(move || {
-        md5_file(&path, |n| {
+        md5_whole_file(&path, |n| {
             if let Some(p) = sink_report(n) {
                 let _ = tx.send(p);
             }
-            true
         })
     });
     let mut hashing = std::pin::pin!(hashing);
@@ -340,10 +340,7 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
             r = &mut hashing => break r,
         }
     };
-    let md5 = result
-        .map_err(|e| AppError::internal(e.to_string()))?
-        .map_err(|e| unreadable(&job.path, e))?
-        .expect("not cancelled");
+    let md5 = result.map_err(|e| AppError::internal(e.to_string()))?.map_err(|e| unreadable(&job.path, e))?;
     job.md5 = Some(md5);
     job.size = size;
     job.modified_ms = modified_ms(&meta);
@@ -365,13 +362,14 @@ fn check_unchanged(job: &SendJob) -> AppResult<()> {
 
 /// Initialize exactly once per reference: when an earlier initialize may
 /// have reached the server (its answer lost, or the app died), look for the
-/// transfer by its reference before sending another.
+/// transfer by its reference before sending another. Returns the transfer's
+/// id, saved in the job before it is returned.
 async fn initialize(
     job: &mut SendJob,
     broker: &Broker,
     settings: &UploadSettings,
     sink: &dyn SendSink,
-) -> AppResult<()> {
+) -> AppResult<Uuid> {
     let req = InitializeRequest {
         file_name: job.file_name.clone(),
         resource_id: job.resource_id.clone(),
@@ -388,7 +386,8 @@ async fn initialize(
             if let Some(found) = find_by_reference(job, broker, settings).await? {
                 tracing::info!(job = %job.id, id = %found, "found the transfer an earlier initialize made");
                 job.file_transfer_id = Some(found);
-                return sink.save(job);
+                sink.save(job)?;
+                return Ok(found);
             }
         }
         job.initialize_sent = true;
@@ -396,7 +395,8 @@ async fn initialize(
         match broker.initialize(&req).await {
             Ok(id) => {
                 job.file_transfer_id = Some(id);
-                return sink.save(job);
+                sink.save(job)?;
+                return Ok(id);
             }
             Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
                 let wait = backoff(attempt, e.retry_after);
@@ -487,7 +487,7 @@ async fn upload_stream(
             }
             Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
                 // A broken streamed upload may be retried while the transfer is
-                // still UploadStarted (§3.2); otherwise it is over.
+                // still UploadStarted (`docs/ALTINN.md#streamed-upload`); otherwise it is over.
                 let status = retrying("overview", settings, || broker.overview(id)).await?;
                 match status.status() {
                     "Initialized" | "UploadStarted" => {}

@@ -1,5 +1,5 @@
 //! Local checks made before anything leaves the machine, with the limits the
-//! Broker server enforces (`broker-api.md` §3.1, §4.6, §4.9). Lengths are
+//! Broker server enforces (`docs/ALTINN.md#initialize`, `#limits`). Lengths are
 //! counted in UTF-16 code units, as .NET counts them on the server.
 
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -62,7 +62,7 @@ pub(super) fn parse_id(s: &str) -> Result<Uuid, Response> {
     Uuid::parse_str(s).map_err(|_| validation(json!({"fileTransferId": [format!("The value '{s}' is not valid.")]})))
 }
 
-/// Sandbox PDP (broker-api.md §6.4): caller org = party, party has `action` on the resource.
+/// Sandbox PDP (docs/ALTINN.md#who-may-do-what): caller org = party, party has `action` on the resource.
 pub(super) fn pdp(app: &App, c: &Caller, resource_id: &str, party: &str, action: &str) -> bool {
     let Some(org) = &c.org else { return false };
     if org != &strip_org(party) {

@@ -114,7 +114,7 @@ pub(super) async fn put_resource(
     }
     res.configured = true;
     app.mutate(|s| s.resources.insert(rid.clone(), res));
-    // Ok(null) → 204 [inferred, broker-api.md §3.10].
+    // Ok(null) → 204 [inferred: ASP.NET Core answers Ok(null) with 204, as for docs/ALTINN.md#confirm-download].
     StatusCode::NO_CONTENT.into_response()
 }
 

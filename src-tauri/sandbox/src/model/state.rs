@@ -89,7 +89,7 @@ impl Resource {
         })
     }
 
-    /// Sandbox stand-in for Altinn Authorization (PDP), see broker-api.md §6.4.
+    /// Sandbox stand-in for Altinn Authorization (PDP), see docs/ALTINN.md#who-may-do-what.
     pub fn permits(&self, org: &str, action: &str) -> bool {
         if !self.rights.is_empty() {
             return self.rights.get(org).map(|a| a.iter().any(|x| x == action)).unwrap_or(false);

@@ -577,7 +577,7 @@ export type SystemUserRequestInfo = {
 };
 
 /**
- * What is known about the organisation's own system and system user (§4.9).
+ * What is known about the organisation's own system and system user (`docs/ALTINN.md#system-users`).
  */
 export type SystemUserState = {
   /**
@@ -622,13 +622,13 @@ export type SystemUserStatus = {
 export type TestStep = "clock" | "grant" | "token" | "exchange" | "broker";
 
 /**
- * How the Broker token is obtained (`auth-and-onboarding.md` §4.7, R-12).
+ * How the Broker token is obtained (`docs/ALTINN.md#the-token-exchange`).
  */
 export type TokenMode = "direct" | "exchanged";
 
 /**
  * `FileTransferStatusDetailsExt`: the overview plus both histories, sorted
- * by time here because the server does not sort them (§3.6).
+ * by time here because the server does not sort them (`docs/ALTINN.md#overview-and-details`).
  */
 export type TransferDetails = {
   fileTransferStatusHistory: Array<StatusEvent>,
