@@ -88,6 +88,7 @@ impl SecretStore for MemorySecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_os = "linux")]
     use crate::error::ErrorCode;
 
     fn round_trip(store: &dyn SecretStore) {
