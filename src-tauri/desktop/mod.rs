@@ -8,16 +8,15 @@
 pub mod autostart;
 pub mod single_instance;
 pub mod tray;
+pub mod window;
 
 use crate::commands::settings::update_settings;
 use budbringer_core::error::AppResult;
 use budbringer_core::settings::Settings;
 use budbringer_runtime::state::AppState;
 use std::sync::Arc;
-use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow, WindowEvent};
-
-/// The window every action brings back.
-pub const MAIN_WINDOW: &str = "main";
+use tauri::{AppHandle, Manager, Runtime, State, WindowEvent};
+use window::{show_main, MAIN_WINDOW};
 
 /// What closing the window does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,19 +81,6 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
         }
     }
     notification_clicks(app);
-}
-
-/// Brings the main window forward: shown, not minimised, focused.
-pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
-        bring_forward(&w);
-    }
-}
-
-fn bring_forward<R: Runtime>(w: &WebviewWindow<R>) {
-    let _ = w.show();
-    let _ = w.unminimize();
-    let _ = w.set_focus();
 }
 
 /// A click on one of our notifications brings the window back (on Windows only

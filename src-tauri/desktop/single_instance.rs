@@ -6,5 +6,5 @@
 use tauri::{plugin::TauriPlugin, Runtime};
 
 pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
-    tauri_plugin_single_instance::init(|app, _args, _cwd| super::show_main(app))
+    tauri_plugin_single_instance::init(|app, _args, _cwd| super::window::show_main(app))
 }

@@ -31,13 +31,13 @@ fn build<R: Runtime>(app: &AppHandle<R>, lang: Language) -> tauri::Result<()> {
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id.as_ref() {
-            "open" => super::show_main(app),
+            "open" => super::window::show_main(app),
             "quit" => app.exit(0),
             _ => {}
         })
         .on_tray_icon_event(|icon, event| {
             if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
-                super::show_main(icon.app_handle());
+                super::window::show_main(icon.app_handle());
             }
         });
     if let Some(icon) = app.default_window_icon() {

@@ -189,9 +189,11 @@ mod tests {
         let store = KeyringSecretStore::open("no.budbringer.desktop.test").unwrap();
         assert_eq!(store.kind(), KeyringBackend::Native);
         all_checks(&store);
-        // The private key as generated and stored by "Lag nøkkel".
-        let key = crate::altinn::keys::generate(2048).unwrap();
-        let pem = crate::altinn::keys::private_pkcs8_pem(&key).unwrap();
+        // A private key as "Lag nøkkel" stores it: 2048-bit PKCS#8 PEM (made with
+        // rsa directly: secrets must not use altinn::keys, which uses secrets).
+        use rsa::pkcs8::EncodePrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let pem = Secret::new(key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap().as_str());
         store.set("test/private-key", &pem).unwrap();
         assert_eq!(store.get("test/private-key").unwrap().unwrap(), pem);
         store.delete("test/private-key").unwrap();
