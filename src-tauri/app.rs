@@ -1,26 +1,28 @@
 //! The Tauri application: window, plugins, state and command registration.
 
 use crate::commands::{self, dialogs, inbox, practice, send, settings, setup};
+use crate::desktop;
 use crate::services::{self, events::Watchers};
 use budbringer_core::environment::Environment;
 use budbringer_core::logging;
+use budbringer_core::settings::paths;
 use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::Manager;
 
-/// Where the app keeps its data and logs. `BUDBRINGER_DATA_DIR` moves both
-/// (tests and portable installs use it); otherwise the platform's folders.
+/// Where the app keeps its data and logs (`budbringer_core::settings::paths`):
+/// `BUDBRINGER_DATA_DIR` moves both; otherwise the platform's folders.
 fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, PathBuf)> {
-    if let Some(dir) = std::env::var_os("BUDBRINGER_DATA_DIR").filter(|d| !d.is_empty()) {
-        let dir = PathBuf::from(dir);
-        return Ok((dir.join("data"), dir.join("logs")));
-    }
-    Ok((app.path().app_data_dir()?, app.path().app_log_dir()?))
+    let f = paths::app_folders(std::env::var_os(paths::DATA_DIR_ENV), || {
+        Ok::<_, tauri::Error>((app.path().app_data_dir()?, app.path().app_log_dir()?))
+    })?;
+    Ok((f.data, f.logs))
 }
 
 pub fn run() {
-    tauri::Builder::default()
+    // Single instance, start at login, close to the tray (src-tauri/desktop/).
+    desktop::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
@@ -34,6 +36,7 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
             let settings = settings::load_settings(app.handle(), &data_dir);
             let environment = settings.environment;
+            desktop::setup(app.handle(), &settings);
             let downloads = app.path().download_dir().ok();
             let state = Arc::new(AppState::new(settings, data_dir, log_dir).with_system_downloads(downloads));
             app.manage(state.clone());
@@ -55,6 +58,7 @@ pub fn run() {
             settings::set_download_dir,
             settings::set_auto_save,
             settings::set_upload_tuning,
+            desktop::set_background,
             // Transfer events, for the Send, Sent and Inbox pages
             commands::transfers_watch,
             // Send and Sent

@@ -9,6 +9,7 @@
 
 mod app;
 mod commands;
+mod desktop;
 mod services;
 
 #[cfg(test)]

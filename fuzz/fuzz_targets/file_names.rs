@@ -1,15 +1,21 @@
 //! File names chosen by a stranger: the safe name must be non-empty, a single
-//! path component, free of characters Windows forbids and of control
-//! characters, not a reserved device name, not `.`/`..`, without trailing
-//! dots or spaces, and at most 200 bytes.
+//! path component, free of characters Windows forbids, of control characters
+//! and of direction overrides, not a reserved device name (superscript digits
+//! and CONIN$/CONOUT$ included), not hidden (no leading dot), without leading
+//! or trailing dots or spaces, and at most 200 bytes.
 #![no_main]
 use budbringer_core::transfers::names::sanitize_file_name;
 use libfuzzer_sys::fuzz_target;
 
-const RESERVED: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2",
-    "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-];
+const RESERVED: [&str; 6] = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
+
+fn reserved(stem: &str) -> bool {
+    let stem = stem.to_ascii_uppercase();
+    RESERVED.contains(&stem.as_str())
+        || ["COM", "LPT"]
+            .iter()
+            .any(|p| stem.strip_prefix(p).is_some_and(|d| d.chars().count() == 1 && "0123456789¹²³".contains(d)))
+}
 
 fuzz_target!(|data: &[u8]| {
     let raw = String::from_utf8_lossy(data);
@@ -20,8 +26,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(!s.chars().any(|c| c.is_control() || "<>:\"|?*".contains(c)), "{raw:?} → {s:?}");
     assert!(s != "." && s != "..", "{raw:?} → {s:?}");
     assert!(!s.ends_with('.') && !s.ends_with(' '), "{raw:?} → {s:?}");
+    assert!(!s.starts_with('.') && !s.starts_with(' '), "{raw:?} → {s:?}");
+    assert!(
+        !s.contains(['\u{202E}', '\u{202D}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{200E}', '\u{200F}']),
+        "{raw:?} → {s:?}"
+    );
     let stem = s.split('.').next().unwrap_or("").trim_end();
-    assert!(!RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)), "{raw:?} → {s:?}");
+    assert!(!reserved(stem), "{raw:?} → {s:?}");
     // Sanitising is idempotent: a safe name stays as it is.
     assert_eq!(sanitize_file_name(&s), s, "{raw:?}");
 });

@@ -118,7 +118,7 @@ pub fn set_poll_interval<R: Runtime>(
 }
 
 /// Applies a change, saves it, and only then makes it the app's settings.
-fn update_settings<R: Runtime>(
+pub(crate) fn update_settings<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
     change: impl FnOnce(&mut Settings) -> AppResult<()>,
@@ -137,7 +137,8 @@ fn settings_err(e: impl std::fmt::Display) -> AppError {
 
 pub fn load_settings<R: Runtime>(app: &AppHandle<R>, data_dir: &std::path::Path) -> Settings {
     match app.store(data_dir.join(SETTINGS_FILE)) {
-        Ok(store) => store.get(SETTINGS_KEY).map(|v| Settings::from_json(&v)).unwrap_or_default(),
+        // No saved settings yet: a first start, with the machine's defaults file applied.
+        Ok(store) => Settings::load_or_first_start(store.get(SETTINGS_KEY).as_ref()),
         Err(e) => {
             tracing::warn!(error = %e, "settings store could not be opened; using defaults");
             Settings::default()

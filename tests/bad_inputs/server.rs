@@ -41,6 +41,11 @@ const HOSTILE_NAMES: &[(&str, &str)] = &[
     ("a\u{0}b\nc.txt", "a_b_c.txt"),
     ("trailing dots... ", "trailing dots"),
     ("what?<>|*\".txt", "what______.txt"),
+    // A sender posing as our own part-file, a device name Windows counts with a superscript digit, a console device.
+    (".budbringer-00000000-0000-0000-0000-000000000000.part", "budbringer-00000000-0000-0000-0000-000000000000.part"),
+    ("COM¹.pdf", "_COM¹.pdf"),
+    ("CONOUT$", "_CONOUT$"),
+    ("faktura\u{200F}\u{200B}.pdf", "faktura__.pdf"),
 ];
 
 fn uuid_of(s: &str) -> Uuid {

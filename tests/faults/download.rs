@@ -2,9 +2,11 @@
 //! wrong, and never confirmed to Altinn before it is safely saved.
 
 use crate::support::*;
+#[cfg(target_os = "linux")] // used by the Linux-only disk-full cases
 use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Table;
+#[cfg(target_os = "linux")]
 use budbringer_core::transfers::download::part_path;
 use budbringer_core::transfers::inbox::InboxPhase;
 use budbringer_sandbox::FaultSpec;

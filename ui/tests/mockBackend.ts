@@ -10,7 +10,8 @@ import type {
 export interface Call { cmd: string; args: any }
 
 export function settings(over: Partial<Settings> = {}): Settings {
-  return { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false, tusThresholdMib: 32, chunkMib: 16, ...over };
+  return { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false, tusThresholdMib: 32, chunkMib: 16,
+    organisationNumber: null, proxy: null, tray: false, startAtLogin: false, ...over };
 }
 
 export function overview(over: Partial<Overview> = {}): Overview {

@@ -12,7 +12,8 @@ const NB: &str = include_str!("../../../ui/src/locales/nb.json");
 const EN: &str = include_str!("../../../ui/src/locales/en.json");
 
 /// The keys the Rust side uses (a test checks them in every locale file).
-pub const KEYS: &[&str] = &[NEW_FILE_TITLE, NEW_FILE_BODY, NEW_FILES_TITLE, NEW_FILES_BODY];
+pub const KEYS: &[&str] =
+    &[NEW_FILE_TITLE, NEW_FILE_BODY, NEW_FILES_TITLE, NEW_FILES_BODY, "tray.open", "tray.quit", "tray.tooltip"];
 pub const NEW_FILE_TITLE: &str = "notification.newFileTitle";
 pub const NEW_FILE_BODY: &str = "notification.newFileBody";
 pub const NEW_FILES_TITLE: &str = "notification.newFilesTitle";

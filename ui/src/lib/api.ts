@@ -43,6 +43,7 @@ export const api = {
   setPollInterval: (seconds: number) => call<Settings>('set_poll_interval', { seconds }),
   setDownloadDir: (path: string | null) => call<Settings>('set_download_dir', { path }),
   setAutoSave: (enabled: boolean) => call<Settings>('set_auto_save', { enabled }),
+  setBackground: (tray: boolean, startAtLogin: boolean) => call<Settings>('set_background', { tray, startAtLogin }),
   setUploadTuning: (tusThresholdMib: number, chunkMib: number) =>
     call<Settings>('set_upload_tuning', { tusThresholdMib, chunkMib }),
 

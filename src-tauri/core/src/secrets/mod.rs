@@ -1,13 +1,20 @@
 //! Where secrets live: private keys, tokens and the Altinn API key.
 //!
 //! Secrets go only through a [`SecretStore`]: the OS keyring in the app
-//! ([`KeyringSecretStore`]) and an in-memory store in tests
+//! ([`KeyringSecretStore`], laid out by [`envelope`] so that every value fits
+//! Windows Credential Manager) and an in-memory store in tests
 //! ([`MemorySecretStore`]). They never go to settings, history or logs, and no
 //! command hands them back to the UI. Every value that passes through a store
 //! is registered with the log redactor, so it is masked should it ever reach a
 //! log line by mistake.
 
-use crate::error::{AppError, AppResult, ErrorCode};
+pub mod credman;
+pub mod envelope;
+mod keyring_store;
+
+pub use keyring_store::{KeyringBackend, KeyringEntries, KeyringSecretStore};
+
+use crate::error::AppResult;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -78,149 +85,11 @@ impl SecretStore for MemorySecretStore {
     }
 }
 
-/// Which OS keyring backs a [`KeyringSecretStore`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyringBackend {
-    /// Secret Service over D-Bus (GNOME Keyring, KWallet): persistent. Tried first on Linux.
-    #[cfg(target_os = "linux")]
-    SecretService,
-    /// The Linux kernel keyring: works without a desktop session, but forgets
-    /// its contents at logout or reboot. The fallback.
-    #[cfg(target_os = "linux")]
-    KernelKeyring,
-    /// The platform's own store: Windows Credential Manager or the macOS Keychain.
-    #[cfg(not(target_os = "linux"))]
-    Native,
-}
-
-/// The OS keyring.
-pub struct KeyringSecretStore {
-    service: String,
-    backend: KeyringBackend,
-}
-
-const PROBE_NAME: &str = "budbringer-probe";
-
-impl KeyringSecretStore {
-    /// Opens the first keyring that can store and read back a value: Secret
-    /// Service, then the kernel keyring. When neither works, the error names
-    /// both failures.
-    pub fn open(service: &str) -> AppResult<Self> {
-        let mut failures = Vec::new();
-        for backend in Self::candidates() {
-            let store = KeyringSecretStore { service: service.to_owned(), backend };
-            match store.probe() {
-                Ok(()) => {
-                    tracing::info!(backend = store.backend(), "secret store opened");
-                    return Ok(store);
-                }
-                Err(e) => failures.push(format!("{}: {}", store.backend(), e)),
-            }
-        }
-        Err(AppError::new(ErrorCode::SecretStoreUnavailable).with_detail(failures.join("; ")))
-    }
-
-    /// Opens one given backend, probing it first.
-    pub fn open_backend(service: &str, backend: KeyringBackend) -> AppResult<Self> {
-        let store = KeyringSecretStore { service: service.to_owned(), backend };
-        store.probe().map_err(|e| {
-            AppError::new(ErrorCode::SecretStoreUnavailable).with_detail(format!("{}: {e}", store.backend()))
-        })?;
-        Ok(store)
-    }
-
-    fn candidates() -> Vec<KeyringBackend> {
-        #[cfg(target_os = "linux")]
-        {
-            vec![KeyringBackend::SecretService, KeyringBackend::KernelKeyring]
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            vec![KeyringBackend::Native]
-        }
-    }
-
-    pub fn kind(&self) -> KeyringBackend {
-        self.backend
-    }
-
-    fn entry(&self, name: &str) -> keyring::Result<keyring::Entry> {
-        match self.backend {
-            #[cfg(target_os = "linux")]
-            KeyringBackend::SecretService => {
-                let c = keyring::secret_service::SsCredential::new_with_target(None, &self.service, name)?;
-                Ok(keyring::Entry::new_with_credential(Box::new(c)))
-            }
-            #[cfg(target_os = "linux")]
-            KeyringBackend::KernelKeyring => {
-                let c = keyring::keyutils::KeyutilsCredential::new_with_target(None, &self.service, name)?;
-                Ok(keyring::Entry::new_with_credential(Box::new(c)))
-            }
-            #[cfg(not(target_os = "linux"))]
-            KeyringBackend::Native => keyring::Entry::new(&self.service, name),
-        }
-    }
-
-    /// Writes, reads back and deletes a throw-away value.
-    fn probe(&self) -> keyring::Result<()> {
-        let entry = self.entry(PROBE_NAME)?;
-        let value = format!("probe-{}", uuid::Uuid::new_v4());
-        entry.set_password(&value)?;
-        let back = entry.get_password()?;
-        let _ = entry.delete_credential();
-        if back != value {
-            return Err(keyring::Error::Invalid("probe".into(), "read back a different value".into()));
-        }
-        Ok(())
-    }
-
-    fn failed(&self, action: &str, name: &str, e: keyring::Error) -> AppError {
-        AppError::new(ErrorCode::SecretStoreFailed).with_detail(format!("{} {action} '{name}': {e}", self.backend()))
-    }
-}
-
-impl SecretStore for KeyringSecretStore {
-    fn set(&self, name: &str, value: &Secret) -> AppResult<()> {
-        crate::logging::register_secret(value.expose());
-        let entry = self.entry(name).map_err(|e| self.failed("open", name, e))?;
-        entry.set_password(value.expose()).map_err(|e| self.failed("write", name, e))
-    }
-
-    fn get(&self, name: &str) -> AppResult<Option<Secret>> {
-        let entry = self.entry(name).map_err(|e| self.failed("open", name, e))?;
-        match entry.get_password() {
-            Ok(v) => {
-                crate::logging::register_secret(&v);
-                Ok(Some(Secret::new(v)))
-            }
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(self.failed("read", name, e)),
-        }
-    }
-
-    fn delete(&self, name: &str) -> AppResult<()> {
-        let entry = self.entry(name).map_err(|e| self.failed("open", name, e))?;
-        match entry.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(self.failed("delete", name, e)),
-        }
-    }
-
-    fn backend(&self) -> &'static str {
-        match self.backend {
-            #[cfg(target_os = "linux")]
-            KeyringBackend::SecretService => "secret-service",
-            #[cfg(target_os = "linux")]
-            KeyringBackend::KernelKeyring => "kernel-keyring",
-            #[cfg(not(target_os = "linux"))]
-            KeyringBackend::Native => "os-keyring",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_os = "linux")]
+    use crate::error::ErrorCode;
 
     fn round_trip(store: &dyn SecretStore) {
         let name = format!("test/{}", uuid::Uuid::new_v4());
@@ -232,6 +101,36 @@ mod tests {
         store.delete(&name).unwrap();
         assert_eq!(store.get(&name).unwrap(), None);
         store.delete(&name).unwrap();
+    }
+
+    /// What Credential Manager could not hold before: a value far over 2,560
+    /// bytes (split across entries), replaced by a small one, then deleted.
+    fn large_values(store: &dyn SecretStore) {
+        let name = format!("test/{}", uuid::Uuid::new_v4());
+        let big = "-----BEGIN PRIVATE KEY-----\nøæå€🔑".repeat(300);
+        store.set(&name, &Secret::new(big.clone())).unwrap();
+        assert_eq!(store.get(&name).unwrap().unwrap().expose(), big);
+        store.set(&name, &Secret::new("small")).unwrap();
+        assert_eq!(store.get(&name).unwrap().unwrap().expose(), "small");
+        store.delete(&name).unwrap();
+        assert_eq!(store.get(&name).unwrap(), None);
+    }
+
+    /// A secret written the old way (`set_password`) is read and moved to the envelope layout.
+    fn legacy_migrates(store: &KeyringSecretStore) {
+        let name = format!("test/{}", uuid::Uuid::new_v4());
+        store.entries().set_password_legacy(&name, "old-æøå").unwrap();
+        assert_eq!(store.get(&name).unwrap().unwrap().expose(), "old-æøå");
+        let raw = envelope::RawStore::read(store.entries(), &name).unwrap().unwrap();
+        assert!(raw.starts_with(b"\0bb1v"), "not migrated");
+        assert_eq!(store.get(&name).unwrap().unwrap().expose(), "old-æøå");
+        store.delete(&name).unwrap();
+    }
+
+    fn all_checks(store: &KeyringSecretStore) {
+        round_trip(store);
+        large_values(store);
+        legacy_migrates(store);
     }
 
     #[test]
@@ -260,15 +159,15 @@ mod tests {
             "secret-service" => {
                 let store = KeyringSecretStore::open(service).unwrap();
                 assert_eq!(store.kind(), KeyringBackend::SecretService);
-                round_trip(&store);
+                all_checks(&store);
                 let kernel = KeyringSecretStore::open_backend(service, KeyringBackend::KernelKeyring).unwrap();
-                round_trip(&kernel);
+                all_checks(&kernel);
             }
             // Only a kernel session keyring (no D-Bus): the fallback is chosen.
             "kernel-only" => {
                 let store = KeyringSecretStore::open(service).unwrap();
                 assert_eq!(store.kind(), KeyringBackend::KernelKeyring);
-                round_trip(&store);
+                all_checks(&store);
             }
             // A bare shell: neither works, and the error names both.
             "none" => {
@@ -279,5 +178,24 @@ mod tests {
             }
             other => panic!("unknown BUDBRINGER_KEYRING_TESTS={other}"),
         }
+    }
+
+    /// Runs against Windows Credential Manager or the macOS Keychain on the CI
+    /// runners (.github/workflows/desktop.yml); it cannot run here.
+    #[cfg(not(target_os = "linux"))]
+    #[test]
+    #[ignore = "writes to the real OS keyring: run by the desktop workflow"]
+    fn native_keyring_holds_large_values() {
+        let store = KeyringSecretStore::open("no.budbringer.desktop.test").unwrap();
+        assert_eq!(store.kind(), KeyringBackend::Native);
+        all_checks(&store);
+        // A private key as "Lag nøkkel" stores it: 2048-bit PKCS#8 PEM (made with
+        // rsa directly: secrets must not use altinn::keys, which uses secrets).
+        use rsa::pkcs8::EncodePrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let pem = Secret::new(key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap().as_str());
+        store.set("test/private-key", &pem).unwrap();
+        assert_eq!(store.get("test/private-key").unwrap().unwrap(), pem);
+        store.delete("test/private-key").unwrap();
     }
 }

@@ -4,6 +4,10 @@
 //! module only defines them and checks changes. Nothing secret belongs here:
 //! keys, tokens and the API key live in the [`SecretStore`](crate::secrets::SecretStore).
 
+pub mod defaults;
+pub mod expand;
+pub mod paths;
+pub mod proxy;
 mod rules;
 
 use crate::environment::Environment;
@@ -46,6 +50,17 @@ pub struct Settings {
     pub tus_threshold_mib: u32,
     /// The size of each TUS chunk in MiB (at least 8).
     pub chunk_mib: u32,
+    /// The organisation this PC works for, when the machine defaults name one:
+    /// Setup starts with it filled in.
+    pub organisation_number: Option<String>,
+    /// The proxy: `None` for the operating system's settings, `"none"`, or a
+    /// URL without credentials ([`proxy::parse_proxy`]).
+    pub proxy: Option<String>,
+    /// Keep running with an icon in the notification area when the window is
+    /// closed, so the inbox keeps watching.
+    pub tray: bool,
+    /// Start (in the notification area when `tray` is on) when the user logs in.
+    pub start_at_login: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +73,10 @@ impl Default for Settings {
             auto_save: false,
             tus_threshold_mib: 32,
             chunk_mib: 16,
+            organisation_number: None,
+            proxy: None,
+            tray: false,
+            start_at_login: false,
         }
     }
 }
@@ -131,7 +150,8 @@ mod tests {
         assert_eq!(
             v,
             json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60, "downloadDir": null, "autoSave": false,
-                   "tusThresholdMib": 32, "chunkMib": 16})
+                   "tusThresholdMib": 32, "chunkMib": 16, "organisationNumber": null, "proxy": null, "tray": false,
+                   "startAtLogin": false})
         );
     }
 

@@ -1,12 +1,13 @@
 //! Downloading a file so that it is never lost and never half-there: bytes go
 //! to a hidden part-file beside the destination; a broken download resumes
 //! with `Range`; the whole file must match the sender's MD5; it is flushed to
-//! disk, then given a final name that overwrites nothing. Only after that
-//! may the caller confirm the download to Altinn.
+//! disk, then given a final name that overwrites nothing (`save.rs`). Only
+//! after that may the caller confirm the download to Altinn.
 
 use super::broker::{Broker, CallError};
 use super::checksum::{to_hex, BUF_SIZE};
-use super::names::{free_path, sanitize_file_name};
+use super::names::sanitize_file_name;
+use super::save::finish;
 use crate::error::{AppError, ErrorCode};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
@@ -265,59 +266,9 @@ fn start_writeback(file: &std::fs::File) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &std::fs::File) {}
 
-/// Flushes the part-file and gives it its final name without overwriting anything.
-fn finish(part: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
-    std::fs::File::open(part)?.sync_all()?;
-    loop {
-        let target = free_path(dir, name);
-        // A hard link fails if the target exists, so nothing is overwritten even
-        // if another program takes the name after free_path looked.
-        match std::fs::hard_link(part, &target) {
-            Ok(()) => {
-                std::fs::remove_file(part)?;
-                sync_dir(dir);
-                return Ok(target);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(_) => {
-                // File systems without hard links (FAT, some network shares):
-                // rename, after the existence check free_path made.
-                if target.symlink_metadata().is_ok() {
-                    continue;
-                }
-                std::fs::rename(part, &target)?;
-                sync_dir(dir);
-                return Ok(target);
-            }
-        }
-    }
-}
-
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finishing_never_overwrites() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.txt"), "theirs").unwrap();
-        let part = part_path(dir.path(), Uuid::nil());
-        std::fs::write(&part, "ours").unwrap();
-        let saved = finish(&part, dir.path(), "a.txt").unwrap();
-        assert_eq!(saved, dir.path().join("a (2).txt"));
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.txt")).unwrap(), "theirs");
-        assert_eq!(std::fs::read_to_string(&saved).unwrap(), "ours");
-        assert!(!part.exists());
-    }
 
     #[test]
     fn disk_full_is_named() {

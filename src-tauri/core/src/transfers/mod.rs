@@ -8,5 +8,6 @@ pub mod engine;
 pub mod inbox;
 pub mod names;
 pub mod progress;
+pub mod save;
 pub mod send;
 pub mod validate;

@@ -533,6 +533,25 @@ export type Settings = {
    * The size of each TUS chunk in MiB (at least 8).
    */
   chunkMib: number,
+  /**
+   * The organisation this PC works for, when the machine defaults name one:
+   * Setup starts with it filled in.
+   */
+  organisationNumber: string | null,
+  /**
+   * The proxy: `None` for the operating system's settings, `"none"`, or a
+   * URL without credentials ([`proxy::parse_proxy`]).
+   */
+  proxy: string | null,
+  /**
+   * Keep running with an icon in the notification area when the window is
+   * closed, so the inbox keeps watching.
+   */
+  tray: boolean,
+  /**
+   * Start (in the notification area when `tray` is on) when the user logs in.
+   */
+  startAtLogin: boolean,
 };
 
 export type StatusEvent = {
