@@ -188,7 +188,7 @@ impl App {
     /// Waits until no finite CSS animation or transition is running and every open dialog
     /// is fully opaque (Designsystemet's dialogs fade and slide in over 300 ms; colours
     /// ease on hover and on a scheme change), then two frames more so WebKit has painted
-    /// the end state. Infinite animations (spinners) are left running. Fails after 5 s.
+    /// the end state. Infinite animations (spinners) are left running. Warns after 5 s.
     pub async fn settle(&self) {
         // A frame or so for what the last command started (a dialog's showModal()) to begin animating.
         tokio::time::sleep(Duration::from_millis(100)).await;
