@@ -14,7 +14,8 @@ use tokio::io::AsyncSeekExt;
 use uuid::Uuid;
 
 use super::access::{
-    authz, caller_actor, check_accept, get_ft, is_recipient, is_sender, parse_id, pdp, rate_limited, Policy, P,
+    authz, broker_limited, caller_actor, check_accept, get_ft, is_recipient, is_sender, parse_id, pdp, rate_limited,
+    Policy, P,
 };
 use crate::app::App;
 use crate::auth::Caller;
@@ -55,6 +56,7 @@ fn overview_json(ft: &FileTransfer, published: bool) -> Value {
         "propertyList": ft.property_list,
     });
     if published {
+        // Both the overview and the details map it (MapBaseProperties), null until published.
         v["published"] = ft
             .history
             .iter()
@@ -79,6 +81,11 @@ fn read_access(app: &App, headers: &HeaderMap, id: &str) -> Result<(Caller, File
 }
 
 pub(super) async fn overview(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Ok(c) = authz(&app, &headers, Policy::SenderOrRecipient) {
+        if let Some(r) = broker_limited(&app, "overview", &c) {
+            return r;
+        }
+    }
     match read_access(&app, &headers, &id) {
         Ok((_, ft)) => json_response(200, &overview_json(&ft, true)),
         Err(r) => r,
@@ -96,7 +103,7 @@ pub(super) async fn details(State(app): State<App>, Path(id): Path<String>, head
         Ok((_, ft)) => ft,
         Err(r) => return r,
     };
-    let mut v = overview_json(&ft, false);
+    let mut v = overview_json(&ft, true);
     let mut hist = ft.history.clone();
     hist.sort_by_key(|e| e.at);
     v["fileTransferStatusHistory"] = hist
@@ -302,6 +309,9 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "download", &c) {
+        return r;
+    }
     let id = match parse_id(&id) {
         Ok(i) => i,
         Err(r) => return r,
@@ -355,24 +365,12 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
         Some(d) => faults::cut_after(reader, d),
         None => Body::from_stream(reader),
     };
-    let fname = ft.file_name.replace('"', "");
-    let ascii: String = fname.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '_' }).collect();
-    let enc: String = fname
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
     let mut r = Response::builder()
         .status(if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK })
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CONTENT_LENGTH, send_len.to_string())
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{enc}"));
+        .header(header::CONTENT_DISPOSITION, content_disposition(&ft.file_name));
     if partial {
         r = r.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
     }
@@ -387,6 +385,9 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "confirm", &c) {
+        return r;
+    }
     let id = match parse_id(&id) {
         Ok(i) => i,
         Err(r) => return r,
@@ -395,7 +396,8 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
     if !is_recipient(&app, &c, &ft) {
         return bro(6);
     }
-    if !ft.has_file {
+    // FileLocation stays set after a purge, so a purged transfer is "not published".
+    if !(ft.has_file || ft.file_location) {
         return bro(3);
     }
     if ft.status() != FtStatus::Published {
@@ -435,4 +437,33 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
         return bro(1);
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `File(stream, type, fileDownloadName)`: ContentDispositionHeaderValue with
+/// SetHttpFileName. `filename` has every character outside printable ASCII
+/// replaced by `_` and is quoted only when it is not a token; `filename*`
+/// percent-encodes (upper-case hex, UTF-8) all but RFC 5987's attr-chars.
+pub(super) fn content_disposition(name: &str) -> String {
+    if name.is_empty() {
+        return "attachment".into();
+    }
+    let ascii: String = name.chars().map(|c| if (c as u32) < 0x20 || (c as u32) > 0x7f { '_' } else { c }).collect();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let filename = if ascii.chars().all(token) {
+        ascii
+    } else {
+        format!("\"{}\"", ascii.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    let mut star = String::from("UTF-8''");
+    for c in name.chars() {
+        if token(c) && !matches!(c, '*' | '\'' | '%') {
+            star.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                star.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    format!("attachment; filename={filename}; filename*={star}")
 }
