@@ -10,3 +10,5 @@ mod flow;
 mod maskinporten;
 mod platform;
 mod tus;
+mod tus_client;
+mod tus_conformance;
