@@ -7,6 +7,7 @@ mod common;
 mod contract;
 mod faults;
 mod flow;
+mod gateway_and_models;
 mod lifecycle;
 mod maskinporten;
 mod platform;
