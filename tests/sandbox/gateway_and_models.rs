@@ -1,6 +1,6 @@
 //! The smaller differences of issue 14: MVC's validation messages for a
 //! missing or null field, confirm on a purged transfer, and the gateway's rate
-//! limits per endpoint.
+//! limits per endpoint, the token exchange's providers and claims.
 
 use serde_json::{json, Value};
 
@@ -123,4 +123,45 @@ async fn each_endpoint_has_its_own_limit() {
         assert_eq!(e.http.get(&details).bearer_auth(&ta).send().await.unwrap().status(), 200);
     }
     assert_eq!(e.http.get(&details).bearer_auth(&ta).send().await.unwrap().status(), 429);
+}
+
+fn payload(jwt: &str) -> Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn token_exchange_providers_and_claims() {
+    use jsonwebtoken::Algorithm;
+    let e = start().await;
+    e.register("client-x", A, RW);
+    let g = sign(&e.claims("client-x", RW), Algorithm::RS256, Some("test-kid"), key());
+    let (_, v) = e.post_grant(&g).await;
+    let mp = v["access_token"].as_str().unwrap();
+    let get =
+        |provider: &str| e.http.get(e.url(&format!("/authentication/api/v1/exchange/{provider}"))).bearer_auth(mp);
+    // An unknown provider: 400 with Altinn's text (AuthenticationController.ExchangeExternalSystemToken).
+    let r = get("facebook").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "Invalid token provider: facebook. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'."
+    );
+    // A known provider whose keys never signed this token: 401.
+    assert_eq!(get("id-porten").send().await.unwrap().status(), 401);
+    // Provider names are matched without regard to case.
+    let r = get("Maskinporten").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let altinn = payload(&r.text().await.unwrap());
+    let original = payload(mp);
+    // client_amr and the Maskinporten sid do not carry over; a new sid and Altinn's iss do.
+    assert!(altinn.get("client_amr").is_none(), "{altinn}");
+    assert!(altinn["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_ne!(altinn["sid"], original.get("sid").cloned().unwrap_or(Value::Null));
+    assert_ne!(altinn["iss"], original["iss"]);
+    assert_eq!(altinn["client_id"], original["client_id"]);
+    // No readable bearer token: 401 before the provider is looked at.
+    let r = e.http.get(e.url("/authentication/api/v1/exchange/facebook")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
 }
