@@ -22,30 +22,108 @@ fn resolve<'a>(spec: &'a Value, s: &'a Value) -> &'a Value {
     }
 }
 
-/// Every property the schema lists must be present (the server writes nulls).
-fn check_fields(spec: &Value, schema: &Value, v: &Value, at: &str) {
+/// Fields the real DTOs write that the derived file leaves out, with the
+/// source that writes them. Anything else not in a schema is a defect.
+const KNOWN_EXTRA: &[(&str, &str)] = &[(
+    "FileTransferStatusDetailsExt.published",
+    "FileTransferStatusDetailsExtMapper → MapBaseProperties sets Published (null until published)",
+)];
+
+/// Checks `v` against `schema`: every property is present (the server writes
+/// nulls), null only where the type allows it, JSON types, formats
+/// (uuid, date-time, int32/int64), enums and patterns, recursively; and no
+/// property the schema does not know. Problems are collected, not panicked.
+fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
+    let name = schema.get("$ref").and_then(|r| r.as_str()).map(|r| r.rsplit('/').next().unwrap().to_string());
     let schema = resolve(spec, schema);
-    if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
-        let obj = v.as_object().unwrap_or_else(|| panic!("{at}: expected an object, got {v}"));
-        for (k, ps) in props {
-            assert!(obj.contains_key(k), "{at}: missing field {k} in {v}");
-            if !obj[k].is_null() {
-                check_fields(spec, ps, &obj[k], &format!("{at}.{k}"));
-            }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).collect(),
+        _ => vec![],
+    };
+    if v.is_null() {
+        if !types.is_empty() && !types.contains(&"null") {
+            problems.push(format!("{at}: null, but the schema says {types:?}"));
+        }
+        return;
+    }
+    let json_type = match v {
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+    };
+    let type_ok =
+        types.is_empty() || types.contains(&json_type) || (json_type == "integer" && types.contains(&"number"));
+    if !type_ok {
+        problems.push(format!("{at}: {json_type} {v}, but the schema says {types:?}"));
+        return;
+    }
+    if let (Some(f), Some(x)) = (schema.get("format").and_then(|f| f.as_str()), v.as_str()) {
+        let ok = match f {
+            "uuid" => uuid::Uuid::parse_str(x).is_ok(),
+            "date-time" => time::OffsetDateTime::parse(x, &time::format_description::well_known::Rfc3339).is_ok(),
+            _ => true,
+        };
+        if !ok {
+            problems.push(format!("{at}: {x:?} is not a {f}"));
         }
     }
-    if schema.get("type").and_then(|t| t.as_str()) == Some("array") {
-        let arr = v.as_array().unwrap_or_else(|| panic!("{at}: expected an array, got {v}"));
-        if let Some(max) = schema.get("maxItems").and_then(|m| m.as_u64()) {
-            assert!(arr.len() as u64 <= max);
-        }
-        for (i, item) in arr.iter().enumerate() {
-            check_fields(spec, &schema["items"], item, &format!("{at}[{i}]"));
+    if let (Some("int32"), Some(n)) = (schema.get("format").and_then(|f| f.as_str()), v.as_i64()) {
+        if i32::try_from(n).is_err() {
+            problems.push(format!("{at}: {n} does not fit int32"));
         }
     }
     if let Some(en) = schema.get("enum").and_then(|e| e.as_array()) {
-        assert!(en.contains(v), "{at}: {v} is not one of {en:?}");
+        if !en.contains(v) {
+            problems.push(format!("{at}: {v} is not one of {en:?}"));
+        }
     }
+    if let (Some(p), Some(x)) = (schema.get("pattern").and_then(|p| p.as_str()), v.as_str()) {
+        if !regex::Regex::new(p).unwrap().is_match(x) {
+            problems.push(format!("{at}: {x:?} does not match {p}"));
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(|p| p.as_object()), v.as_object()) {
+        for (k, ps) in props {
+            match obj.get(k) {
+                None => problems.push(format!("{at}: missing field {k}")),
+                Some(x) => conforms(spec, ps, x, &format!("{at}.{k}"), problems),
+            }
+        }
+        for k in obj.keys().filter(|k| !props.contains_key(*k)) {
+            let key = format!("{}.{k}", name.as_deref().unwrap_or(at));
+            if !KNOWN_EXTRA.iter().any(|(x, _)| *x == key) {
+                problems.push(format!("{at}: field {k} is not in the schema"));
+            }
+        }
+    }
+    if let (Some(ap), Some(obj)) = (schema.get("additionalProperties").filter(|a| a.is_object()), v.as_object()) {
+        if schema.get("properties").is_none() {
+            for (k, x) in obj {
+                conforms(spec, ap, x, &format!("{at}[{k}]"), problems);
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        if let Some(max) = schema.get("maxItems").and_then(|m| m.as_u64()) {
+            if arr.len() as u64 > max {
+                problems.push(format!("{at}: {} items, at most {max}", arr.len()));
+            }
+        }
+        for (i, item) in arr.iter().enumerate() {
+            conforms(spec, items, item, &format!("{at}[{i}]"), problems);
+        }
+    }
+}
+
+fn check_fields(spec: &Value, schema: &Value, v: &Value, at: &str) {
+    let mut problems = vec![];
+    conforms(spec, schema, v, at, &mut problems);
+    assert!(problems.is_empty(), "{at}:\n{}\nin {v}", problems.join("\n"));
 }
 
 struct Ctx {
@@ -190,6 +268,7 @@ async fn every_operation_of_the_derived_openapi() {
     let mut s = c.e.sb.admin().settings();
     s.details_rate_limit_per_minute = 0;
     s.search_rate_limit_per_minute = 0;
+    s.broker_rate_limit_per_minute = 0;
     c.e.sb.admin().set_settings(s);
     let mut walked = BTreeSet::new();
     // Order: the partial DELETE after its HEAD/PATCH; serviceowner GET after POST.
@@ -260,4 +339,95 @@ async fn broker_problem_details_match_the_schema() {
         assert!(v.get(k.as_str().unwrap()).is_some(), "missing {k} in {v}");
     }
     assert_eq!(v["errors"]["Recipients"][0], "One or more recipients are required");
+}
+
+/// The overview and the details of transfers in every state, including the
+/// nulls a fresh transfer has, checked field by field against the schema.
+#[tokio::test]
+async fn nullability_and_formats_in_every_state() {
+    let spec: Value = serde_json::from_str(SPEC).unwrap();
+    let e = start().await;
+    let mut s = e.sb.admin().settings();
+    s.details_rate_limit_per_minute = 0;
+    e.sb.admin().set_settings(s);
+    let ta = e.tok(A, RW);
+    let mut states: Vec<(&str, String)> = vec![];
+    // Initialized, with `checksum` null and left out ("").
+    states.push(("Initialized, checksum null", e.init_ok(json!({"checksum": null})).await));
+    states.push(("Initialized, checksum left out", e.init_ok(json!({})).await));
+    // UploadStarted by TUS, half way.
+    let id = e.init_ok(json!({})).await;
+    let tus = e.broker(&format!("/filetransfer/upload/tus/{id}"));
+    let r =
+        e.http.post(&tus).bearer_auth(&ta).header("Tus-Resumable", "1.0.0").header("Upload-Length", "8").send().await;
+    assert_eq!(r.unwrap().status(), 201);
+    let r = e
+        .http
+        .patch(&tus)
+        .bearer_auth(&ta)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .body("abcd")
+        .send()
+        .await;
+    assert_eq!(r.unwrap().status(), 204);
+    states.push(("UploadStarted", id));
+    // Published, and Failed (a checksum that does not match).
+    states.push(("Published", e.published(b"contract").await));
+    let id = e.init_ok(json!({"checksum": md5hex(b"other")})).await;
+    assert_eq!(e.upload(&ta, &id, b"this".to_vec()).await.status(), 400);
+    states.push(("Failed", id));
+    // AllConfirmedDownloaded, then Purged after the grace period.
+    let id = e.published(b"confirmed").await;
+    let tb = e.tok(B, RW);
+    e.http.get(e.broker(&format!("/filetransfer/{id}/download"))).bearer_auth(&tb).send().await.unwrap();
+    let r = e.http.post(e.broker(&format!("/filetransfer/{id}/confirmdownload"))).bearer_auth(&tb).send().await;
+    assert_eq!(r.unwrap().status(), 204);
+    states.push(("AllConfirmedDownloaded", id.clone()));
+    let mut seen = std::collections::BTreeSet::new();
+    check_states(&spec, &e, &states, &mut seen).await;
+    // Purged: confirmed, then past the grace period (which purges the one above too).
+    let purged = e.published(b"purged").await;
+    e.http.get(e.broker(&format!("/filetransfer/{purged}/download"))).bearer_auth(&tb).send().await.unwrap();
+    e.http.post(e.broker(&format!("/filetransfer/{purged}/confirmdownload"))).bearer_auth(&tb).send().await.unwrap();
+    e.sb.admin().advance_clock(3 * 3600);
+    check_states(&spec, &e, &[("Purged", purged)], &mut seen).await;
+    let want = ["Initialized", "UploadStarted", "Published", "Failed", "AllConfirmedDownloaded", "Purged"];
+    assert_eq!(seen, want.iter().map(|s| s.to_string()).collect(), "every state was looked at");
+    // The nulls a fresh transfer has are the ones the schema allows.
+    let v = e.overview(&e.tok(A, RW), &states[0].1).await;
+    assert!(v["checksum"].is_null() && v["published"].is_null(), "{v}");
+}
+
+async fn check_states(spec: &Value, e: &Env, states: &[(&str, String)], seen: &mut std::collections::BTreeSet<String>) {
+    for (what, id) in states {
+        for (path, schema) in [
+            (format!("/filetransfer/{id}"), "FileTransferOverviewExt"),
+            (format!("/filetransfer/{id}/details"), "FileTransferStatusDetailsExt"),
+        ] {
+            let r = e.http.get(e.broker(&path)).bearer_auth(e.tok(A, RW)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{what} {path}");
+            let v: Value = r.json().await.unwrap();
+            seen.insert(v["fileTransferStatus"].as_str().unwrap_or_default().to_string());
+            let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
+            check_fields(spec, &schema, &v, &format!("{what}: GET {path}"));
+        }
+    }
+}
+
+/// A check that cannot fail is a defect: the validator finds a null where the
+/// schema has none, a wrong format and an unknown field.
+#[test]
+fn the_validator_finds_what_is_wrong() {
+    let spec: Value = serde_json::from_str(SPEC).unwrap();
+    let schema = json!({"$ref": "#/components/schemas/FileTransferStatusEventExt"});
+    let mut p = vec![];
+    let bad = json!({"fileTransferStatus": "Sent", "fileTransferStatusText": null, "fileTransferStatusChanged": "yesterday", "x": 1});
+    conforms(&spec, &schema, &bad, "e", &mut p);
+    assert_eq!(p.len(), 4, "{p:?}");
+    let good = json!({"fileTransferStatus": "Published", "fileTransferStatusText": "Ready for download", "fileTransferStatusChanged": "2026-08-18T11:42:03.512345+00:00"});
+    let mut p = vec![];
+    conforms(&spec, &schema, &good, "e", &mut p);
+    assert!(p.is_empty(), "{p:?}");
 }

@@ -107,7 +107,7 @@ async fn tus_errors_are_plain_text() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(r.text().await.unwrap(), "Upload-Defer-Length is not supported");
+    assert_eq!(r.text().await.unwrap(), "Header Upload-Defer-Length is not supported");
     assert_eq!(create(&e, &id, 5).await.status(), 201);
     let r = e
         .http
@@ -121,7 +121,14 @@ async fn tus_errors_are_plain_text() {
         .send()
         .await
         .unwrap();
+    // The right MD5 of "hello", refused all the same; the chunk is kept.
     assert_eq!(r.status(), 460);
+    assert_eq!(r.text().await.unwrap(), "Header Upload-Checksum does not match the checksum of the file");
+    assert_eq!(head(&e, &tus_url(&e, &id)).await, (200, Some(5)));
+    // That was the last chunk: the upload is complete and processing starts.
+    e.wait_status(&id, "Published").await;
+    let id = e.init_ok(json!({})).await;
+    assert_eq!(create(&e, &id, 5).await.status(), 201);
     // DELETE keeps the FT in UploadStarted; HEAD then has no upload.
     let r = e
         .http
@@ -202,7 +209,7 @@ async fn concatenation_of_partial_uploads() {
 }
 
 #[tokio::test]
-async fn dropped_connection_keeps_the_bytes_and_resumes() {
+async fn dropped_connection_keeps_nothing_and_locks_for_a_while() {
     let e = start().await;
     let d = data(8000);
     let id = e.init_ok(json!({})).await;
@@ -215,12 +222,42 @@ async fn dropped_connection_keeps_the_bytes_and_resumes() {
     });
     let r = patch(&e, &url, 0, &d).await;
     assert!(r.is_err() || !r.unwrap().status().is_success());
-    let (_, off) = head(&e, &url).await;
-    assert_eq!(off, Some(3000));
-    assert_eq!(patch(&e, &url, 3000, &d[3000..]).await.unwrap().status(), 204);
+    // The server has not noticed yet: the upload stays locked for a moment.
+    let r = e.http.head(&url).bearer_auth(e.tok(A, RW)).header("Tus-Resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), 423);
+    let r = patch(&e, &url, 0, &d).await.unwrap();
+    assert_eq!(r.status(), 423);
+    assert_eq!(r.text().await.unwrap(), "File is currently being updated. Please try again later");
+    // A chunk is accepted whole or not at all: the 3000 bytes that came are gone.
+    let off = loop {
+        match head(&e, &url).await {
+            (423, _) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            (200, off) => break off,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(off, Some(0));
+    assert_eq!(patch(&e, &url, 0, &d).await.unwrap().status(), 204);
     e.wait_status(&id, "Published").await;
     let ftid = uuid::Uuid::parse_str(&id).unwrap();
-    assert_eq!(e.sb.admin().bytes_received(ftid), 8000);
+    assert_eq!(e.sb.admin().bytes_received(ftid), 3000 + 8000);
+}
+
+#[tokio::test]
+async fn a_cut_after_the_last_byte_keeps_the_chunk() {
+    // Every byte arrived; only the answer is lost. The server accepted the chunk.
+    let e = start().await;
+    let d = data(4000);
+    let id = e.init_ok(json!({})).await;
+    create(&e, &id, d.len()).await;
+    let url = tus_url(&e, &id);
+    e.sb.admin().add_fault(FaultSpec {
+        path_prefix: Some(url[e.base.len()..].to_string()),
+        drop_after_bytes: Some(1500),
+        ..Default::default()
+    });
+    assert!(patch(&e, &url, 0, &d[..1500]).await.is_err());
+    assert_eq!(head(&e, &url).await, (200, Some(1500)));
 }
 
 #[tokio::test]
@@ -272,9 +309,15 @@ async fn concurrent_patch_gets_the_locking_answer() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(e.sb.admin().bytes_received(ftid), 10);
+    // tusdotnet's file lock: a second PATCH and a HEAD wait their turn (423).
     let r = patch(&e, &url, 0, &[2u8; 20]).await.unwrap();
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("currently being updated"));
+    assert_eq!(r.status(), 423);
+    assert_eq!(r.headers()["tus-resumable"], "1.0.0");
+    assert_eq!(r.text().await.unwrap(), "File is currently being updated. Please try again later");
+    assert_eq!(head(&e, &url).await, (423, None));
+    // Nothing of the first PATCH counts until its body is whole.
+    let t = e.sb.admin().snapshot();
+    assert_eq!(t["transfers"][&id]["tus"]["offset"], 0, "{}", t["transfers"][&id]);
     tx.send(Ok(vec![1u8; 10])).await.unwrap();
     drop(tx);
     let r = first.await.unwrap().unwrap();

@@ -390,7 +390,8 @@ async fn main() {
         &base,
         reqwest::Method::PUT,
         "settings",
-        json!({"search_rate_limit_per_minute": 0, "details_rate_limit_per_minute": 0}),
+        // The gateway's limits would measure Retry-After, not Budbringer.
+        json!({"search_rate_limit_per_minute": 0, "details_rate_limit_per_minute": 0, "broker_rate_limit_per_minute": 0}),
     )
     .await;
     let a = Broker::new(client(&http, &base, PRACTICE_ORG_A).await);

@@ -212,6 +212,8 @@ impl Admin {
             purge_at: None,
             last_range_download: BTreeMap::new(),
             last_tus_activity: None,
+            tus_sessions: BTreeMap::new(),
+            file_location: true,
         };
         ft.add_actor(&recipient, ActorStatus::Initialized, now);
         ft.set_status(FtStatus::Initialized, None, now);

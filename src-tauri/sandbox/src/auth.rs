@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +25,7 @@ pub fn routes() -> Router<App> {
         .route("/token", post(token))
         .route("/.well-known/oauth-authorization-server", get(metadata))
         .route("/jwks", get(jwks))
-        .route("/authentication/api/v1/exchange/maskinporten", get(exchange))
+        .route("/authentication/api/v1/exchange/{provider}", get(exchange))
         .route("/authentication/api/v1/openid/.well-known/openid-configuration", get(openid_configuration))
         .route("/authentication/api/v1/openid/jwks", get(jwks))
 }
@@ -437,7 +437,29 @@ fn caller_from_claims(claims: Value) -> Caller {
 // GET /authentication/api/v1/exchange/maskinporten
 // ---------------------------------------------------------------------------
 
-async fn exchange(State(app): State<App>, headers: HeaderMap) -> Response {
+async fn exchange(State(app): State<App>, Path(provider): Path<String>, headers: HeaderMap) -> Response {
+    // ExchangeExternalSystemToken: a readable bearer token first (else 401),
+    // then the provider (AuthenticationController.cs).
+    let readable = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "))
+        .map(|h| h[7..].trim().split('.').count() == 3)
+        .unwrap_or(false);
+    if !readable {
+        return errors::unauthorized(false);
+    }
+    match provider.to_ascii_lowercase().as_str() {
+        "maskinporten" => {}
+        // ID-porten and Altinn Studio keys never signed a sandbox token.
+        "id-porten" | "altinnstudio" => return errors::unauthorized(true),
+        _ => {
+            let msg = format!(
+                "Invalid token provider: {provider}. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'."
+            );
+            return string_result(400, msg, &headers);
+        }
+    }
     let caller = match authenticate(&app, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -449,10 +471,12 @@ async fn exchange(State(app): State<App>, headers: HeaderMap) -> Response {
     let now = app.clock.unix();
     let lifetime = app.read(|s| s.settings.altinn_token_lifetime_secs);
     let org = caller.org.clone().unwrap_or_default();
+    // The Maskinporten claims carry over except aud, iss, client_amr and sid;
+    // the new token gets Altinn's iss and a new sid.
     let mut claims = json!({
         "scope": caller.scopes.join(" "),
         "token_type": "Bearer",
-        "client_amr": caller.claims.get("client_amr").cloned().unwrap_or(json!("private_key_jwt")),
+        "sid": uuid::Uuid::new_v4().to_string(),
         "client_id": caller.client_id,
         "consumer": caller.claims.get("consumer").cloned().unwrap_or(Value::Null),
         "urn:altinn:orgNumber": org,
@@ -466,21 +490,25 @@ async fn exchange(State(app): State<App>, headers: HeaderMap) -> Response {
         claims["authorization_details"] = ad.clone();
     }
     let jwt = app.signer.sign(&claims);
-    // ASP.NET writes a string result as text/plain unless the client asks for
-    // JSON, in which case it is a quoted JSON string [inferred]; both forms are
-    // seen in Altinn's own clients (docs/ALTINN.md#the-token-exchange).
+    string_result(200, jwt, &headers)
+}
+
+/// An ASP.NET string result: text/plain unless the client asks for JSON, in
+/// which case it is a quoted JSON string [inferred]; both forms are seen in
+/// Altinn's own clients (docs/ALTINN.md#the-token-exchange).
+fn string_result(status: u16, text: String, headers: &HeaderMap) -> Response {
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .map(|a| a.contains("application/json"))
         .unwrap_or(false);
-    if wants_json {
-        let mut r = Value::String(jwt).to_string().into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-        r
+    let (body, ct) = if wants_json {
+        (Value::String(text).to_string(), "application/json; charset=utf-8")
     } else {
-        let mut r = jwt.into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        r
-    }
+        (text, "text/plain; charset=utf-8")
+    };
+    let mut r = body.into_response();
+    *r.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK);
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r
 }

@@ -51,6 +51,62 @@ impl From<AppError> for CallError {
     }
 }
 
+/// A failed TUS call, sorted by what the uploader should do next
+/// (`docs/ALTINN.md#tus`). Whatever it is, the server's offset (HEAD) is the
+/// truth to go on from.
+#[derive(Debug, Clone)]
+pub enum TusError {
+    /// The offsets disagree: any 409 to a PATCH, or a conflict the store found
+    /// while accepting the chunk (400 "Upload offset conflict …", a race with
+    /// another writer), or the upload is gone or already complete. HEAD and go
+    /// on. `server_offset` is the offset the answer names, when it names one.
+    Conflict { error: CallError, server_offset: Option<u64> },
+    /// 423: another request holds the upload, often our own earlier PATCH that
+    /// the server is still reading. Wait and try again.
+    Locked(CallError),
+    /// 409 to a HEAD or a create: the transfer is past uploading (BRO-00004).
+    /// The overview says whether it got the file or failed.
+    Over(CallError),
+    /// Anything else: transient or not as [`CallError`] says.
+    Call(CallError),
+}
+
+impl TusError {
+    pub fn call(&self) -> &CallError {
+        match self {
+            TusError::Conflict { error, .. }
+            | TusError::Locked(error)
+            | TusError::Over(error)
+            | TusError::Call(error) => error,
+        }
+    }
+
+    async fn from_patch_failure(status: StatusCode, resp: Response) -> TusError {
+        let error = failure(resp).await;
+        let text = error.error.detail.clone().unwrap_or_default();
+        match status {
+            StatusCode::LOCKED => TusError::Locked(error),
+            // tusdotnet: "Offset does not match file. File offset: N. Request offset: M".
+            StatusCode::CONFLICT => TusError::Conflict { server_offset: number_after(&text, "File offset: "), error },
+            // BrokerTusStore: "Upload offset conflict for file id … Expected M, current N.";
+            // tusdotnet: "Upload is already complete."
+            StatusCode::BAD_REQUEST if text.contains("Upload offset conflict") || text.contains("already complete") => {
+                TusError::Conflict { server_offset: number_after(&text, "current "), error }
+            }
+            // No such upload (expired, terminated): HEAD tells, and it is made again.
+            StatusCode::NOT_FOUND | StatusCode::GONE => TusError::Conflict { server_offset: None, error },
+            _ => TusError::Call(error),
+        }
+    }
+}
+
+/// The number right after `label` in `text`.
+fn number_after(text: &str, label: &str) -> Option<u64> {
+    let rest = &text[text.find(label)? + label.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// Reads a failed response into a [`CallError`].
 pub async fn failure(resp: Response) -> CallError {
     let status = resp.status();
@@ -354,38 +410,52 @@ impl Broker {
 
     /// TUS create (`POST`, 201). A second create resets the offset to 0, so
     /// only call it for a transfer that has no upload yet (`docs/ALTINN.md#tus`).
-    pub async fn tus_create(&self, id: Uuid, length: u64) -> Result<(), CallError> {
+    /// 409 means the transfer is past uploading ([`TusError::Over`]).
+    pub async fn tus_create(&self, id: Uuid, length: u64) -> Result<(), TusError> {
         let url = self.tus_url(id);
         let resp = self
             .client
             .send_broker(|http| http.post(&url).header("Tus-Resumable", "1.0.0").header("Upload-Length", length))
-            .await?;
-        if resp.status() != StatusCode::CREATED {
-            return Err(failure(resp).await);
+            .await
+            .map_err(|e| TusError::Call(e.into()))?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(()),
+            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
+            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
+            _ => Err(TusError::Call(failure(resp).await)),
         }
-        Ok(())
     }
 
-    /// TUS `HEAD`: the server's durable offset, or `None` if it has no upload.
-    pub async fn tus_offset(&self, id: Uuid) -> Result<Option<u64>, CallError> {
+    /// TUS `HEAD`: the server's durable offset, or `None` if it has no upload
+    /// (404/410: never made, terminated, or expired after a day without activity).
+    /// The offset may lag a little behind what PATCH answers while the last
+    /// blocks are being stored; it never runs ahead.
+    pub async fn tus_offset(&self, id: Uuid) -> Result<Option<u64>, TusError> {
         let url = self.tus_url(id);
-        let resp = self.client.send_broker(|http| http.head(&url).header("Tus-Resumable", "1.0.0")).await?;
-        if resp.status() == StatusCode::NOT_FOUND || resp.status() == StatusCode::GONE {
-            return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(failure(resp).await);
+        let resp = self
+            .client
+            .send_broker(|http| http.head(&url).header("Tus-Resumable", "1.0.0"))
+            .await
+            .map_err(|e| TusError::Call(e.into()))?;
+        match resp.status() {
+            StatusCode::NOT_FOUND | StatusCode::GONE => return Ok(None),
+            // Our upload session says the upload is over (BRO-00004 as text).
+            StatusCode::CONFLICT => return Err(TusError::Over(failure(resp).await)),
+            StatusCode::LOCKED => return Err(TusError::Locked(failure(resp).await)),
+            s if !s.is_success() => return Err(TusError::Call(failure(resp).await)),
+            _ => {}
         }
         let offset =
             resp.headers().get("Upload-Offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         match offset {
             Some(o) => Ok(Some(o)),
-            None => Err(malformed("TUS HEAD", "no Upload-Offset header")),
+            None => Err(TusError::Call(malformed("TUS HEAD", "no Upload-Offset header"))),
         }
     }
 
     /// TUS `PATCH` of `len` bytes of `path` starting at `offset`, streamed
-    /// from disk. Returns the server's new offset.
+    /// from disk. Returns the server's new offset, which may be the old one
+    /// (an empty body); the caller decides what progress is.
     pub async fn tus_patch(
         &self,
         id: Uuid,
@@ -393,16 +463,15 @@ impl Broker {
         offset: u64,
         len: u64,
         on_bytes: Arc<dyn Fn(u64) + Send + Sync>,
-    ) -> Result<u64, CallError> {
+    ) -> Result<u64, TusError> {
         let url = self.tus_url(id);
-        let mut file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())))?;
-        file.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())))?;
+        let unreadable = |e: std::io::Error| {
+            TusError::Call(CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())))
+        };
+        let mut file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(unreadable)?;
         // The body can be sent once only; a 401 retry inside send_broker gets
-        // an empty body and fails the offset check, and the caller resumes.
+        // an empty body (204, no progress), and the caller goes on from there.
         let body = std::sync::Mutex::new(Some(counted_body(file, len, on_bytes)));
         let resp = self
             .client
@@ -417,15 +486,17 @@ impl Broker {
                     None => req.header(CONTENT_LENGTH, 0).body(Body::from(Vec::new())),
                 }
             })
-            .await?;
-        if resp.status() != StatusCode::NO_CONTENT && !resp.status().is_success() {
-            return Err(failure(resp).await);
+            .await
+            .map_err(|e| TusError::Call(e.into()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(TusError::from_patch_failure(status, resp).await);
         }
         resp.headers()
             .get("Upload-Offset")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| malformed("TUS PATCH", "no Upload-Offset header"))
+            .ok_or_else(|| TusError::Call(malformed("TUS PATCH", "no Upload-Offset header")))
     }
 
     /// `GET /filetransfer/{id}/download`, from byte `start` (a `Range` request when > 0).

@@ -10,4 +10,5 @@ pub mod names;
 pub mod progress;
 pub mod save;
 pub mod send;
+pub mod tus_retry;
 pub mod validate;

@@ -4,9 +4,10 @@
 //! crash or restart continues where it stopped and never creates a second
 //! transfer for the same file.
 
-use super::broker::{Broker, CallError, Details, InitializeRequest, Search};
+use super::broker::{Broker, CallError, Details, InitializeRequest, Search, TusError};
 use super::checksum::md5_whole_file;
 use super::progress::{Progress, ProgressMeter};
+use super::tus_retry::{pause_for, position, NoProgress, Pause, Position};
 use super::validate::{self, OrgNumber};
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -504,6 +505,12 @@ async fn upload_stream(
     }
 }
 
+/// TUS from the server's offset (`docs/ALTINN.md#tus`). After any failure the
+/// server is asked where it is (HEAD) and the upload goes on from there: a
+/// broken chunk is kept whole or not at all, so that may be where it started.
+/// Only progress, the server's offset passing the best it has confirmed,
+/// resets the count of attempts: a server or network that never lets the
+/// upload move on ends the job after `max_attempts` tries.
 async fn upload_tus(
     job: &mut SendJob,
     broker: &Broker,
@@ -512,46 +519,66 @@ async fn upload_tus(
     id: Uuid,
 ) -> AppResult<()> {
     let chunk = settings.chunk_for(job.size);
-    let mut offset = match retrying("tus head", settings, || broker.tus_offset(id)).await? {
-        Some(o) => o,
-        None => {
-            retrying("tus create", settings, || broker.tus_create(id, job.size)).await?;
-            0
-        }
+    let mut tries = NoProgress::new(settings.max_attempts);
+    let mut offset = match position(broker, id, job.size, &mut tries).await? {
+        Position::At(o) => o,
+        Position::Over => return upload_over(broker, settings, id).await,
     };
-    let mut attempt = 0;
+    let mut best = offset;
     while offset < job.size {
         job.bytes_sent = offset;
         sink.save(job)?;
         let len = chunk.min(job.size - offset);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let cb = progress_callback(job, tx, offset);
-        let r = with_progress(job, sink, rx, broker.tus_patch(id, &job.path, offset, len, cb)).await;
-        match r {
-            Ok(new_offset) => {
-                attempt = 0;
+        let failed = match with_progress(job, sink, rx, broker.tus_patch(id, &job.path, offset, len, cb)).await {
+            Ok(new_offset) if new_offset > best => {
+                best = new_offset;
                 offset = new_offset;
+                tries.progress();
+                continue;
             }
-            Err(e) if e.transient && attempt + 1 < settings.max_attempts => {
-                let wait = backoff(attempt, e.retry_after);
-                attempt += 1;
-                tracing::info!(job = %job.id, offset, attempt, ?wait, error = %e.error, "TUS chunk failed; resuming from the server's offset");
-                tokio::time::sleep(wait).await;
-                offset = retrying("tus head", settings, || broker.tus_offset(id)).await?.unwrap_or(0);
+            // 204 without progress (an empty body after a token refresh).
+            Ok(new_offset) => {
+                tracing::info!(job = %job.id, offset, new_offset, "TUS chunk answered without progress");
+                tries.failed(None, Pause::Backoff).await?;
+                offset = new_offset;
+                continue;
             }
-            Err(e) if e.error.code == ErrorCode::BrokerAlreadyUploaded || e.error.code == ErrorCode::BrokerError => {
-                // An offset conflict (409): ask the server where it is.
-                offset = retrying("tus head", settings, || broker.tus_offset(id)).await?.unwrap_or(0);
-                attempt += 1;
-                if attempt >= settings.max_attempts {
-                    return Err(e.error);
-                }
-            }
-            Err(e) => return Err(e.error),
+            Err(e) => e,
+        };
+        let hint = match &failed {
+            TusError::Over(_) => return upload_over(broker, settings, id).await,
+            TusError::Call(e) if !e.transient => return Err(e.error.clone()),
+            TusError::Conflict { server_offset, .. } => *server_offset,
+            _ => None,
+        };
+        tracing::info!(job = %job.id, offset, error = %failed.call().error, "TUS chunk failed; resuming from the server's offset");
+        tries.failed(Some(failed.call()), pause_for(&failed)).await?;
+        offset = match position(broker, id, job.size, &mut tries).await? {
+            // HEAD may lag behind the offset a 409 names (blocks still being
+            // stored); neither ever runs ahead of what the server accepted.
+            Position::At(o) => o.max(hint.unwrap_or(0)).min(job.size),
+            Position::Over => return upload_over(broker, settings, id).await,
+        };
+        if offset > best {
+            best = offset;
+            tries.progress();
         }
     }
     job.bytes_sent = job.size;
     Ok(())
+}
+
+/// The server says the upload is over: the overview tells whether the file got there.
+async fn upload_over(broker: &Broker, settings: &UploadSettings, id: Uuid) -> AppResult<()> {
+    let o = retrying("overview", settings, || broker.overview(id)).await?;
+    match o.status() {
+        "Failed" => Err(failure_from_text(o.file_transfer_status_text.as_deref().unwrap_or(""))),
+        "Initialized" | "UploadStarted" => Err(AppError::new(ErrorCode::BrokerAlreadyUploaded)
+            .with_detail(format!("TUS refused the upload while the transfer is {}", o.status()))),
+        _ => Ok(()),
+    }
 }
 
 /// The error for a transfer Broker marked `Failed`, from its status text.

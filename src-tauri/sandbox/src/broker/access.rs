@@ -128,6 +128,13 @@ pub(super) fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) ->
     None
 }
 
+/// The gateway's per-endpoint limit for initialize, uploads, overview, download
+/// and confirm (Broker's rate-limit load test: 120 a minute each).
+pub(super) fn broker_limited(app: &App, endpoint: &str, c: &Caller) -> Option<Response> {
+    let limit = app.read(|s| s.settings.broker_rate_limit_per_minute);
+    rate_limited(app, endpoint, c, limit)
+}
+
 pub(super) fn lower_keys(v: &Value) -> Map<String, Value> {
     v.as_object().map(|o| o.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()).unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::access::{authz, check_accept, is_json_ct, lower_keys, pdp, Policy};
+use super::access::{authz, broker_limited, check_accept, is_json_ct, lower_keys, pdp, Policy};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::errors::{self, bro, json_response, validation};
@@ -32,64 +32,82 @@ pub(super) fn validate_init(v: &Value) -> Result<InitReq, Response> {
     let o = lower_keys(v);
     let mut errs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut err = |k: &str, m: String| errs.entry(k.to_string()).or_default().push(m);
-    let s = |k: &str| o.get(k).and_then(|v| v.as_str()).map(String::from);
 
-    let file_name = s("filename");
+    // A field left out keeps the DTO's default ("" or an empty list); null is
+    // null. MVC runs every attribute of a property, [Required] first, so a
+    // missing string can carry two messages. Lengths count UTF-16 units.
+    let utf16 = |x: &str| x.encode_utf16().count();
+    let field = |k: &str| match o.get(k) {
+        None => Some(String::new()),
+        Some(Value::Null) => None,
+        Some(v) => Some(v.as_str().map(String::from).unwrap_or_else(|| v.to_string())),
+    };
+    let required = |name: &str| format!("The {name} field is required.");
+    let length = |name: &str, max: usize| {
+        format!("The field {name} must be a string with a minimum length of 1 and a maximum length of {max}.")
+    };
+
+    let file_name = field("filename");
     match &file_name {
-        None => err("FileName", "The FileName field is required.".into()),
-        Some(f) if f.is_empty() => err("FileName", "The FileName field is required.".into()),
-        Some(f) if f.chars().count() > 255 => err(
-            "FileName",
-            "The field FileName must be a string with a minimum length of 1 and a maximum length of 255.".into(),
-        ),
+        None => err("FileName", required("FileName")),
+        Some(f) if f.is_empty() => {
+            err("FileName", required("FileName"));
+            err("FileName", length("FileName", 255));
+        }
+        Some(f) if utf16(f) > 255 => err("FileName", length("FileName", 255)),
         _ => {}
     }
-    let resource_id = s("resourceid");
+    let resource_id = field("resourceid");
     match &resource_id {
-        None => err("ResourceId", "The ResourceId field is required.".into()),
+        None => {
+            err("ResourceId", required("ResourceId"));
+            err("ResourceId", "Invalid Resource identifier format".into());
+        }
+        Some(r) if r.is_empty() => {
+            err("ResourceId", required("ResourceId"));
+            err("ResourceId", length("ResourceId", 255));
+        }
         Some(r) => {
+            if utf16(r) > 255 {
+                err("ResourceId", length("ResourceId", 255));
+            }
             let rest = r.strip_prefix("urn:altinn:resource:").unwrap_or(r);
-            if r.is_empty() {
-                err("ResourceId", "The ResourceId field is required.".into());
-            } else if rest.is_empty() || rest.contains(':') || rest.chars().count() > 255 {
+            if rest.is_empty() || rest.contains(':') || rest.chars().count() > 255 {
                 err("ResourceId", "Invalid Resource identifier format".into());
             }
         }
     }
-    let sref = s("sendersfiletransferreference");
-    match o.get("sendersfiletransferreference") {
-        Some(Value::Null) => {
-            err("SendersFileTransferReference", "The SendersFileTransferReference field is required.".into())
+    let sref = field("sendersfiletransferreference");
+    match &sref {
+        // Not [Required], but a non-nullable string: null is implicitly required.
+        None => err("SendersFileTransferReference", required("SendersFileTransferReference")),
+        Some(r) if r.is_empty() || utf16(r) > 4096 => {
+            err("SendersFileTransferReference", length("SendersFileTransferReference", 4096))
         }
-        _ => {
-            let l = sref.as_deref().unwrap_or("").chars().count();
-            if !(1..=4096).contains(&l) {
-                err(
-                    "SendersFileTransferReference",
-                    "The field SendersFileTransferReference must be a string with a minimum length of 1 and a maximum length of 4096.".into(),
-                );
-            }
-        }
+        _ => {}
     }
-    let sender = s("sender");
+    let sender = field("sender");
     match &sender {
-        None => err("Sender", "The Sender field is required.".into()),
+        // The pattern attribute lets "" through; [Required] does not.
+        None => err("Sender", required("Sender")),
+        Some(x) if x.is_empty() => err("Sender", required("Sender")),
         Some(x) if !is_org_id(x) => err("Sender", "Organization numbers should be on the form countrycode:organizationnumber (e.g. 0192:910753614) or urn:altinn:organization:identifier-no:organizationnumber".into()),
         _ => {}
     }
     let mut recipients = vec![];
     match o.get("recipients") {
-        None | Some(Value::Null) => err("Recipients", "The Recipients field is required.".into()),
+        Some(Value::Null) => err("Recipients", required("Recipients")),
+        None => err("Recipients", "One or more recipients are required".into()),
         Some(Value::Array(a)) => {
-            if a.is_empty() {
+            let items: Vec<String> = a.iter().map(|r| r.as_str().unwrap_or_default().to_string()).collect();
+            // ValidateElementsInList: one message, for the first element the pattern refuses ("" passes).
+            if items.iter().any(|x| !x.is_empty() && !is_org_id(x)) {
+                err("Recipients", "Each recipient should be on the form countrycode:organizationnumber (e.g. 0192:910753614) or urn:altinn:organization:identifier-no:organizationnumber".into());
+            }
+            if items.is_empty() {
                 err("Recipients", "One or more recipients are required".into());
             }
-            for r in a {
-                match r.as_str() {
-                    Some(x) if is_org_id(x) => recipients.push(x.to_string()),
-                    _ => err("Recipients", "Each recipient should be on the form countrycode:organizationnumber (e.g. 0192:910753614) or urn:altinn:organization:identifier-no:organizationnumber".into()),
-                }
-            }
+            recipients = items;
         }
         Some(_) => err(
             "$.recipients",
@@ -98,25 +116,37 @@ pub(super) fn validate_init(v: &Value) -> Result<InitReq, Response> {
     }
     let mut property_list = BTreeMap::new();
     match o.get("propertylist") {
-        None | Some(Value::Null) => {}
+        None => {}
+        Some(Value::Null) => err("PropertyList", required("PropertyList")),
         Some(Value::Object(m)) => {
+            for (k, v) in m {
+                property_list.insert(k.clone(), v.as_str().unwrap_or("").to_string());
+            }
+            // PropertyListAttribute stops at its first complaint.
+            let first_bad = || {
+                property_list.iter().find_map(|(k, v): (&String, &String)| {
+                    if utf16(k) > 50 {
+                        Some(format!("PropertyList Key can not be longer than 50. Length:{}, KeyValue:{k}", utf16(k)))
+                    } else if utf16(v) > 3000 {
+                        Some(format!("PropertyList Value can not be longer than 3000. Length:{}, Value:{v}", utf16(v)))
+                    } else {
+                        None
+                    }
+                })
+            };
             if m.len() > 10 {
                 err("PropertyList", "PropertyList can contain at most 10 properties".into());
-            }
-            for (k, v) in m {
-                let val = v.as_str().unwrap_or("").to_string();
-                if k.chars().count() > 50 {
-                    err("PropertyList", format!("PropertyList Key can not be longer than 50. Length:{}, KeyValue:{k}", k.chars().count()));
-                }
-                if val.chars().count() > 3000 {
-                    err("PropertyList", format!("PropertyList Value can not be longer than 3000. Length:{}, Value:{val}", val.chars().count()));
-                }
-                property_list.insert(k.clone(), val);
+            } else if let Some(msg) = first_bad() {
+                err("PropertyList", msg);
             }
         }
         Some(_) => err("$.propertyList", "The JSON value could not be converted to System.Collections.Generic.Dictionary`2[System.String,System.String].".into()),
     }
-    let checksum = s("checksum");
+    let checksum = match o.get("checksum") {
+        None => Some(String::new()),
+        Some(Value::Null) => None,
+        Some(v) => v.as_str().map(String::from),
+    };
     if let Some(c) = &checksum {
         if !c.trim().is_empty() {
             if c.len() != 32 {
@@ -187,7 +217,8 @@ pub(super) fn init_core(app: &App, c: &Caller, req: InitReq) -> Result<Uuid, Res
         sender: req.sender,
         recipients: recipients.clone(),
         property_list: req.property_list,
-        user_checksum: Some(req.checksum.unwrap_or_default()),
+        // As sent: "" when left out (the DTO's default), None when null.
+        user_checksum: req.checksum,
         computed_checksum: None,
         use_virus_scan: !req.disable_virus_scan && resource.malware_scan,
         size: 0,
@@ -201,6 +232,8 @@ pub(super) fn init_core(app: &App, c: &Caller, req: InitReq) -> Result<Uuid, Res
         purge_at: None,
         last_range_download: BTreeMap::new(),
         last_tus_activity: None,
+        tus_sessions: BTreeMap::new(),
+        file_location: false,
     };
     for r in &recipients {
         ft.add_actor(r, ActorStatus::Initialized, now);
@@ -218,6 +251,9 @@ pub(super) async fn initialize(State(app): State<App>, headers: HeaderMap, body:
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "initialize", &c) {
+        return r;
+    }
     if !is_json_ct(&headers) {
         return errors::unsupported_media();
     }

@@ -61,8 +61,14 @@ pub(crate) fn tick(app: &App) {
             .collect();
         (pending, purge, stuck)
     });
+    // Two passes (the background one and advance_clock/run_jobs) may both have
+    // read these lists before either acted: each decision is taken again
+    // under the state's lock, as PurgeFileTransferHandler does ("already purged").
     for id in stuck {
         app.update_transfer(id, |ft| {
+            if ft.status() != FtStatus::UploadStarted {
+                return;
+            }
             ft.set_status(
                 FtStatus::Failed,
                 Some("File transfer was stuck in UploadStarted as it failed upload mid-request.".into()),
@@ -72,12 +78,18 @@ pub(crate) fn tick(app: &App) {
         });
     }
     for id in purge {
-        app.update_transfer(id, |ft| {
+        let purged = app.update_transfer(id, |ft| {
+            if ft.status() == FtStatus::Purged {
+                return false;
+            }
             ft.set_status(FtStatus::Purged, None, now);
             ft.has_file = false;
             ft.processing_pending = false;
+            true
         });
-        let _ = std::fs::remove_file(app.file_path(id));
+        if purged == Some(true) {
+            let _ = std::fs::remove_file(app.file_path(id));
+        }
     }
     // Without a runtime (a caller outside tokio) the ticker task picks them up.
     if tokio::runtime::Handle::try_current().is_err() {
@@ -124,6 +136,7 @@ async fn process(app: &App, id: Uuid) {
         app.update_transfer(id, |f| {
             f.size = len;
             f.has_file = true;
+            f.file_location = true;
             if let Some(t) = f.tus.as_mut() {
                 t.final_parts.clear();
                 t.partials.clear();
@@ -155,7 +168,12 @@ async fn process(app: &App, id: Uuid) {
         return;
     }
     app.update_transfer(id, |f| {
-        f.computed_checksum = Some(sum);
+        // TusChecksumProcessingHandler records the MD5 of a TUS upload; a
+        // scanned streamed upload gets none (CompleteFileUploadHandler).
+        if f.tus.is_some() {
+            f.computed_checksum = Some(sum);
+        }
+        f.file_location = true;
         f.processing_pending = false;
         if f.status() < FtStatus::Published {
             f.set_status(FtStatus::Published, None, now);

@@ -7,10 +7,13 @@ mod lifecycle;
 mod reads;
 mod service_owner;
 mod tus;
+mod tus_protocol;
+mod tus_upload;
+mod tus_write;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, on, post, MethodFilter};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::app::App;
@@ -23,9 +26,9 @@ use upload::{initialize_and_upload, upload};
 pub(crate) use lifecycle::{background, tick};
 
 pub fn routes() -> Router<App> {
-    let tus =
-        on(MethodFilter::OPTIONS, tus::options).post(tus::create).head(tus::head).patch(tus::patch).delete(tus::delete);
-    let tus_part = on(MethodFilter::HEAD, tus::head).patch(tus::patch).delete(tus::delete);
+    // tusdotnet's MapTus takes every method and decides by itself (an unknown one is a bare 404).
+    let tus = any(tus::main_route).layer(DefaultBodyLimit::disable());
+    let tus_part = any(tus::partial_route).layer(DefaultBodyLimit::disable());
     Router::new()
         .route(&format!("{P}/filetransfer"), post(initialize).get(search))
         .route(&format!("{P}/filetransfer/upload"), post(initialize_and_upload).layer(DefaultBodyLimit::disable()))

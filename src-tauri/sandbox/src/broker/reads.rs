@@ -14,7 +14,8 @@ use tokio::io::AsyncSeekExt;
 use uuid::Uuid;
 
 use super::access::{
-    authz, caller_actor, check_accept, get_ft, is_recipient, is_sender, parse_id, pdp, rate_limited, Policy, P,
+    authz, broker_limited, caller_actor, check_accept, get_ft, is_recipient, is_sender, parse_id, pdp, rate_limited,
+    Policy, P,
 };
 use crate::app::App;
 use crate::auth::Caller;
@@ -55,6 +56,7 @@ fn overview_json(ft: &FileTransfer, published: bool) -> Value {
         "propertyList": ft.property_list,
     });
     if published {
+        // Both the overview and the details map it (MapBaseProperties), null until published.
         v["published"] = ft
             .history
             .iter()
@@ -79,6 +81,11 @@ fn read_access(app: &App, headers: &HeaderMap, id: &str) -> Result<(Caller, File
 }
 
 pub(super) async fn overview(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Ok(c) = authz(&app, &headers, Policy::SenderOrRecipient) {
+        if let Some(r) = broker_limited(&app, "overview", &c) {
+            return r;
+        }
+    }
     match read_access(&app, &headers, &id) {
         Ok((_, ft)) => json_response(200, &overview_json(&ft, true)),
         Err(r) => r,
@@ -96,7 +103,7 @@ pub(super) async fn details(State(app): State<App>, Path(id): Path<String>, head
         Ok((_, ft)) => ft,
         Err(r) => return r,
     };
-    let mut v = overview_json(&ft, false);
+    let mut v = overview_json(&ft, true);
     let mut hist = ft.history.clone();
     hist.sort_by_key(|e| e.at);
     v["fileTransferStatusHistory"] = hist
@@ -124,18 +131,100 @@ pub(super) async fn details(State(app): State<App>, Path(id): Path<String>, head
     json_response(200, &v)
 }
 
-fn parse_dt(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok().or_else(|| {
-        // Date-times without offset are taken as UTC.
-        time::PrimitiveDateTime::parse(s, &time::format_description::well_known::Iso8601::DEFAULT)
-            .ok()
-            .map(|p| p.assume_utc())
-            .or_else(|| {
-                // A bare date binds as midnight (DateTimeOffset model binding).
-                let fmt = time::macros::format_description!("[year]-[month]-[day]");
-                time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc())
-            })
-    })
+/// `DateTimeOffset?` from the query as MVC binds it: DateTimeOffset.Parse with
+/// the invariant culture. ISO 8601 with or without offset, a space for the
+/// `T`, a bare date, `yyyy/MM/dd`, the invariant `M/d/yyyy [h:mm[:ss] [AM|PM]]`,
+/// RFC 1123 and `d MMM yyyy` / `MMM d, yyyy`. Without an offset the time is the
+/// server's own zone, which is UTC in Broker's containers. An unencoded `+`
+/// arrives as a blank and fails, as it does there.
+pub(super) fn parse_dt(s: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::{Iso8601, Rfc2822, Rfc3339};
+    use time::macros::format_description;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    // ISO 8601 with a blank for the `T`, reduced precision or a `+hhmm` offset.
+    let iso = match s.as_bytes().get(10) {
+        Some(b' ') if s.len() > 11 && s.as_bytes()[4] == b'-' => format!("{}T{}", &s[..10], &s[11..]),
+        _ => s.to_string(),
+    };
+    if let Ok(t) = time::OffsetDateTime::parse(&iso, &Iso8601::DEFAULT) {
+        return Some(t);
+    }
+    if let Ok(p) = time::PrimitiveDateTime::parse(&iso, &Iso8601::DEFAULT) {
+        return Some(p.assume_utc());
+    }
+    for f in [format_description!("[year]-[month]-[day]"), format_description!("[year]/[month]/[day]")] {
+        if let Ok(d) = time::Date::parse(s, &f) {
+            return Some(d.midnight().assume_utc());
+        }
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc2822) {
+        return Some(t);
+    }
+    if let Ok(t) = httpdate::parse_http_date(s) {
+        return Some(t.into());
+    }
+    us_date(s).or_else(|| named_month(s))
+}
+
+/// The invariant culture's short forms: `M/d/yyyy`, then `h:mm[:ss]`, then `AM`/`PM`.
+fn us_date(s: &str) -> Option<time::OffsetDateTime> {
+    let mut parts = s.split_whitespace();
+    let mut d = parts.next()?.split('/');
+    let (m, day, y) = (d.next()?.parse::<u8>().ok()?, d.next()?.parse::<u8>().ok()?, d.next()?.parse::<i32>().ok()?);
+    if d.next().is_some() || y < 1000 {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, day).ok()?;
+    let (mut h, mut min, mut sec) = (0u8, 0u8, 0u8);
+    if let Some(clock) = parts.next() {
+        let mut c = clock.split(':');
+        h = c.next()?.parse().ok()?;
+        min = c.next()?.parse().ok()?;
+        sec = c.next().map(|x| x.parse().ok()).unwrap_or(Some(0))?;
+        match parts.next().map(|x| x.to_ascii_uppercase()) {
+            None => {}
+            Some(ap) if ap == "AM" && (1..=12).contains(&h) => h %= 12,
+            Some(ap) if ap == "PM" && (1..=12).contains(&h) => h = h % 12 + 12,
+            Some(_) => return None,
+        }
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(date.with_hms(h, min, sec).ok()?.assume_utc())
+}
+
+/// `18 Aug 2026`, `18 August 2026`, `Aug 18, 2026`, `August 18 2026` (English month names).
+fn named_month(s: &str) -> Option<time::OffsetDateTime> {
+    let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    let month = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        let names = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ];
+        names.iter().position(|n| w.len() >= 3 && n.starts_with(&w)).map(|i| i as u8 + 1)
+    };
+    let (m, d, y) = match words.as_slice() {
+        [d, m, y] if d.parse::<u8>().is_ok() => (month(m)?, d.parse::<u8>().ok()?, y.parse::<i32>().ok()?),
+        [m, d, y] => (month(m)?, d.parse::<u8>().ok()?, y.parse::<i32>().ok()?),
+        _ => return None,
+    };
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()?;
+    Some(date.midnight().assume_utc())
 }
 
 pub(super) async fn search(
@@ -302,6 +391,9 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "download", &c) {
+        return r;
+    }
     let id = match parse_id(&id) {
         Ok(i) => i,
         Err(r) => return r,
@@ -355,24 +447,12 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
         Some(d) => faults::cut_after(reader, d),
         None => Body::from_stream(reader),
     };
-    let fname = ft.file_name.replace('"', "");
-    let ascii: String = fname.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '_' }).collect();
-    let enc: String = fname
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
     let mut r = Response::builder()
         .status(if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK })
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CONTENT_LENGTH, send_len.to_string())
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{enc}"));
+        .header(header::CONTENT_DISPOSITION, content_disposition(&ft.file_name));
     if partial {
         r = r.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
     }
@@ -387,6 +467,9 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "confirm", &c) {
+        return r;
+    }
     let id = match parse_id(&id) {
         Ok(i) => i,
         Err(r) => return r,
@@ -395,7 +478,8 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
     if !is_recipient(&app, &c, &ft) {
         return bro(6);
     }
-    if !ft.has_file {
+    // FileLocation stays set after a purge, so a purged transfer is "not published".
+    if !(ft.has_file || ft.file_location) {
         return bro(3);
     }
     if ft.status() != FtStatus::Published {
@@ -435,4 +519,79 @@ pub(super) async fn confirm(State(app): State<App>, Path(id): Path<String>, head
         return bro(1);
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `File(stream, type, fileDownloadName)`: ContentDispositionHeaderValue with
+/// SetHttpFileName. `filename` has every character outside printable ASCII
+/// replaced by `_` and is quoted only when it is not a token; `filename*`
+/// percent-encodes (upper-case hex, UTF-8) all but RFC 5987's attr-chars.
+pub(super) fn content_disposition(name: &str) -> String {
+    if name.is_empty() {
+        return "attachment".into();
+    }
+    let ascii: String = name.chars().map(|c| if (c as u32) < 0x20 || (c as u32) > 0x7f { '_' } else { c }).collect();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let filename = if ascii.chars().all(token) {
+        ascii
+    } else {
+        format!("\"{}\"", ascii.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    let mut star = String::from("UTF-8''");
+    for c in name.chars() {
+        if token(c) && !matches!(c, '*' | '\'' | '%') {
+            star.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                star.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    format!("attachment; filename={filename}; filename*={star}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_the_search_accepts() {
+        let at = |s: &str| parse_dt(s).map(|t| t.unix_timestamp());
+        let noon = time::macros::datetime!(2026-08-18 12:00 UTC).unix_timestamp();
+        let midnight = time::macros::datetime!(2026-08-18 0:00 UTC).unix_timestamp();
+        for s in [
+            "2026-08-18T12:00:00Z",
+            "2026-08-18T12:00:00+00:00",
+            "2026-08-18T14:00:00+02:00",
+            "2026-08-18T12:00:00",
+            "2026-08-18T12:00",
+            "2026-08-18 12:00:00",
+            "2026-08-18T12:00:00.1234567Z",
+            "08/18/2026 12:00:00",
+            "8/18/2026 12:00 PM",
+            "Tue, 18 Aug 2026 12:00:00 GMT",
+        ] {
+            assert_eq!(at(s), Some(noon), "{s}");
+        }
+        for s in ["2026-08-18", "2026/08/18", "08/18/2026", "18 Aug 2026", "August 18, 2026"] {
+            assert_eq!(at(s), Some(midnight), "{s}");
+        }
+        // An unencoded `+` arrives as a blank; and nonsense.
+        for s in ["2026-08-18T14:00:00 02:00", "18/08/2026", "yesterday", "1723982400", ""] {
+            assert_eq!(at(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn content_disposition_as_aspnet_writes_it() {
+        assert_eq!(
+            content_disposition("rapport.pdf"),
+            "attachment; filename=rapport.pdf; filename*=UTF-8''rapport.pdf"
+        );
+        assert_eq!(
+            content_disposition("Årsrapport 2026.pdf"),
+            "attachment; filename=\"_rsrapport 2026.pdf\"; filename*=UTF-8''%C3%85rsrapport%202026.pdf"
+        );
+        assert_eq!(content_disposition("a\"b.txt"), "attachment; filename=\"a\\\"b.txt\"; filename*=UTF-8''a%22b.txt");
+    }
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::access::{authz, check_accept, get_ft, is_sender, parse_id, Policy, P};
+use super::access::{authz, broker_limited, check_accept, get_ft, is_sender, parse_id, Policy, P};
 use super::initialize::{init_core, validate_init};
 use crate::app::App;
 use crate::auth::Caller;
@@ -112,6 +112,9 @@ pub(super) async fn upload(State(app): State<App>, Path(id): Path<String>, heade
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "upload", &c) {
+        return r;
+    }
     let id = match parse_id(&id) {
         Ok(i) => i,
         Err(r) => return r,
@@ -179,12 +182,18 @@ fn complete_streamed(app: &App, id: Uuid, size: u64, sum: String) -> Response {
     let Some(mismatch) = app.update_transfer(id, |ft| {
         ft.size = size;
         ft.has_file = true;
+        // UploadFileHandler records the storage details before it completes.
+        ft.file_location = true;
         if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
             ft.set_status(FtStatus::Failed, Some("Checksum mismatch".into()), now);
             ft.has_file = false;
             return true;
         }
-        ft.computed_checksum = Some(sum.clone());
+        // SetChecksum runs only without a virus scan: a scanned file sent
+        // without a checksum keeps "" (or null) in the overview for good.
+        if !ft.use_virus_scan {
+            ft.computed_checksum = Some(sum.clone());
+        }
         if ft.use_virus_scan {
             ft.set_status(FtStatus::UploadProcessing, None, now);
             ft.processing_pending = true;
@@ -214,6 +223,9 @@ pub(super) async fn initialize_and_upload(
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = broker_limited(&app, "upload-formdata", &c) {
+        return r;
+    }
     let mp = match &mut mp {
         Ok(m) => m,
         Err(_) => return errors::unsupported_media(),

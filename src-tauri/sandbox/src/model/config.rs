@@ -133,9 +133,17 @@ pub struct SettingsConfig {
     /// Require system-user tokens on Broker (otherwise org tokens with `consumer` are accepted).
     pub require_system_user: bool,
     /// Requests per minute per caller for `GET …/details`; 0 = unlimited.
+    /// 15, as Broker's own rate-limit load test expects of the gateway at 161ba12.
     pub details_rate_limit_per_minute: u32,
     /// Requests per minute per caller for search; 0 = unlimited.
     pub search_rate_limit_per_minute: u32,
+    /// Requests per minute per caller, each endpoint its own count, for
+    /// initialize, both uploads, overview, download and confirm; 0 = unlimited.
+    pub broker_rate_limit_per_minute: u32,
+    /// How long a TUS upload stays locked after its PATCH body broke off, ms:
+    /// the real server keeps reading until it notices (up to 60 s), and a HEAD
+    /// or PATCH meanwhile gets 423. 0 = released at once.
+    pub tus_lock_linger_ms: u64,
     /// Lifetime of Maskinporten access tokens, seconds.
     pub maskinporten_token_lifetime_secs: i64,
     /// Lifetime of exchanged Altinn tokens, seconds.
@@ -151,8 +159,10 @@ impl Default for SettingsConfig {
         SettingsConfig {
             api_key: None,
             require_system_user: false,
-            details_rate_limit_per_minute: 10,
+            details_rate_limit_per_minute: 15,
             search_rate_limit_per_minute: 10,
+            broker_rate_limit_per_minute: 120,
+            tus_lock_linger_ms: 1000,
             maskinporten_token_lifetime_secs: 120,
             altinn_token_lifetime_secs: 1800,
             processing_delay_ms: 10,

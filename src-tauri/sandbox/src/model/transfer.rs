@@ -91,12 +91,26 @@ pub struct ActorEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct TusUpload {
     pub length: u64,
+    /// The accepted offset: only whole PATCH bodies count (BrokerTusStore
+    /// buffers a chunk before it accepts it).
     pub offset: u64,
     /// Partial uploads of a concatenation: id → (length, offset)
     pub partials: BTreeMap<String, (u64, u64)>,
     /// Partial ids of a final concatenation, in order (empty for a single upload).
     #[serde(default)]
     pub final_parts: Vec<String>,
+    /// `Upload-Metadata` as sent at creation, per upload ("" = the transfer's own, else the partial id).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Sliding expiration per upload (same keys): 24 h after the last create or PATCH.
+    #[serde(default)]
+    pub expires: BTreeMap<String, OffsetDateTime>,
+    /// Accepted chunks per upload (same keys): Azure allows 50,000 blocks per blob.
+    #[serde(default)]
+    pub blocks: BTreeMap<String, u64>,
+    /// The transfer's own upload was created (it may be empty).
+    #[serde(default)]
+    pub main: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +143,14 @@ pub struct FileTransfer {
     /// Last TUS create/PATCH (for the stuck-transfer job).
     #[serde(default)]
     pub last_tus_activity: Option<OffsetDateTime>,
+    /// TUS upload sessions (`tus-upload-auth:{id}:{subject}:{org}` in Redis): key
+    /// `{subject}:{org}` → when it lapses. Lets a caller go on with an expired
+    /// token and makes HEAD answer 409 once the upload is over.
+    #[serde(default)]
+    pub tus_sessions: BTreeMap<String, OffsetDateTime>,
+    /// `file_location` is set: the upload reached storage (kept after a purge).
+    #[serde(default)]
+    pub file_location: bool,
 }
 
 impl FileTransfer {
