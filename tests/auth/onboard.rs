@@ -8,7 +8,7 @@
 
 use budbringer_core::altinn::keys;
 use budbringer_core::altinn::profile::{self, Profile, ProfileStore, Role};
-use budbringer_core::altinn::{setup, AltinnClient};
+use budbringer_core::altinn::{services, setup, AltinnClient};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::secrets::{MemorySecretStore, SecretStore};
@@ -106,6 +106,18 @@ impl Rehearsal {
         (status, r.text().await.unwrap())
     }
 
+    async fn answer_change(&self, id: &str, what: &str) -> (u16, String) {
+        let r = self
+            .post(
+                "/accessmanagement/ui/systemuser/changerequest/answer",
+                "",
+                &[("id", id), ("approver", "dagl"), ("answer", what)],
+            )
+            .await;
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
     fn store(&self, client_id: &str) -> ProfileStore {
         let store = ProfileStore::open(self.dir.path());
         let mut p = Profile::new(Environment::Sandbox);
@@ -180,6 +192,35 @@ async fn a_rehearsal_organisation_walks_the_whole_onboarding() {
     assert!(st.system_user_id.is_some(), "{st:?}");
     let report = setup::connection_test(&store, &r.client(&store)).await.unwrap();
     assert!(report.ok, "{report:#?}");
+
+    // A service added later: the system's rights are updated and a change
+    // request is sent; the new service is refused until the change is
+    // approved, and the approval again needs the access list.
+    const LATER: &str = "ovelse-vedlegg";
+    let change =
+        services::set_services(&store, Some(&r.client(&store)), Environment::Sandbox, &[RESOURCE.into(), LATER.into()])
+            .await
+            .unwrap()
+            .expect("a change request");
+    assert_eq!(change.add, vec![LATER.to_string()]);
+    assert!(change.confirm_url.as_deref().unwrap_or("").contains("/accessmanagement/ui/systemuser/changerequest?id="));
+    assert!(search(&r.client(&store), LATER).await.is_err());
+    let (status, page) = r.answer_change(&change.id, "approve").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("tilgangsliste"), "{page}");
+    let add = r.post(&format!("/sandbox/tjenesteeier/ressurs/{LATER}/legg-til"), &so, &[("member", ORG)]).await;
+    assert_eq!(add.status(), 303);
+    let (status, _) = r.answer_change(&change.id, "approve").await;
+    assert_eq!(status, 303);
+    assert!(services::refresh_change(&store, &r.client(&store)).await.unwrap().is_none());
+    assert!(store.get(Environment::Sandbox).system_user.rights.contains(&LATER.to_string()));
+    search(&r.client(&store), LATER).await.unwrap();
+}
+
+/// A Broker search on `resource` as the profile's system user.
+async fn search(client: &AltinnClient, resource: &str) -> Result<reqwest::Response, budbringer_core::error::AppError> {
+    let url = format!("{}/filetransfer", client.broker_base());
+    client.send_broker(|h| h.get(&url).query(&[("resourceId", resource)])).await
 }
 
 /// A rejected request reads Rejected and maps to the advice to ask again.
