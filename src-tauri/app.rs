@@ -94,6 +94,14 @@ pub fn run() {
             setup::auth_request_system_user,
             setup::auth_system_user_status,
             setup::auth_connection_test,
+            setup::auth_set_services,
+            setup::auth_change_status,
+            setup::auth_renew_system_user_request,
+            setup::auth_rotation_start,
+            setup::auth_rotation_test,
+            setup::auth_rotation_finish,
+            setup::auth_rotation_cancel,
+            setup::auth_export_key_backup,
         ])
         .run(tauri::generate_context!())
         .expect("Budbringer could not start its window");

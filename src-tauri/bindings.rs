@@ -13,10 +13,10 @@
 use crate::commands::inbox::IncomingView;
 use crate::commands::send::SendOutcome;
 use crate::commands::settings::AppInfo;
-use crate::commands::setup::ProfileView;
+use crate::commands::setup::{ProfileView, ServicesAnswer};
 use crate::services::events::TransferEvent;
 use budbringer_core::altinn::connection_test::ConnectionReport;
-use budbringer_core::altinn::profile::{Profile, ProfileEdit};
+use budbringer_core::altinn::profile::{ChangeState, Profile, ProfileEdit, Role};
 use budbringer_core::altinn::setup::{KeyInfo, SystemUserStatus};
 use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
 use budbringer_core::environment::Environment;
@@ -49,6 +49,9 @@ fn roots(c: &mut Collector) {
     c.visit::<SystemUserRequestInfo>();
     c.visit::<SystemUserStatus>();
     c.visit::<ConnectionReport>();
+    c.visit::<ServicesAnswer>();
+    c.visit::<ChangeState>();
+    c.visit::<Role>();
     c.visit::<SendOutcome>();
     c.visit::<SendJob>();
     c.visit::<IncomingView>();

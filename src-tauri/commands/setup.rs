@@ -5,9 +5,10 @@
 //! returns private key material, the API key or a token.
 
 use budbringer_core::altinn::connection_test::ConnectionReport;
-use budbringer_core::altinn::profile::{Profile, ProfileEdit, ProfilePart};
+use budbringer_core::altinn::profile::{ChangeState, Profile, ProfileEdit, ProfilePart};
 use budbringer_core::altinn::setup::{self, KeyInfo, SystemUserStatus};
 use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
+use budbringer_core::altinn::{rotation, services};
 use budbringer_core::environment::{Endpoints, Environment};
 use budbringer_core::error::{AppError, AppResult};
 use budbringer_runtime::state::AppState;
@@ -29,13 +30,25 @@ pub struct ProfileView {
     /// What is missing before files can be sent and received ([`Profile::missing`]);
     /// empty when the profile is ready. The UI asks this instead of repeating the rule.
     pub missing: Vec<ProfilePart>,
+    /// The new key's public half during a key change (both kids are kept until it is tested).
+    pub pending: Option<KeyInfo>,
 }
 
 fn view(state: &AppState, profile: Profile) -> ProfileView {
     let key = setup::key_info(&profile, state.secrets.as_ref()).ok();
+    let pending = rotation::pending_info(&profile, state.secrets.as_ref()).ok();
     let endpoints = profile.environment.endpoints(state.sandbox_base_url().as_deref());
     let missing = profile.missing();
-    ProfileView { profile, endpoints, key, missing }
+    ProfileView { profile, endpoints, key, missing, pending }
+}
+
+/// The answer to a change of services: the profile, and the change request
+/// waiting for approval when a system user exists.
+#[derive(Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicesAnswer {
+    pub profile: ProfileView,
+    pub change: Option<ChangeState>,
 }
 
 #[tauri::command]
@@ -174,4 +187,95 @@ pub async fn auth_connection_test(
 ) -> AppResult<ConnectionReport> {
     let client = state.fresh_client(environment).await?;
     setup::connection_test(&state.profiles, &client).await
+}
+
+/// Chooses the services (resource ids). When a system user exists, this sends
+/// the change request for what was added or removed; its approval link comes back.
+#[tauri::command]
+pub async fn auth_set_services(
+    state: State<'_, Arc<AppState>>,
+    environment: Environment,
+    resource_ids: Vec<String>,
+) -> AppResult<ServicesAnswer> {
+    let registered = state.profiles.get(environment).system_user.system_id.is_some();
+    let client = if registered { Some(state.fresh_client(environment).await?) } else { None };
+    let change = services::set_services(&state.profiles, client.as_ref(), environment, &resource_ids).await?;
+    Ok(ServicesAnswer { profile: view(&state, state.profiles.get(environment)), change })
+}
+
+/// Reads the waiting change of services; approved, it is gone from the profile.
+#[tauri::command]
+pub async fn auth_change_status(
+    state: State<'_, Arc<AppState>>,
+    environment: Environment,
+) -> AppResult<ServicesAnswer> {
+    let client = state.fresh_client(environment).await?;
+    let change = services::refresh_change(&state.profiles, &client).await?;
+    Ok(ServicesAnswer { profile: view(&state, state.profiles.get(environment)), change })
+}
+
+/// After a rejection or a time-out: a new system-access request.
+#[tauri::command]
+pub async fn auth_renew_system_user_request(
+    state: State<'_, Arc<AppState>>,
+    environment: Environment,
+) -> AppResult<SystemUserRequestInfo> {
+    let client = state.fresh_client(environment).await?;
+    setup::renew_system_user_request(&state.profiles, &client).await
+}
+
+/// Begins a key change: a new key beside the current one. Returns its public half.
+#[tauri::command]
+pub async fn auth_rotation_start(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<KeyInfo> {
+    let st = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || rotation::start(&st.profiles, st.secrets.as_ref(), environment, 2048))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+}
+
+/// Fetches a token with the new key: proves it is on the client.
+#[tauri::command]
+pub async fn auth_rotation_test(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<ProfileView> {
+    let client = state.fresh_client(environment).await?;
+    rotation::test(&state.profiles, &client).await?;
+    Ok(view(&state, state.profiles.get(environment)))
+}
+
+/// The tested new key replaces the current one. Returns the old kid, to be
+/// removed from the client in Samarbeidsportalen.
+#[tauri::command]
+pub fn auth_rotation_finish(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<String> {
+    let old = rotation::finish(&state.profiles, state.secrets.as_ref(), environment)?;
+    state.forget_client(environment);
+    Ok(old)
+}
+
+#[tauri::command]
+pub fn auth_rotation_cancel(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<ProfileView> {
+    rotation::cancel(&state.profiles, state.secrets.as_ref(), environment)?;
+    Ok(view(&state, state.profiles.get(environment)))
+}
+
+/// Saves an encrypted backup of the private key where the user chooses (the
+/// native save dialog: no path comes from the UI). Returns the file name
+/// written, or None when the user cancelled.
+#[tauri::command]
+pub async fn auth_export_key_backup(
+    state: State<'_, Arc<AppState>>,
+    environment: Environment,
+    passphrase: String,
+) -> AppResult<Option<String>> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let st = state.inner().clone();
+    let pem = tauri::async_runtime::spawn_blocking(move || {
+        rotation::backup(&st.profiles, st.secrets.as_ref(), environment, &passphrase)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    let name = format!("budbringer-{}-nokkel.p8.pem", environment.as_str());
+    let Some(file) = rfd::AsyncFileDialog::new().set_file_name(&name).save_file().await else {
+        return Ok(None);
+    };
+    std::fs::write(file.path(), pem.as_bytes())?;
+    Ok(Some(file.file_name()))
 }

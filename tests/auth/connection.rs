@@ -64,5 +64,5 @@ async fn missing_scope_and_no_access_are_reported_per_step() {
     let mut p = w.profile();
     p.resource_ids = vec![];
     let report = connection_test::run(&w.client(p)).await;
-    assert_eq!(report.steps.last().unwrap().error.as_ref().unwrap().code, ErrorCode::ProfileIncomplete);
+    assert_eq!(report.steps.last().unwrap().error.as_ref().unwrap().code, ErrorCode::ProfileNoServices);
 }

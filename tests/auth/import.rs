@@ -267,6 +267,26 @@ async fn damaged_and_unsupported_files_are_named() {
         assert!(e.detail.clone().unwrap().contains(why), "{name}: {e:?}");
     }
     assert_eq!(import(b"just some text", "notes.txt").code, ErrorCode::KeyImportUnsupported);
+    // With its password, OpenSSL's encrypted PKCS#8 (PBES2) imports, as a Budbringer key backup does.
+    let with = |pass: &str| {
+        setup::import_key(
+            &s,
+            w.secrets.as_ref(),
+            Environment::Sandbox,
+            &read("enc.pem"),
+            Some("enc.pem"),
+            Some(pass),
+            None,
+        )
+    };
+    assert_eq!(with("wrong").unwrap_err().code, ErrorCode::KeyImportWrongPassword);
+    assert!(s.get(Environment::Sandbox).key_source.is_none());
+    with("x").unwrap();
+    s.update(Environment::Sandbox, |p| {
+        p.key_source = None;
+        Ok(())
+    })
+    .unwrap();
     let public_jwk = serde_json::to_string(&budbringer_core::altinn::keys::public_jwk(key(), "k")).unwrap();
     assert_eq!(import(public_jwk.as_bytes(), "pub.json").code, ErrorCode::KeyImportUnsupported);
     // Nothing was stored by the failed imports.

@@ -9,4 +9,5 @@ mod common;
 mod connection;
 mod grant;
 mod import;
+mod onboard;
 mod system_user;

@@ -71,21 +71,29 @@ async fn request_rejected() {
     assert_eq!(search(&w.client(p)).await.unwrap_err().code, ErrorCode::SystemUserNotApproved);
 }
 
+/// Since November 2025 (altinn-authentication #1667) a request times out
+/// after 180 days, keeps its status and reads `timedOut: true`
+/// (docs/ALTINN.md#requesting-and-approving-a-system-user).
 #[tokio::test]
-async fn request_times_out_after_ten_days() {
+async fn request_times_out_after_180_days_keeping_its_status() {
     let w = World::full().await;
-    // Tokens that outlive the jump below, so no new grant (which the 11-day
-    // skew would rightly stop) is needed.
+    // Tokens that outlive the jumps below, so no new grant (which the skew
+    // would rightly stop) is needed.
     let admin = w.sandbox.admin();
     let mut s = admin.settings();
-    s.maskinporten_token_lifetime_secs = 30 * 86_400;
+    s.maskinporten_token_lifetime_secs = 200 * 86_400;
     admin.set_settings(s);
     let c = w.default_client();
     let system_id = c.register_system(None).await.unwrap();
     let req = c.request_system_user(&system_id, Some("ext-timeout")).await.unwrap();
+    // Ten days (the old sandbox's time-out) is nothing now.
     admin.advance_clock(11 * 86_400);
     let st = c.system_user_request_status(&req.id).await.unwrap();
-    assert_eq!(st.status, "TimedOut");
+    assert_eq!((st.status.as_str(), st.timed_out), ("New", false));
+    assert!(st.status_error().is_none());
+    admin.advance_clock(170 * 86_400);
+    let st = c.system_user_request_status(&req.id).await.unwrap();
+    assert_eq!((st.status.as_str(), st.timed_out), ("New", true));
     assert_eq!(st.status_error().unwrap().code, ErrorCode::SystemUserRequestTimedOut);
 }
 
@@ -100,7 +108,7 @@ async fn registration_errors_are_named() {
     // A client without the system-register scopes.
     let w2 = World::start(BROKER_SCOPES).await;
     let e = w2.default_client().register_system(None).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::ScopeNotGranted, "{e:?}");
+    assert_eq!(e.code, ErrorCode::SystemScopesNotGranted, "{e:?}");
     // Requesting for a system that was never registered.
     let e = w.default_client().request_system_user("310000019_unknown", None).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SystemNotFound, "{e:?}");

@@ -238,7 +238,11 @@ async fn bro_00021_storage_provider_not_ready() {
 #[tokio::test]
 async fn bro_00024_and_00025_unconfigured_resource() {
     let e = env().await;
-    e.sb.admin().add_organisation(OrganisationConfig { org_number: "310000035".into(), name: "Ny etat".into() });
+    e.sb.admin().add_organisation(OrganisationConfig {
+        org_number: "310000035".into(),
+        name: "Ny etat".into(),
+        ..Default::default()
+    });
     e.sb.admin()
         .add_resource(ResourceConfig {
             resource_id: "fresh".into(),

@@ -251,6 +251,12 @@ async fn system_user_grant_needs_an_approved_system_user() {
     };
     assert_eq!(claims["authorization_details"][0]["systemuser_id"][0], su.to_string());
     assert_eq!(claims["authorization_details"][0]["systemuser_org"]["ID"], format!("0192:{A}"));
+    // The bare organisation number, as Altinn's own test clients send it to TT02, is accepted too.
+    c["jti"] = json!("j-3b");
+    c["authorization_details"][0]["systemuser_org"]["ID"] = json!(A);
+    let (s, v) = env.post_grant(&sign(&c, Algorithm::RS256, Some("test-kid"), key())).await;
+    assert_eq!(s, 200, "{v}");
+    c["authorization_details"] = su_details(A, Some("ext-1"));
     // Wrong organisation for the system user.
     c["jti"] = json!("j-4");
     c["authorization_details"] = su_details(B, Some("ext-1"));

@@ -323,6 +323,12 @@ fn every_command_return_type_is_covered_by_the_scan() {
         // System-user requests and status carry ids, URLs and status words only.
         "AppResult<SystemUserRequestInfo>",
         "AppResult<SystemUserStatus>",
+        // Services and their change request: a ProfileView plus ids, URL and status words.
+        "AppResult<ServicesAnswer>",
+        // The old kid after a key change (a public key id).
+        "AppResult<String>",
+        // Where the key backup was saved (the file holds the encrypted key; its text is never returned).
+        "AppResult<Option<String>>",
     ];
     let re = regex::Regex::new(
         r"#\[tauri::command\]\s*pub (?:async )?fn (\w+)(?:<[^>]*>)?\((?s:.*?)\)\s*(?:->\s*([^{]+?))?\s*\{",

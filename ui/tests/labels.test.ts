@@ -38,7 +38,7 @@ describe('the data-origin label', () => {
   it('marks the system user, the approval link and its status in the wizard', async () => {
     setLang('en');
     installBackend({ profile: profile({ systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: null, externalRef: null,
-      requestStatus: null, confirmUrl: null, systemUserId: null } }) });
+      requestStatus: null, confirmUrl: null, systemUserId: null, requestTimedOut: false, rights: [], change: null } }) });
     localStorage.setItem('budbringer.wizardStep', 'systemUser');
     render(Setup, { settings: settings({ language: 'en', environment: 'tt02' }), sandboxUrl: null, onchange: () => {}, ongo: () => {} });
     const step = await screen.findByTestId('wizard-systemUser');

@@ -56,11 +56,11 @@ export function profile(over: Partial<ProfileView> = {}): ProfileView {
     environment: 'sandbox', orgNumber: '310000019', clientId: 'client-a', kid: 'kid-1', keySource: 'generated', keyCreated: 1763877600,
     certificateChain: [], scopes: ['altinn:broker.write', 'altinn:broker.read'], resourceIds: ['budbringer-ovelse'], apiKeySet: false,
     tokenMode: 'direct', tokenModeVerifiedAt: null,
-    systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: 'r1', externalRef: null, requestStatus: 'Accepted', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemUserId: 'su-1' },
+    systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: 'r1', externalRef: null, requestStatus: 'Accepted', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemUserId: 'su-1', requestTimedOut: false, rights: [], change: null },
     endpoints: { maskinportenIssuer: 'x', maskinportenToken: 'x', platformBase: 'x', brokerBase: 'x', selfService: null },
     key: { environment: 'sandbox', kid: 'kid-1', source: 'generated', jwk: null, jwkJson: '{"kty":"RSA"}', pem: '-----BEGIN PUBLIC KEY-----\nMII\n-----END PUBLIC KEY-----',
-      created: 1763877600, expires: 1795413600, expiryWarning: false, certificateOrg: null },
-    missing: [],
+      created: 1763877600, expires: 1795413600, expiryWarning: false, certificateOrg: null, durableStorage: true },
+    missing: [], pending: null, onboarding: { role: null, checklist: [] }, pendingKey: null,
     ...over,
   };
   return { ...p, missing: over.missing ?? missing(p) };
@@ -110,9 +110,9 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'auth_clear_api_key': b.profile = { ...b.profile, apiKeySet: false }; return false;
       case 'auth_register_system': return b.profile;
       case 'auth_request_system_user':
-        return { id: 'r1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', externalRef: null, systemId: '310000019_budbringer' } satisfies SystemUserRequestInfo;
+        return { id: 'r1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', externalRef: null, systemId: '310000019_budbringer', timedOut: false } satisfies SystemUserRequestInfo;
       case 'auth_system_user_status':
-        return { request: { id: 'r1', status: 'Accepted', confirmUrl: null, externalRef: null, systemId: 's' }, systemUserId: 'su-1', error: null } satisfies SystemUserStatus;
+        return { request: { id: 'r1', status: 'Accepted', confirmUrl: null, externalRef: null, systemId: 's', timedOut: false }, systemUserId: 'su-1', error: null } satisfies SystemUserStatus;
       case 'auth_connection_test':
         return { ok: false, steps: [
           { step: 'clock', outcome: 'ok', detail: 'skew 0 s' },

@@ -15,7 +15,7 @@ beforeEach(() => {
   localStorage.clear();
   settings = makeSettings();
   b = installBackend({ profile: profile({ orgNumber: '', clientId: '', key: null, resourceIds: [], keySource: null,
-    systemUser: { enabled: false, systemId: null, requestId: null, externalRef: null, requestStatus: null, confirmUrl: null, systemUserId: null } }) });
+    systemUser: { enabled: false, systemId: null, requestId: null, externalRef: null, requestStatus: null, confirmUrl: null, systemUserId: null, requestTimedOut: false, rights: [], change: null } }) });
   went = [];
 });
 afterEach(() => { cleanup(); clearMocks(); });
@@ -70,12 +70,16 @@ describe('the setup wizard', () => {
     expect(b.calls.find((c) => c.cmd === 'auth_save_profile')!.args).toEqual({ environment: 'sandbox', edit: { orgNumber: '310000019' } });
   });
 
-  it('shows the API-key overview with every category and read/write', async () => {
+  it('shows the Altinn 2 API-key overview as history, with the read-only categories read-only', async () => {
     renderSetup();
     await fireEvent.click(screen.getByTestId('wizard-step-apiKey'));
     const table = screen.getByTestId('api-key-overview').textContent!;
     for (const c of ['LookUp', 'Message', 'Organization', 'UserProfile', 'Authorization', 'ServiceOwner', 'Broker']) expect(table).toContain(`${c}.read`);
-    expect(screen.getByTestId('wizard-apiKey').textContent).toContain('Broker.read trengs for å motta');
+    for (const c of ['LookUp', 'Organization', 'UserProfile']) expect(table).not.toContain(`${c}.write`);
+    expect(table).toContain('Broker.write');
+    expect(screen.getByTestId('api-key-history').textContent).toContain('juni 2026');
+    // Broker does not need the key.
+    expect(screen.getByTestId('wizard-apiKey').textContent).toContain('Formidling i Altinn 3 trenger ikke API-nøkkel');
   });
 
   it('generates a key and shows the public JWK and PEM with copy buttons', async () => {

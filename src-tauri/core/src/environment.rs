@@ -47,7 +47,8 @@ impl Environment {
         let (mp, platform, self_service) = match self {
             Environment::Sandbox => {
                 let base = sandbox_base?.trim_end_matches('/');
-                (format!("{base}/"), base.to_owned(), None)
+                // The sandbox serves its own Samarbeidsportalen (the realistic mode's pages).
+                (format!("{base}/"), base.to_owned(), Some(format!("{base}/sandbox/samarbeid")))
             }
             Environment::Tt02 => (
                 "https://test.maskinporten.no/".to_owned(),

@@ -83,6 +83,12 @@ error_codes! {
     KeyImportDamaged => "KEY_IMPORT_DAMAGED", "The key file is damaged or incomplete.";
     KeyImportWrongPassword => "KEY_IMPORT_WRONG_PASSWORD", "The password for the certificate file is wrong.";
     ProfileIncomplete => "PROFILE_INCOMPLETE", "The connection settings for this environment are not complete.";
+    /// No service (Broker resource) is chosen yet: the services step.
+    ProfileNoServices => "PROFILE_NO_SERVICES", "No Broker service (resource ID) is chosen for this environment.";
+    /// A key backup could not be made or read with the passphrase given.
+    KeyBackupFailed => "KEY_BACKUP_FAILED", "The key backup could not be written or read.";
+    /// A key rotation step was asked for in the wrong order (no new key yet, or not tested).
+    KeyRotationState => "KEY_ROTATION_STATE", "The key change is not at a step where this can be done.";
     MaskinportenUnknownClient => "MASKINPORTEN_UNKNOWN_CLIENT", "Maskinporten does not know this client ID in the chosen environment.";
     MaskinportenUnknownKey => "MASKINPORTEN_UNKNOWN_KEY", "Maskinporten does not recognise the key (kid) or its signature.";
     MaskinportenInvalidAssertion => "MASKINPORTEN_INVALID_ASSERTION", "Maskinporten refused the signed request.";
@@ -93,6 +99,8 @@ error_codes! {
     CertificateChainFormat => "CERTIFICATE_CHAIN_FORMAT", "The certificate chain was not sent in the form Maskinporten expects.";
     GrantReused => "GRANT_REUSED", "A signed request was sent twice.";
     ScopeNotGranted => "SCOPE_NOT_GRANTED", "The client in Samarbeidsportalen lacks a scope Budbringer asked for.";
+    /// The client lacks (or the organisation was not given) the system-register scopes: Digdir's vendor registration.
+    SystemScopesNotGranted => "SYSTEM_SCOPES_NOT_GRANTED", "The client lacks the system-register scopes (the end-user-system vendor registration).";
     ClientWrongType => "CLIENT_WRONG_TYPE", "The client is not a Maskinporten client.";
     ScopeNotAvailable => "SCOPE_NOT_AVAILABLE", "Your organisation has not been given access to the scope yet.";
     SystemUserDetailsInvalid => "SYSTEM_USER_DETAILS_INVALID", "The system-user details in the token request are not valid.";
@@ -110,6 +118,10 @@ error_codes! {
     SystemVendorMismatch => "SYSTEM_VENDOR_MISMATCH", "The organisation in the token does not match the system's vendor.";
     SystemNotFound => "SYSTEM_NOT_FOUND", "The system is not registered in Altinn.";
     SystemRegistrationInvalid => "SYSTEM_REGISTRATION_INVALID", "Altinn refused the system registration.";
+    /// AUTH.VLD-00006: the same right is listed twice.
+    SystemDuplicateRights => "SYSTEM_DUPLICATE_RIGHTS", "The same service is listed twice in the system's rights.";
+    /// AUTH.VLD-00007: the same access package is listed twice.
+    SystemDuplicateAccessPackages => "SYSTEM_DUPLICATE_ACCESS_PACKAGES", "The same access package is listed twice in the system.";
     SystemUserExists => "SYSTEM_USER_EXISTS", "A system user already exists for this system and organisation.";
     SystemUserRequestExists => "SYSTEM_USER_REQUEST_EXISTS", "A request for this system user already exists.";
     SystemNoRedirectUrls => "SYSTEM_NO_REDIRECT_URLS", "The system has no return addresses (redirect URLs) registered.";
@@ -117,6 +129,16 @@ error_codes! {
     SystemUserRequestRejected => "SYSTEM_USER_REQUEST_REJECTED", "The request for system access was rejected.";
     SystemUserRequestTimedOut => "SYSTEM_USER_REQUEST_TIMED_OUT", "The request for system access expired before anyone approved it.";
     SystemUserNotFound => "SYSTEM_USER_NOT_FOUND", "No system user was found for this system and organisation.";
+    /// AUTH-00010: the request is no longer in Altinn (deleted, or archived after its time-out).
+    SystemUserRequestGone => "SYSTEM_USER_REQUEST_GONE", "The system-access request no longer exists in Altinn.";
+    /// AUTH-00016/-00018/-00020/-00068: the person approving may not delegate the rights.
+    ApproverLacksRights => "APPROVER_LACKS_RIGHTS", "The person approving has no role that holds the requested rights.";
+    /// AUTH-00019/-00069: the organisation is not on the service's access list, so the right cannot be delegated.
+    NotOnAccessList => "NOT_ON_ACCESS_LIST", "The organisation is not on the service's access list.";
+    /// A change of the system user's rights (a service added or removed) waits for approval.
+    ChangeRequestPending => "CHANGE_REQUEST_PENDING", "A change of the system user's services waits for approval.";
+    /// The change of the system user's rights was rejected (or timed out).
+    ChangeRequestRejected => "CHANGE_REQUEST_REJECTED", "The change of the system user's services was rejected or expired.";
     AltinnError => "ALTINN_ERROR", "Altinn refused the request.";
     BrokerNoAccess => "BROKER_NO_ACCESS", "The system user has no access to this Broker service.";
     BrokerScopeMissing => "BROKER_SCOPE_MISSING", "The access token lacks the scope this Broker operation needs.";
@@ -317,6 +339,9 @@ mod tests {
                 "KEY_IMPORT_DAMAGED",
                 "KEY_IMPORT_WRONG_PASSWORD",
                 "PROFILE_INCOMPLETE",
+                "PROFILE_NO_SERVICES",
+                "KEY_BACKUP_FAILED",
+                "KEY_ROTATION_STATE",
                 "MASKINPORTEN_UNKNOWN_CLIENT",
                 "MASKINPORTEN_UNKNOWN_KEY",
                 "MASKINPORTEN_INVALID_ASSERTION",
@@ -327,6 +352,7 @@ mod tests {
                 "CERTIFICATE_CHAIN_FORMAT",
                 "GRANT_REUSED",
                 "SCOPE_NOT_GRANTED",
+                "SYSTEM_SCOPES_NOT_GRANTED",
                 "CLIENT_WRONG_TYPE",
                 "SCOPE_NOT_AVAILABLE",
                 "SYSTEM_USER_DETAILS_INVALID",
@@ -344,6 +370,8 @@ mod tests {
                 "SYSTEM_VENDOR_MISMATCH",
                 "SYSTEM_NOT_FOUND",
                 "SYSTEM_REGISTRATION_INVALID",
+                "SYSTEM_DUPLICATE_RIGHTS",
+                "SYSTEM_DUPLICATE_ACCESS_PACKAGES",
                 "SYSTEM_USER_EXISTS",
                 "SYSTEM_USER_REQUEST_EXISTS",
                 "SYSTEM_NO_REDIRECT_URLS",
@@ -351,6 +379,11 @@ mod tests {
                 "SYSTEM_USER_REQUEST_REJECTED",
                 "SYSTEM_USER_REQUEST_TIMED_OUT",
                 "SYSTEM_USER_NOT_FOUND",
+                "SYSTEM_USER_REQUEST_GONE",
+                "APPROVER_LACKS_RIGHTS",
+                "NOT_ON_ACCESS_LIST",
+                "CHANGE_REQUEST_PENDING",
+                "CHANGE_REQUEST_REJECTED",
                 "ALTINN_ERROR",
                 "BROKER_NO_ACCESS",
                 "BROKER_SCOPE_MISSING",

@@ -51,11 +51,15 @@ pub struct Admin {
 impl Admin {
     pub fn add_organisation(&self, o: OrganisationConfig) {
         let org = strip_org(&o.org_number);
-        self.inner.mutate(|s| s.organisations.insert(org.clone(), Organisation { org_number: org, name: o.name }));
+        self.inner.mutate(|s| {
+            s.organisations.insert(org.clone(), Organisation { org_number: org, name: o.name, realistic: o.realistic })
+        });
     }
-    /// Registers or replaces a Maskinporten client (its public JWKs and scopes).
+    /// Registers or replaces a Maskinporten client (its public JWKs and
+    /// scopes), as if the service desk had granted the scopes too.
     pub fn register_client(&self, c: ClientConfig) {
         self.inner.mutate(|s| {
+            s.onboarding.grant(&strip_org(&c.org_number), &c.scopes);
             s.clients.insert(
                 c.client_id.clone(),
                 Client {
@@ -64,9 +68,37 @@ impl Admin {
                     scopes: c.scopes,
                     jwks: c.jwks,
                     allow_certificate: c.allow_certificate,
+                    name: String::new(),
+                    description: String::new(),
                 },
             )
         });
+    }
+    /// Grants `scopes` to an organisation (what the service desk and Digdir do).
+    pub fn grant_scopes(&self, org: &str, scopes: &[&str]) {
+        self.inner.mutate(|s| s.onboarding.grant(&strip_org(org), scopes));
+    }
+    /// Withdraws a granted scope (Maskinporten then answers MP-250 for it).
+    pub fn withdraw_scope(&self, org: &str, scope: &str) {
+        self.inner.mutate(|s| s.onboarding.withdraw(&strip_org(org), scope));
+    }
+    /// Puts an organisation on (or takes it off) a resource's access list.
+    pub fn set_on_access_list(&self, resource_id: &str, org: &str, on: bool) -> bool {
+        let org = strip_org(org);
+        self.inner.mutate(|s| match s.resources.get_mut(resource_id) {
+            Some(r) => {
+                r.access_list.retain(|o| o != &org);
+                if on {
+                    r.access_list.push(org);
+                }
+                true
+            }
+            None => false,
+        })
+    }
+    /// Lets a request (or change request) time out, as 180 days without an answer would.
+    pub fn time_out_request(&self, id: Uuid) -> bool {
+        crate::platform::decide::time_out(&self.inner, id)
     }
     pub fn add_resource(&self, r: ResourceConfig) -> Result<(), String> {
         let res = Resource::from_config(&r)?;
@@ -88,9 +120,11 @@ impl Admin {
         let now = self.inner.clock.now();
         self.inner.mutate(|s| s.add_system_user(&su, now))
     }
-    /// Approves (`true`) or rejects a system-user request. Returns the new status.
+    /// Approves (`true`, as the managing director) or rejects a system-user
+    /// request or change request. Returns the status after (unchanged when
+    /// Altinn would refuse the approval, e.g. AUTH-00069), or None.
     pub fn decide_request(&self, id: Uuid, approve: bool) -> Option<String> {
-        crate::platform::decide(&self.inner, id, approve).map(|r| r.status)
+        crate::platform::decide::decide(&self.inner, id, approve)
     }
     pub fn advance_clock(&self, secs: i64) {
         self.inner.clock.advance_secs(secs);

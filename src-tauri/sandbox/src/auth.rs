@@ -248,6 +248,16 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
     if let Some(bad) = scopes.iter().find(|s| !client.scopes.iter().any(|c| c == *s)) {
         return oauth("invalid_scope", "MP-200", &format!("Invalid scopes for client: {bad}"));
     }
+    // A rehearsal organisation must still hold the grant behind each scope
+    // (the API owner can withdraw it after the scope was put on the client).
+    let withdrawn = app.read(|s| {
+        s.is_realistic(&client.org_number)
+            .then(|| scopes.iter().find(|sc| !s.onboarding.granted(&client.org_number, sc)).map(|x| x.to_string()))
+            .flatten()
+    });
+    if let Some(sc) = withdrawn {
+        return oauth("invalid_scope", "MP-250", &format!("Consumer has not been granted access to the scope {sc}"));
+    }
     if let Some(co) = claims.get("consumer_org") {
         // Delegation through Altinn is not modelled: the client's own org is
         // documented as invalid, and no delegations exist in the sandbox.
@@ -266,7 +276,10 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
             return oauth("invalid_request", "MP-301", "Invalid authorization_details: unsupported type");
         }
         let id = item.pointer("/systemuser_org/ID").and_then(|v| v.as_str()).unwrap_or("");
-        let org = id.strip_prefix("0192:").unwrap_or("");
+        // `0192:<orgno>` is the documented form; Altinn's own test clients send
+        // the bare number against TT02 and are answered
+        // (docs/ALTINN.md#where-the-sources-disagree, issue 14).
+        let org = id.strip_prefix("0192:").unwrap_or(id);
         if !(valid_org_number(org) || (org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit()))) {
             return oauth(
                 "invalid_request",

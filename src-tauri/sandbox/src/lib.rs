@@ -9,13 +9,18 @@
 //! * `errors.rs`: the error shapes of Broker, Maskinporten, Altinn and the gateway; [`SandboxError`].
 //! * `signer.rs`: the sandbox's RS256 key, which signs and verifies every token it issues.
 //! * `auth.rs`: Maskinporten (`/token`, metadata, JWKS), the Altinn token exchange, bearer checks.
-//! * `platform.rs`: the system register, system-user requests and the approval page.
+//! * `platform/`: the authentication API: system register, system-user requests and change
+//!   requests, their AUTH-/AUTH.VLD- problems, and what an approver's answer does (`decide.rs`).
+//! * `portal/`: the web pages a person uses, served by the sandbox: Samarbeidsportalen (clients,
+//!   keys, scopes), the service desk and Digdir (grants, vendor registration, test organisations),
+//!   the approval page and the service owner's access lists. The realistic mode walks them.
 //! * `events.rs`: Altinn Events polling for Broker's CloudEvents.
 //! * `admin.rs`: the `/admin` API and its in-process twin [`Admin`].
 //! * `model/mod.rs`: re-exports the data types below.
 //! * `model/config.rs`: the configuration ([`SandboxConfig`]) and the practice set-up.
 //! * `model/clock.rs`: the clock tests can move.
 //! * `model/state.rs`: the persistent state and its atomic save and load.
+//! * `model/onboarding.rs`: the realistic mode: grants, change requests, time-outs, the PDP.
 //! * `model/transfer.rs`: a file transfer, its statuses and histories, its TUS upload.
 //! * `model/format.rs`: values as the .NET services write them (timestamps, durations, org ids, hex).
 //! * `broker/mod.rs`: the Broker route table.
@@ -34,7 +39,8 @@
 //! * Altinn platform: `{base}/authentication/api/v1/...`;
 //! * Broker: `{base}/broker/api/v1/...`;
 //! * Altinn Events polling for Broker's CloudEvents: `{base}/events/api/v1/events`;
-//! * the system-user approval page: `{base}/sandbox/approve/{requestId}`;
+//! * the approval page: `{base}/accessmanagement/ui/systemuser/request?id=…` (as Altinn's);
+//! * the simulated portals: `{base}/sandbox/…` (index at `{base}/sandbox`);
 //! * the admin API (JSON): `{base}/admin/...`.
 //!
 //! With a data directory the state is written atomically (temp file + fsync +
@@ -52,6 +58,7 @@ mod faults;
 mod gateway;
 mod model;
 mod platform;
+mod portal;
 mod signer;
 
 use std::net::SocketAddr;
@@ -65,9 +72,11 @@ use app::{App, Inner};
 pub use admin::{Admin, SeedFile};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, Faults};
+pub use model::onboarding::REQUEST_TIMEOUT_DAYS;
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
+    REHEARSAL_ORGS, REHEARSAL_RESOURCES, REHEARSAL_SERVICE_OWNER,
 };
 
 /// Entry point.
@@ -99,6 +108,8 @@ impl Sandbox {
         if fresh {
             state.apply_config(&config).map_err(SandboxError::Config)?;
             state.clock_offset_ms = config.settings.clock_offset_secs * 1000;
+        } else {
+            state.add_missing(&config).map_err(SandboxError::Config)?;
         }
         let signer = signer::Signer::load_or_create(&mut state)?;
         let clock = model::Clock::default();
@@ -124,6 +135,7 @@ fn router(inner: App) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(platform::routes())
+        .merge(portal::routes())
         .merge(broker::routes())
         .merge(events::routes())
         .merge(admin::routes())

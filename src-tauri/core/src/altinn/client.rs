@@ -100,6 +100,11 @@ impl AltinnClient {
         &self.inner.http
     }
 
+    /// The secret store the client reads its key from.
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.inner.secrets.as_ref()
+    }
+
     pub fn profile(&self) -> &Profile {
         &self.inner.profile
     }
@@ -413,8 +418,10 @@ impl AltinnClient {
 
     /// The token for the system register and system-user requests
     /// (Maskinporten, no system user, the three admin scopes).
+    /// A scope refusal here means the vendor registration is missing (the
+    /// scopes come from Digdir, not the service desk), so it gets its own code.
     pub async fn admin_token(&self) -> AppResult<Secret> {
-        self.maskinporten_token(&SYSTEM_ADMIN_SCOPES.join(" "), false).await
+        self.maskinporten_token(&SYSTEM_ADMIN_SCOPES.join(" "), false).await.map_err(system_scopes)
     }
 
     /// Sends an Altinn platform request with the admin token and API key.
@@ -447,7 +454,7 @@ impl AltinnClient {
             if status == reqwest::StatusCode::FORBIDDEN {
                 let e = error_from_response(resp).await;
                 if e.code == ErrorCode::BrokerScopeMissing {
-                    return Err(AppError::new(ErrorCode::ScopeNotGranted)
+                    return Err(AppError::new(ErrorCode::SystemScopesNotGranted)
                         .with_detail(format!("the token lacks one of {}", SYSTEM_ADMIN_SCOPES.join(", "))));
                 }
                 return Err(e);
@@ -455,5 +462,19 @@ impl AltinnClient {
             return Err(error_from_response(resp).await);
         }
         Err(AppError::new(ErrorCode::TokenRejected))
+    }
+}
+
+/// MP-200/MP-250 for the system-register scopes: the organisation is not (yet)
+/// a registered end-user-system vendor, or the scopes are not on the client.
+fn system_scopes(e: AppError) -> AppError {
+    match e.code {
+        ErrorCode::ScopeNotGranted | ErrorCode::ScopeNotAvailable => {
+            let detail = e.detail.unwrap_or_default();
+            let mut out = AppError::new(ErrorCode::SystemScopesNotGranted).with_detail(detail);
+            out.trace_id = e.trace_id;
+            out
+        }
+        _ => e,
     }
 }

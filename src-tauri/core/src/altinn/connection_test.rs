@@ -186,7 +186,7 @@ pub async fn run(client: &AltinnClient) -> ConnectionReport {
     let Some(resource) = profile.resource_ids.first().cloned() else {
         report.steps.push(failed(
             Step::Broker,
-            AppError::new(ErrorCode::ProfileIncomplete).with_detail("missing: resourceIds"),
+            AppError::new(ErrorCode::ProfileNoServices).with_detail("missing: resourceIds"),
         ));
         return report;
     };
@@ -227,6 +227,26 @@ pub async fn run(client: &AltinnClient) -> ConnectionReport {
     }
     if let Some(e) = last_err {
         report.steps.push(failed(Step::Broker, e));
+    } else if let Some(mode) = report.working_mode {
+        // The other services too, with the token that worked: a service added
+        // later has its own right (and its own access list).
+        let token = if mode == TokenMode::Direct { &mp_token } else { &altinn_token };
+        for other in profile.resource_ids.iter().skip(1) {
+            let Some(token) = token else { break };
+            let res = client.send_with_token(|h| h.get(&url).query(&[("resourceId", other.as_str())]), token).await;
+            let err = match res {
+                Ok(resp) if resp.status().is_success() => None,
+                Ok(resp) => Some(super::problem::error_from_response(resp).await),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = err {
+                let detail = format!("{other}: {}", e.detail.clone().unwrap_or_default());
+                if let Some(last) = report.steps.last_mut() {
+                    *last = failed(Step::Broker, e.with_detail(detail));
+                }
+                break;
+            }
+        }
     }
     report.ok = report.steps.iter().all(|s| s.outcome == Outcome::Ok);
     report

@@ -147,8 +147,9 @@ pub fn import_text(text: &str) -> AppResult<ImportedKey> {
         return Ok(plain(check_size(key)?, KeySource::ImportedPkcs8Pem));
     }
     if t.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        // Read by `import_bytes` when a passphrase is given (a Budbringer key backup, or OpenSSL's `-v2`).
         return Err(unsupported(
-            "the PEM key is password-protected; export it without a password, or use the .p12 file",
+            "the key is password-protected: enter its password (passphrase) and import the file again",
         ));
     }
     if t.contains("-----BEGIN EC PRIVATE KEY-----") || t.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
@@ -251,6 +252,16 @@ pub fn import_bytes(bytes: &[u8], file_name: Option<&str>, password: Option<&str
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| unsupported("the file is neither text (PEM/JWK) nor a .p12 file"))?;
+    if let Some(pass) = password.filter(|p| !p.is_empty() && super::backup::is_encrypted_pem(text)) {
+        let key = super::backup::decrypt_pem(text, pass)?;
+        return Ok(ImportedKey {
+            key: check_size(key)?,
+            source: KeySource::ImportedPkcs8Pem,
+            kid: None,
+            certificate_chain: vec![],
+            certificate_not_after: None,
+        });
+    }
     import_text(text)
 }
 

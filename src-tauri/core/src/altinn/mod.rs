@@ -7,6 +7,7 @@
 //!
 //! Tauri-free: the commands in `commands/setup.rs` only translate.
 
+pub mod backup;
 pub mod certificate;
 pub mod client;
 pub mod connection_test;
@@ -17,6 +18,8 @@ pub mod keys;
 pub mod maskinporten;
 pub mod problem;
 pub mod profile;
+pub mod rotation;
+pub mod services;
 pub mod setup;
 pub mod systemuser;
 pub mod tokens;

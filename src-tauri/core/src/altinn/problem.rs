@@ -133,23 +133,59 @@ pub fn broker_code(n: u32) -> ErrorCode {
     }
 }
 
-/// The error code for an Altinn platform `AUTH-` / `AUTH.VLD-` code.
+/// The error code for an Altinn platform `AUTH-` / `AUTH.VLD-` code, for
+/// every code the authentication API documents (Problem.cs and
+/// ValidationErrors.cs; docs/ALTINN.md#system-users). Codes of the portal's
+/// own steps and of agent system users, which Budbringer does not use, are
+/// the generic `ALTINN_ERROR` with the code in the detail.
 pub fn altinn_code(code: &str) -> ErrorCode {
     match code {
-        "AUTH.VLD-00001" => ErrorCode::SystemIdInvalid,
+        // Registering the system (AUTH.VLD-000nn).
+        "AUTH.VLD-00001" | "AUTH.VLD-00013" => ErrorCode::SystemIdInvalid,
         "AUTH.VLD-00002" => ErrorCode::SystemAlreadyRegistered,
-        "AUTH.VLD-00003" => ErrorCode::SystemResourceUnknown,
+        "AUTH.VLD-00003" | "AUTH.VLD-00009" => ErrorCode::SystemResourceUnknown,
         "AUTH.VLD-00004" => ErrorCode::ClientIdInOtherSystem,
-        "AUTH.VLD-00005" | "AUTH-00021" => ErrorCode::RedirectUrlInvalid,
-        "AUTH.VLD-00006" | "AUTH-00023" => ErrorCode::SystemVendorMismatch,
-        "AUTH.VLD-00007" | "AUTH-00011" => ErrorCode::SystemNotFound,
-        "AUTH-00004" => ErrorCode::SystemUserExists,
-        "AUTH-00006" | "AUTH-00007" | "AUTH-00008" | "AUTH-00009" => ErrorCode::SystemUserRequestExists,
-        "AUTH-00026" => ErrorCode::SystemNoRedirectUrls,
-        "AUTH-00001" => ErrorCode::RightNotDelegable,
+        "AUTH.VLD-00005" => ErrorCode::RedirectUrlInvalid,
+        "AUTH.VLD-00006" => ErrorCode::SystemDuplicateRights,
+        "AUTH.VLD-00007" => ErrorCode::SystemDuplicateAccessPackages,
+        "AUTH.VLD-00017" => ErrorCode::RightNotDelegable,
+        // -00000 (vendor authority), -00008 (access packages), -00011
+        // (duplicate client ids), -00012 (id differs from the URL), -00014…16
+        // and -00018 (agent system users): faults in what Budbringer sends.
         c if c.starts_with("AUTH.VLD-") => ErrorCode::SystemRegistrationInvalid,
+        // Requests, change requests and approvals (AUTH-000nn).
+        "AUTH-00001" | "AUTH-00070" | "AUTH-00071" => ErrorCode::RightNotDelegable,
+        "AUTH-00004" => ErrorCode::SystemUserExists,
+        "AUTH-00006" | "AUTH-00007" | "AUTH-00008" | "AUTH-00009" | "AUTH-00061" => ErrorCode::SystemUserRequestExists,
+        "AUTH-00010" => ErrorCode::SystemUserRequestGone,
+        "AUTH-00011" => ErrorCode::SystemNotFound,
+        "AUTH-00015" => ErrorCode::SystemUserNotFound,
+        "AUTH-00016" | "AUTH-00018" | "AUTH-00020" | "AUTH-00066" | "AUTH-00068" => ErrorCode::ApproverLacksRights,
+        "AUTH-00019" | "AUTH-00069" => ErrorCode::NotOnAccessList,
+        "AUTH-00021" => ErrorCode::RedirectUrlInvalid,
+        // The vendor's organisation could not be read from the token.
+        "AUTH-00023" => ErrorCode::SystemVendorMismatch,
+        "AUTH-00026" => ErrorCode::SystemNoRedirectUrls,
+        "AUTH-00059" => ErrorCode::ProfileNoServices,
         _ => ErrorCode::AltinnError,
     }
+}
+
+/// The `AUTH.VLD-` codes (and titles) of an authentication-API validation
+/// problem: `{"code": "STD-00000", "validationErrors": [{"code", "title", "paths"}]}`.
+fn validation_errors(obj: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    obj.get("validationErrors")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| {
+                    let code = e.get("code")?.as_str()?.to_owned();
+                    let title = e.get("title").and_then(|t| t.as_str()).unwrap_or("").to_owned();
+                    Some((code, title))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn is_gateway_key_message(msg: &str) -> bool {
@@ -216,8 +252,15 @@ pub fn error_from_parts(status: u16, retry_after: Option<&str>, body: &str) -> A
         }
         return AppError::new(code).with_detail(detail);
     }
-    let code_str = s("code").unwrap_or_default();
-    let detail_text = s("detail").or_else(|| s("title")).unwrap_or_default();
+    let mut code_str = s("code").unwrap_or_default();
+    let mut detail_text = s("detail").or_else(|| s("title")).unwrap_or_default();
+    // An authentication-API validation problem: the first AUTH.VLD code
+    // names the error (Altinn lists them in the order it checks); all are kept.
+    let vld = validation_errors(obj);
+    if let Some((first, _)) = vld.first() {
+        detail_text = vld.iter().map(|(c, t)| format!("{c} {t}")).collect::<Vec<_>>().join("; ");
+        code_str = first.clone();
+    }
     let code = if let Some(n) = code_str.strip_prefix("BRO-").and_then(|n| n.parse::<u32>().ok()) {
         broker_code(n)
     } else if code_str.starts_with("AUTH") {
@@ -336,9 +379,59 @@ mod tests {
         );
         assert_eq!(error_from_parts(409, None, r#"{"code":"AUTH-00007"}"#).code, ErrorCode::SystemUserRequestExists);
         assert_eq!(error_from_parts(400, None, r#"{"code":"AUTH-00026"}"#).code, ErrorCode::SystemNoRedirectUrls);
-        assert_eq!(
-            error_from_parts(400, None, r#"{"code":"AUTH.VLD-00009"}"#).code,
-            ErrorCode::SystemRegistrationInvalid
-        );
+        assert_eq!(error_from_parts(400, None, r#"{"code":"AUTH.VLD-00009"}"#).code, ErrorCode::SystemResourceUnknown);
+        // AUTH.VLD-00006 and -00007 are duplicates, not a vendor or a missing system.
+        assert_eq!(altinn_code("AUTH.VLD-00006"), ErrorCode::SystemDuplicateRights);
+        assert_eq!(altinn_code("AUTH.VLD-00007"), ErrorCode::SystemDuplicateAccessPackages);
+        assert_eq!(altinn_code("AUTH-00069"), ErrorCode::NotOnAccessList);
+        assert_eq!(altinn_code("AUTH-00010"), ErrorCode::SystemUserRequestGone);
+        assert_eq!(altinn_code("AUTH.VLD-00000"), ErrorCode::SystemRegistrationInvalid);
+        // The real shape: a STD-00000 problem with validationErrors.
+        let body = r#"{"type":"urn:altinn:error:STD-00000","title":"One or more validation errors occurred.",
+            "status":400,"code":"STD-00000","traceId":"00-t-01","validationErrors":[
+            {"code":"AUTH.VLD-00002","title":"The system id already exists","paths":["/registersystemrequest/systemid"]},
+            {"code":"AUTH.VLD-00004","title":"One of the client id is already tagged with an existing system"}]}"#;
+        let e = error_from_parts(400, None, body);
+        assert_eq!(e.code, ErrorCode::SystemAlreadyRegistered);
+        assert_eq!(e.trace_id.as_deref(), Some("00-t-01"));
+        assert!(e.detail.as_deref().unwrap().contains("AUTH.VLD-00004"), "{e:?}");
+    }
+
+    /// Every code the authentication API documents has its own named error,
+    /// or is one Budbringer cannot cause (then ALTINN_ERROR / SYSTEM_REGISTRATION_INVALID).
+    #[test]
+    fn documented_auth_codes_are_named() {
+        let named = [
+            "AUTH-00001",
+            "AUTH-00004",
+            "AUTH-00006",
+            "AUTH-00007",
+            "AUTH-00008",
+            "AUTH-00009",
+            "AUTH-00010",
+            "AUTH-00011",
+            "AUTH-00015",
+            "AUTH-00016",
+            "AUTH-00019",
+            "AUTH-00021",
+            "AUTH-00023",
+            "AUTH-00026",
+            "AUTH-00059",
+            "AUTH-00069",
+            "AUTH.VLD-00001",
+            "AUTH.VLD-00002",
+            "AUTH.VLD-00003",
+            "AUTH.VLD-00004",
+            "AUTH.VLD-00005",
+            "AUTH.VLD-00006",
+            "AUTH.VLD-00007",
+            "AUTH.VLD-00009",
+            "AUTH.VLD-00013",
+            "AUTH.VLD-00017",
+        ];
+        for c in named {
+            let code = altinn_code(c);
+            assert!(code != ErrorCode::AltinnError && code != ErrorCode::SystemRegistrationInvalid, "{c} → {code}");
+        }
     }
 }

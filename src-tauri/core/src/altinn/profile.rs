@@ -16,6 +16,80 @@ use ts_rs::TS;
 /// The Broker scopes used when the profile names none.
 pub const DEFAULT_BROKER_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.read"];
 
+/// The Broker scope for sending (`docs/ALTINN.md#the-client-and-its-scopes`).
+pub const SCOPE_SEND: &str = "altinn:broker.write";
+/// The Broker scope for receiving.
+pub const SCOPE_RECEIVE: &str = "altinn:broker.read";
+
+/// What the organisation will do with Broker; it decides the scopes to ask
+/// for: a send-only organisation asks only for `altinn:broker.write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Send,
+    Receive,
+    Both,
+}
+
+impl Role {
+    /// The Broker scopes this role needs.
+    pub fn scopes(self) -> &'static [&'static str] {
+        match self {
+            Role::Send => &[SCOPE_SEND],
+            Role::Receive => &[SCOPE_RECEIVE],
+            Role::Both => &[SCOPE_SEND, SCOPE_RECEIVE],
+        }
+    }
+    pub fn sends(self) -> bool {
+        self != Role::Receive
+    }
+    pub fn receives(self) -> bool {
+        self != Role::Send
+    }
+}
+
+/// Where the wizard is for this profile: what the user chose and ticked.
+/// Kept in the profile so that the wizard can be left for days (waiting for
+/// the service desk, the approver) and picked up again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OnboardingState {
+    /// Send, receive or both; `None` until chosen (then both scopes are asked for).
+    pub role: Option<Role>,
+    /// The prerequisites the user has ticked off (checklist item ids).
+    pub checklist: Vec<String>,
+}
+
+/// A new key waiting to replace the current one (rotation with overlap): the
+/// current key signs until the new one is registered in Samarbeidsportalen
+/// and a token has been fetched with it. Its private half is in the secret
+/// store under [`pending_key_secret`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingKey {
+    pub kid: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// When a token request signed with it succeeded (Unix seconds).
+    pub tested_at: Option<i64>,
+}
+
+/// A change of the system user's rights (services added or removed) sent to
+/// Altinn and waiting for the approver (`docs/ALTINN.md#changing-a-system-users-rights`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeState {
+    /// The correlation id Budbringer made for it.
+    pub id: String,
+    /// `New`, `Accepted`, `Rejected` (or `Denied`).
+    pub status: String,
+    /// The page where the approver says yes.
+    pub confirm_url: Option<String>,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+    pub timed_out: bool,
+}
+
 /// Scopes for registering the system and asking for a system user (`docs/ALTINN.md#the-client-and-its-scopes`).
 pub const SYSTEM_ADMIN_SCOPES: &[&str] = &[
     "altinn:authentication/systemregister.write",
@@ -62,6 +136,12 @@ pub struct SystemUserState {
     pub confirm_url: Option<String>,
     /// The verified system user's id.
     pub system_user_id: Option<String>,
+    /// Whether the request timed out (180 days without an answer).
+    pub request_timed_out: bool,
+    /// The services (resource ids) the system user holds rights to, as approved.
+    pub rights: Vec<String>,
+    /// A change of those rights waiting for approval.
+    pub change: Option<ChangeState>,
 }
 
 /// A part of a profile that must be set before files can be sent or received.
@@ -113,6 +193,10 @@ pub struct Profile {
     /// The mode the last connection test found working, and when (Unix seconds).
     pub token_mode_verified_at: Option<i64>,
     pub system_user: SystemUserState,
+    /// The wizard's own state (role, ticked prerequisites).
+    pub onboarding: OnboardingState,
+    /// A new key during a key change, until it replaces the current one.
+    pub pending_key: Option<PendingKey>,
 }
 
 impl Default for Profile {
@@ -137,7 +221,14 @@ impl Profile {
             token_mode: TokenMode::Direct,
             token_mode_verified_at: None,
             system_user: SystemUserState::default(),
+            onboarding: OnboardingState::default(),
+            pending_key: None,
         }
+    }
+
+    /// What the organisation does, when chosen.
+    pub fn role(&self) -> Option<Role> {
+        self.onboarding.role
     }
 
     /// The Broker scope string (space-separated, in a stable order).
@@ -232,6 +323,17 @@ impl Profile {
         if let Some(v) = &other.system_user_external_ref {
             self.system_user.external_ref = Some(v.trim().to_owned()).filter(|k| !k.is_empty());
         }
+        if let Some(role) = other.role {
+            // The role decides the Broker scopes (docs/ALTINN.md#the-client-and-its-scopes).
+            self.onboarding.role = Some(role);
+            self.scopes = role.scopes().iter().map(|s| s.to_string()).collect();
+        }
+        if let Some(v) = &other.checklist {
+            let mut ids: Vec<String> = v.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            ids.sort();
+            ids.dedup();
+            self.onboarding.checklist = ids;
+        }
     }
 }
 
@@ -249,6 +351,10 @@ pub struct ProfileEdit {
     pub token_mode: Option<TokenMode>,
     pub use_system_user: Option<bool>,
     pub system_user_external_ref: Option<String>,
+    /// Send, receive or both: also sets the Broker scopes.
+    pub role: Option<Role>,
+    /// The ticked prerequisites (the whole list).
+    pub checklist: Option<Vec<String>>,
 }
 
 /// `0192:`, `urn:altinn:organization:identifier-no:` and spaces removed.
@@ -260,6 +366,11 @@ pub fn secret_name(env: Environment, what: &str) -> String {
 /// The private key (PKCS#8 PEM).
 pub fn private_key_secret(env: Environment) -> String {
     secret_name(env, "private-key")
+}
+
+/// The new key during a key change (PKCS#8 PEM).
+pub fn pending_key_secret(env: Environment) -> String {
+    secret_name(env, "private-key-pending")
 }
 
 /// The APIM subscription key.
@@ -404,6 +515,22 @@ mod tests {
         for part in [ProfilePart::OrgNumber, ProfilePart::ClientId, ProfilePart::ResourceIds] {
             assert_eq!(serde_json::to_value(part).unwrap(), part.as_str());
         }
+    }
+
+    #[test]
+    fn the_role_decides_the_scopes() {
+        let mut p = Profile::new(Environment::Tt02);
+        assert_eq!(p.broker_scope(), "altinn:broker.read altinn:broker.write");
+        p.apply_edit(&ProfileEdit { role: Some(Role::Send), ..Default::default() });
+        assert_eq!(p.broker_scope(), "altinn:broker.write");
+        assert_eq!(p.role(), Some(Role::Send));
+        p.apply_edit(&ProfileEdit { role: Some(Role::Receive), ..Default::default() });
+        assert_eq!(p.broker_scope(), "altinn:broker.read");
+        p.apply_edit(&ProfileEdit {
+            checklist: Some(vec!["b".into(), " a ".into(), "b".into()]),
+            ..Default::default()
+        });
+        assert_eq!(p.onboarding.checklist, ["a", "b"]);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct KeyInfo {
     /// True within 30 days of `expires`: time to make a new key.
     pub expiry_warning: bool,
     pub certificate_org: Option<String>,
+    /// Whether the keyring keeps the key across a restart (false for the
+    /// Linux kernel keyring): when not, the wizard asks for a backup.
+    pub durable_storage: bool,
 }
 
 fn now() -> i64 {
@@ -73,6 +76,7 @@ pub fn key_info(profile: &Profile, secrets: &dyn SecretStore) -> AppResult<KeyIn
         expires,
         expiry_warning,
         certificate_org: profile.certificate_chain.first().and_then(|c| super::certificate::certificate_org(c)),
+        durable_storage: secrets.durable(),
     })
 }
 
@@ -200,6 +204,16 @@ pub async fn request_system_user(
         .map(str::to_owned)
         .or_else(|| client.profile().system_user.external_ref.clone());
     let info = client.request_system_user(&system_id, ext.as_deref()).await?;
+    remember_request(store, env, &info, ext)?;
+    Ok(info)
+}
+
+fn remember_request(
+    store: &ProfileStore,
+    env: Environment,
+    info: &super::systemuser::SystemUserRequestInfo,
+    ext: Option<String>,
+) -> AppResult<()> {
     let info2 = info.clone();
     store.update(env, move |p| {
         if !info2.id.is_empty() {
@@ -207,9 +221,32 @@ pub async fn request_system_user(
         }
         p.system_user.external_ref = ext.or(info2.external_ref.clone());
         p.system_user.request_status = Some(info2.status.clone());
+        p.system_user.request_timed_out = info2.timed_out;
         p.system_user.confirm_url = info2.confirm_url.clone();
         Ok(())
     })?;
+    Ok(())
+}
+
+/// After a rejection or a time-out: deletes the old request (Altinn would
+/// otherwise answer with it again) and sends a new one with the same ids.
+pub async fn renew_system_user_request(
+    store: &ProfileStore,
+    client: &super::AltinnClient,
+) -> AppResult<super::systemuser::SystemUserRequestInfo> {
+    let env = client.profile().environment;
+    let p = client.profile().clone();
+    let system_id = p
+        .system_user
+        .system_id
+        .clone()
+        .ok_or_else(|| AppError::new(ErrorCode::SystemNotFound).with_detail("register the system first"))?;
+    if let Some(id) = &p.system_user.request_id {
+        client.delete_system_user_request(id).await?;
+    }
+    let ext = p.system_user.external_ref.clone();
+    let info = client.request_system_user(&system_id, ext.as_deref()).await?;
+    remember_request(store, env, &info, ext)?;
     Ok(info)
 }
 
@@ -233,10 +270,18 @@ pub async fn refresh_system_user(store: &ProfileStore, client: &super::AltinnCli
         .system_id
         .clone()
         .ok_or_else(|| AppError::new(ErrorCode::SystemNotFound).with_detail("register the system first"))?;
-    let request = match &p.system_user.request_id {
-        Some(id) => Some(client.system_user_request_status(id).await?),
-        None => None,
+    let (request, gone) = match &p.system_user.request_id {
+        Some(id) => match client.system_user_request_status(id).await {
+            Ok(r) => (Some(r), None),
+            // Deleted, or archived long after its time-out: a new request is needed.
+            Err(e) if e.code == ErrorCode::SystemUserRequestGone => (None, Some(e)),
+            Err(e) => return Err(e),
+        },
+        None => (None, None),
     };
+    if let Some(e) = gone {
+        return Ok(SystemUserStatus { request: None, system_user_id: None, error: Some(e) });
+    }
     let error = request.as_ref().and_then(|r| r.status_error());
     let accepted = request.as_ref().map(|r| r.is_accepted()).unwrap_or(true);
     let verified = if accepted {
@@ -252,10 +297,15 @@ pub async fn refresh_system_user(store: &ProfileStore, client: &super::AltinnCli
     store.update(p.environment, move |p| {
         if let Some(r) = &req2 {
             p.system_user.request_status = Some(r.status.clone());
+            p.system_user.request_timed_out = r.timed_out;
         }
         if let Some(id) = ver2 {
             p.system_user.system_user_id = Some(id);
             p.system_user.enabled = true;
+            // The approved request delegated the services it asked for.
+            if p.system_user.rights.is_empty() {
+                p.system_user.rights = super::services::normalise(&p.resource_ids);
+            }
         }
         Ok(())
     })?;
@@ -267,7 +317,21 @@ pub async fn connection_test(
     store: &ProfileStore,
     client: &super::AltinnClient,
 ) -> AppResult<super::connection_test::ConnectionReport> {
-    let report = super::connection_test::run(client).await;
+    let mut report = super::connection_test::run(client).await;
+    // A service added later answers BRO-00006 until its change is approved:
+    // say that, not "no access".
+    if let Some(change) = client.profile().system_user.change.as_ref().filter(|c| c.status == "New") {
+        for step in report.steps.iter_mut() {
+            if let Some(e) = step.error.as_mut().filter(|e| e.code == ErrorCode::BrokerNoAccess) {
+                let detail = format!(
+                    "{}; waiting for approval: {}",
+                    e.detail.clone().unwrap_or_default(),
+                    change.add.join(", ")
+                );
+                *e = AppError::new(ErrorCode::ChangeRequestPending).with_detail(detail);
+            }
+        }
+    }
     if let Some(mode) = report.working_mode {
         store.update(client.profile().environment, |p| {
             p.token_mode = mode;

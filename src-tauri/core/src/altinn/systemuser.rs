@@ -1,7 +1,8 @@
-//! The organisation's own system and system user (`docs/ALTINN.md#system-users`,
-//! wizard steps W7–W8): register the system, request a system user,
-//! follow the request (New, Accepted, Rejected, TimedOut) and verify the
-//! system user.
+//! The organisation's own system and system user (`docs/ALTINN.md#system-users`):
+//! register the system, request a system user, follow the request (New,
+//! Accepted, Rejected; `timedOut` after 180 days), renew it, verify the system
+//! user, and change its rights when a service is added or removed
+//! (`docs/ALTINN.md#changing-a-system-users-rights`).
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,12 @@ pub const DEFAULT_SYSTEM_NAME: &str = "budbringer";
 #[serde(rename_all = "camelCase")]
 pub struct SystemUserRequestInfo {
     pub id: String,
-    /// `New`, `Accepted`, `Rejected`, `TimedOut` (or `Denied`).
+    /// `New`, `Accepted`, `Rejected` or `Denied` (`Timedout` from before 2025-11).
     pub status: String,
+    /// Nobody answered for 180 days: it can no longer be approved. Altinn
+    /// keeps the status (`docs/ALTINN.md#requesting-and-approving-a-system-user`).
+    #[serde(default)]
+    pub timed_out: bool,
     /// The page where the approver says yes; show it to the user.
     pub confirm_url: Option<String>,
     pub external_ref: Option<String>,
@@ -34,9 +39,13 @@ impl SystemUserRequestInfo {
     fn from_json(v: &Value) -> AppResult<Self> {
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         let id = v.get("id").map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()));
+        let status = s("status").unwrap_or_else(|| "New".into());
         Ok(SystemUserRequestInfo {
             id: id.ok_or_else(|| AppError::new(ErrorCode::AltinnError).with_detail("the request answer has no id"))?,
-            status: s("status").unwrap_or_else(|| "New".into()),
+            // The status before 2025-11 (`Timedout`) and the flag since then mean the same.
+            timed_out: v.get("timedOut").and_then(|x| x.as_bool()).unwrap_or(false)
+                || status.eq_ignore_ascii_case("Timedout"),
+            status,
             confirm_url: s("confirmUrl"),
             external_ref: s("externalRef"),
             system_id: s("systemId").unwrap_or_default(),
@@ -49,7 +58,7 @@ impl SystemUserRequestInfo {
             "Rejected" | "Denied" => {
                 Some(AppError::new(ErrorCode::SystemUserRequestRejected).with_detail(format!("request {}", self.id)))
             }
-            "TimedOut" => {
+            "New" | "Timedout" | "TimedOut" if self.timed_out => {
                 Some(AppError::new(ErrorCode::SystemUserRequestTimedOut).with_detail(format!("request {}", self.id)))
             }
             _ => None,
@@ -58,6 +67,35 @@ impl SystemUserRequestInfo {
 
     pub fn is_accepted(&self) -> bool {
         self.status == "Accepted"
+    }
+
+    /// Rejected, denied or timed out: only a new request helps.
+    pub fn is_closed(&self) -> bool {
+        self.status_error().is_some()
+    }
+}
+
+/// A change request as Altinn reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRequestInfo {
+    pub id: String,
+    /// `New`, `Accepted`, `Rejected`, `Denied` or `NoChangeNeeded`.
+    pub status: String,
+    #[serde(default)]
+    pub timed_out: bool,
+    pub confirm_url: Option<String>,
+}
+
+impl ChangeRequestInfo {
+    fn from_json(v: &Value) -> Self {
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        ChangeRequestInfo {
+            id: v.get("id").map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default(),
+            status: s("status").unwrap_or_else(|| "New".into()),
+            timed_out: v.get("timedOut").and_then(|x| x.as_bool()).unwrap_or(false),
+            confirm_url: s("confirmUrl").filter(|u| !u.is_empty()),
+        }
     }
 }
 
@@ -103,9 +141,14 @@ impl AltinnClient {
         let p = self.profile();
         p.check_ready()?;
         if p.resource_ids.is_empty() {
-            return Err(AppError::new(ErrorCode::ProfileIncomplete).with_detail("missing: resourceIds"));
+            return Err(AppError::new(ErrorCode::ProfileNoServices).with_detail("missing: resourceIds"));
         }
-        Ok(p.resource_ids.clone())
+        let mut ids = p.resource_ids.clone();
+        // The same right twice is AUTH.VLD-00006: send each service once.
+        ids.dedup();
+        let mut seen = std::collections::BTreeSet::new();
+        ids.retain(|r| seen.insert(r.clone()));
+        Ok(ids)
     }
 
     /// Registers (or, when it exists, updates) the organisation's own system
@@ -142,7 +185,9 @@ impl AltinnClient {
     }
 
     /// Asks for a system user for the organisation itself. When the same
-    /// request exists already, that one is returned (whatever its status);
+    /// request exists already, Altinn answers with it (whatever its status:
+    /// a rejected or timed-out one must be deleted first, see
+    /// [`delete_system_user_request`](Self::delete_system_user_request));
     /// when the system user exists, the answer has status `Accepted`.
     pub async fn request_system_user(
         &self,
@@ -175,6 +220,7 @@ impl AltinnClient {
                 Ok(SystemUserRequestInfo {
                     id: String::new(),
                     status: "Accepted".into(),
+                    timed_out: false,
                     confirm_url: None,
                     external_ref: external_ref.map(str::to_owned),
                     system_id: su.system_id,
@@ -184,19 +230,67 @@ impl AltinnClient {
         }
     }
 
-    /// The current state of a system-user request. A request that is gone
-    /// (Altinn drops them after 10 days) is reported as `TimedOut`.
+    /// Deletes a request (Altinn answers 202), so that a new one with the
+    /// same ids can be made after a rejection or a time-out.
+    pub async fn delete_system_user_request(&self, request_id: &str) -> AppResult<()> {
+        let del = url(self, &format!("systemuser/request/vendor/{}", enc(request_id)));
+        // A request that is gone already is as good as deleted.
+        match self.send_platform(|h| h.delete(&del), true).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == ErrorCode::SystemUserRequestGone => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The current state of a system-user request. One that Altinn no longer
+    /// has (deleted, or archived after its time-out) is SYSTEM_USER_REQUEST_GONE.
     pub async fn system_user_request_status(&self, request_id: &str) -> AppResult<SystemUserRequestInfo> {
         let get = url(self, &format!("systemuser/request/vendor/{}", enc(request_id)));
         match self.send_platform(|h| h.get(&get), true).await? {
             Some(resp) => SystemUserRequestInfo::from_json(&json_of(resp).await?),
-            None => Ok(SystemUserRequestInfo {
-                id: request_id.to_owned(),
-                status: "TimedOut".into(),
-                confirm_url: None,
-                external_ref: None,
-                system_id: String::new(),
-            }),
+            None => Err(AppError::new(ErrorCode::SystemUserRequestGone).with_detail(format!("request {request_id}"))),
+        }
+    }
+
+    /// Replaces the rights listed on the registered system (`PUT vendor/{id}/rights`):
+    /// a change request may only ask for rights the system lists.
+    pub async fn update_system_rights(&self, system_id: &str, resource_ids: &[String]) -> AppResult<()> {
+        let put = url(self, &format!("systemregister/vendor/{}/rights", enc(system_id)));
+        let body = rights(resource_ids);
+        self.send_platform(|h| h.put(&put).json(&body), false).await?;
+        Ok(())
+    }
+
+    /// Asks the organisation to approve a change of the system user's rights:
+    /// `add` are delegated, `remove` taken away, once approved.
+    pub async fn request_change(
+        &self,
+        system_user_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> AppResult<ChangeRequestInfo> {
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let post = url(
+            self,
+            &format!(
+                "systemuser/changerequest/vendor?correlation-id={}&system-user-id={}",
+                correlation,
+                enc(system_user_id)
+            ),
+        );
+        let body = json!({"requiredRights": rights(add), "unwantedRights": rights(remove)});
+        match self.send_platform(|h| h.post(&post).json(&body), false).await? {
+            Some(resp) => Ok(ChangeRequestInfo::from_json(&json_of(resp).await?)),
+            None => Err(AppError::new(ErrorCode::AltinnError)),
+        }
+    }
+
+    /// The current state of a change request.
+    pub async fn change_request_status(&self, id: &str) -> AppResult<ChangeRequestInfo> {
+        let get = url(self, &format!("systemuser/changerequest/vendor/{}", enc(id)));
+        match self.send_platform(|h| h.get(&get), true).await? {
+            Some(resp) => Ok(ChangeRequestInfo::from_json(&json_of(resp).await?)),
+            None => Err(AppError::new(ErrorCode::SystemUserRequestGone).with_detail(format!("change request {id}"))),
         }
     }
 
@@ -245,5 +339,24 @@ mod tests {
         assert_eq!(system_id("310000019", "  "), "310000019_budbringer");
         let r = SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "Rejected", "confirmUrl": "u"})).unwrap();
         assert_eq!(r.status_error().unwrap().code, ErrorCode::SystemUserRequestRejected);
+    }
+
+    /// A request nobody answers: since 2025-11 it keeps status New and reads
+    /// `timedOut: true` after 180 days; before, the status became `Timedout`.
+    /// Both are a time-out; New alone is not.
+    #[test]
+    fn timed_out_requests_are_recognised_in_both_forms() {
+        let now = SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "New", "timedOut": true})).unwrap();
+        assert!(now.timed_out && now.is_closed());
+        assert_eq!(now.status_error().unwrap().code, ErrorCode::SystemUserRequestTimedOut);
+        let old = SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "Timedout"})).unwrap();
+        assert_eq!(old.status_error().unwrap().code, ErrorCode::SystemUserRequestTimedOut);
+        let pending =
+            SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "New", "timedOut": false})).unwrap();
+        assert!(pending.status_error().is_none() && !pending.is_closed());
+        // An accepted request stays accepted when it is old.
+        let accepted =
+            SystemUserRequestInfo::from_json(&json!({"id": "a", "status": "Accepted", "timedOut": true})).unwrap();
+        assert!(accepted.is_accepted() && accepted.status_error().is_none());
     }
 }

@@ -188,4 +188,15 @@ impl SecretStore for KeyringSecretStore {
     fn backend(&self) -> &'static str {
         self.backend.label()
     }
+
+    fn durable(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            self.backend != KeyringBackend::KernelKeyring
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            true
+        }
+    }
 }

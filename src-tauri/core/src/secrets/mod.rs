@@ -50,6 +50,12 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, name: &str) -> AppResult<()>;
     /// A short description of the backend, for the Settings page and the logs.
     fn backend(&self) -> &'static str;
+    /// Whether what is stored survives a restart of the computer. The Linux
+    /// kernel keyring and the memory store do not: the UI then asks for a key
+    /// backup instead of calling the key safely kept.
+    fn durable(&self) -> bool {
+        true
+    }
 }
 
 /// An in-memory store, for tests and for a run without any keyring.
@@ -82,6 +88,10 @@ impl SecretStore for MemorySecretStore {
 
     fn backend(&self) -> &'static str {
         "memory"
+    }
+
+    fn durable(&self) -> bool {
+        false
     }
 }
 

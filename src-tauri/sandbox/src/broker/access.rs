@@ -72,20 +72,17 @@ pub(super) fn pdp(app: &App, c: &Caller, resource_id: &str, party: &str, action:
         if s.settings.require_system_user && !c.system_user {
             return false;
         }
-        let Some(r) = s.resources.get(resource_id).filter(|r| r.configured) else { return false };
-        if !r.permits(org, action) {
-            return false;
-        }
-        if c.system_user {
-            if let Some(sys) = c.claims.pointer("/authorization_details/0/system_id").and_then(|v| v.as_str()) {
-                if let Some(sys) = s.systems.get(sys) {
-                    if !sys.resources.is_empty() && !sys.resources.iter().any(|x| x == resource_id) {
-                        return false;
-                    }
-                }
-            }
-        }
-        true
+        // The decision itself (resource policy, access lists, the system
+        // user's delegated rights) lives with the model: model/onboarding.rs.
+        let su = c.system_user.then(|| {
+            let id = c
+                .claims
+                .pointer("/authorization_details/0/systemuser_id/0")
+                .and_then(|v| v.as_str())
+                .and_then(|v| Uuid::parse_str(v).ok());
+            (id, c.claims.pointer("/authorization_details/0/system_id").and_then(|v| v.as_str()))
+        });
+        s.broker_permits(org, resource_id, action, su)
     })
 }
 

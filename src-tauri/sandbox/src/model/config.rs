@@ -24,6 +24,10 @@ pub struct SandboxConfig {
 pub struct OrganisationConfig {
     pub org_number: String,
     pub name: String,
+    /// A rehearsal organisation: nothing is provisioned for it, and the
+    /// sandbox enforces for it what the real services enforce (granted
+    /// scopes, system-user rights, access lists). See `model/onboarding.rs`.
+    pub realistic: bool,
 }
 
 /// A public RSA JWK as registered in Samarbeidsportalen.
@@ -152,6 +156,9 @@ pub struct SettingsConfig {
     pub processing_delay_ms: u64,
     /// When true, the clock starts with this skew (seconds) relative to real time.
     pub clock_offset_secs: i64,
+    /// Treat every organisation as a rehearsal organisation (the realistic
+    /// mode for a whole sandbox, `altinn-sandbox --realistic`).
+    pub realistic: bool,
 }
 
 impl Default for SettingsConfig {
@@ -167,6 +174,7 @@ impl Default for SettingsConfig {
             altinn_token_lifetime_secs: 1800,
             processing_delay_ms: 10,
             clock_offset_secs: 0,
+            realistic: false,
         }
     }
 }
@@ -180,6 +188,19 @@ pub const PRACTICE_RESOURCE: &str = "budbringer-ovelse";
 /// Scopes the practice set-up allows when the app registers its own client.
 pub const PRACTICE_SCOPES: &[&str] = &["altinn:broker.write", "altinn:broker.read"];
 
+/// The rehearsal organisations (synthetic, like Tenor's in TT02): nothing is
+/// set up for them, so the whole onboarding must be walked as in TT02.
+pub const REHEARSAL_ORGS: &[(&str, &str)] = &[
+    ("310000108", "Prøvebedrift Nord AS"),
+    ("310000116", "Prøvebedrift Sør AS"),
+    ("310000124", "Prøvebedrift Vest AS"),
+    ("310000132", "Prøvebedrift Øst AS"),
+];
+/// The service owner of the rehearsal resources.
+pub const REHEARSAL_SERVICE_OWNER: (&str, &str) = ("310000191", "Øvingsdirektoratet");
+/// The rehearsal resources: access lists on, and nobody on them yet.
+pub const REHEARSAL_RESOURCES: &[&str] = &["ovelse-rapportering", "ovelse-vedlegg"];
+
 /// Mod-11 check digit validation of a Norwegian organisation number.
 pub fn valid_org_number(s: &str) -> bool {
     s.len() == 9 && budbringer_core::orgnumber::OrgNumber::parse(s).is_ok()
@@ -190,8 +211,16 @@ impl SandboxConfig {
     pub fn practice() -> Self {
         SandboxConfig {
             organisations: vec![
-                OrganisationConfig { org_number: PRACTICE_ORG_A.into(), name: "Øvingsetaten Avsender".into() },
-                OrganisationConfig { org_number: PRACTICE_ORG_B.into(), name: "Øvingsetaten Mottaker".into() },
+                OrganisationConfig {
+                    org_number: PRACTICE_ORG_A.into(),
+                    name: "Øvingsetaten Avsender".into(),
+                    realistic: false,
+                },
+                OrganisationConfig {
+                    org_number: PRACTICE_ORG_B.into(),
+                    name: "Øvingsetaten Mottaker".into(),
+                    realistic: false,
+                },
             ],
             clients: vec![],
             resources: vec![ResourceConfig {
@@ -203,6 +232,43 @@ impl SandboxConfig {
             system_users: vec![],
             settings: SettingsConfig::default(),
         }
+        .with_rehearsal()
+    }
+
+    /// The realistic mode for a whole sandbox: the practice set-up, with every
+    /// organisation treated as a rehearsal organisation (nothing provisioned).
+    pub fn realistic() -> Self {
+        let mut c = Self::practice();
+        c.settings.realistic = true;
+        c
+    }
+
+    /// Adds the rehearsal organisations, their service owner and its two
+    /// resources (access lists on and empty), unless they are there already.
+    pub fn with_rehearsal(mut self) -> Self {
+        let (so, so_name) = REHEARSAL_SERVICE_OWNER;
+        let mut orgs: Vec<(&str, &str)> = REHEARSAL_ORGS.to_vec();
+        orgs.push((so, so_name));
+        for (org, name) in orgs {
+            if !self.organisations.iter().any(|o| o.org_number == org) {
+                self.organisations.push(OrganisationConfig {
+                    org_number: org.into(),
+                    name: name.into(),
+                    realistic: true,
+                });
+            }
+        }
+        for r in REHEARSAL_RESOURCES {
+            if !self.resources.iter().any(|x| x.resource_id == *r) {
+                self.resources.push(ResourceConfig {
+                    resource_id: (*r).into(),
+                    service_owner: so.into(),
+                    access_list_enabled: true,
+                    ..Default::default()
+                });
+            }
+        }
+        self
     }
 
     /// Reads a `.toml` or `.json` configuration file.
@@ -225,6 +291,9 @@ mod tests {
     fn practice_org_numbers_are_valid() {
         assert!(valid_org_number(PRACTICE_ORG_A));
         assert!(valid_org_number(PRACTICE_ORG_B));
+        for (org, _) in REHEARSAL_ORGS.iter().chain([&REHEARSAL_SERVICE_OWNER]) {
+            assert!(valid_org_number(org), "{org}");
+        }
         assert!(!valid_org_number("310000001"));
     }
 }

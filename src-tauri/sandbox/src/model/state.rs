@@ -16,6 +16,9 @@ use super::transfer::FileTransfer;
 pub struct Organisation {
     pub org_number: String,
     pub name: String,
+    /// A rehearsal organisation (see [`super::onboarding`]).
+    #[serde(default)]
+    pub realistic: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +28,11 @@ pub struct Client {
     pub scopes: Vec<String>,
     pub jwks: Vec<PublicJwk>,
     pub allow_certificate: bool,
+    /// Display name and description, as entered in Samarbeidsportalen.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +61,9 @@ pub struct Resource {
     pub required_party: Option<String>,
     pub access_list_enabled: bool,
     pub access_list: Vec<String>,
+    /// System users put on the access list by id (the service-owner page).
+    #[serde(default)]
+    pub access_list_system_users: Vec<Uuid>,
     pub rights: BTreeMap<String, Vec<String>>,
     pub malware_scan: bool,
 }
@@ -84,6 +95,7 @@ impl Resource {
             required_party: c.required_party.as_deref().map(strip_org),
             access_list_enabled: c.access_list_enabled,
             access_list: c.access_list.iter().map(|o| strip_org(o)).collect(),
+            access_list_system_users: Vec::new(),
             rights: c.rights.iter().map(|(k, v)| (strip_org(k), v.clone())).collect(),
             malware_scan: c.malware_scan,
         })
@@ -117,7 +129,9 @@ pub struct SystemUserRequest {
     pub party_org_no: String,
     pub rights: serde_json::Value,
     pub redirect_url: Option<String>,
-    /// New, Accepted, Rejected, TimedOut
+    /// New, Accepted, Rejected or Denied (RequestStatus.cs). A request that
+    /// nobody answered keeps its status and reads `timedOut: true` after
+    /// 180 days ([`super::onboarding::timed_out`]).
     pub status: String,
     pub created: OffsetDateTime,
     pub system_user_id: Option<Uuid>,
@@ -130,6 +144,11 @@ pub struct SystemUser {
     pub org_number: String,
     pub external_ref: Option<String>,
     pub created: OffsetDateTime,
+    /// Resource ids delegated to the system user (by the approved request
+    /// and change requests). `None` for one made before rights were kept:
+    /// it has what its system lists.
+    #[serde(default)]
+    pub rights: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -154,13 +173,21 @@ pub struct State {
     pub last_port: Option<u16>,
     /// Sandbox signing key (PKCS#1 PEM), so tokens survive a restart.
     pub signing_key_pem: Option<String>,
+    /// What the service desk and Digdir have granted, and the terms accepted
+    /// (the simulated Samarbeidsportalen and service desk, `portal/`).
+    #[serde(default)]
+    pub onboarding: super::onboarding::Onboarding,
+    /// Change requests for a system user's rights, by correlation id.
+    #[serde(default)]
+    pub change_requests: BTreeMap<Uuid, super::onboarding::ChangeRequest>,
 }
 
 impl State {
     pub fn apply_config(&mut self, cfg: &SandboxConfig) -> Result<(), String> {
         for o in &cfg.organisations {
             let org = strip_org(&o.org_number);
-            self.organisations.insert(org.clone(), Organisation { org_number: org, name: o.name.clone() });
+            self.organisations
+                .insert(org.clone(), Organisation { org_number: org, name: o.name.clone(), realistic: o.realistic });
         }
         for c in &cfg.clients {
             self.clients.insert(
@@ -171,8 +198,12 @@ impl State {
                     scopes: c.scopes.clone(),
                     jwks: c.jwks.clone(),
                     allow_certificate: c.allow_certificate,
+                    name: String::new(),
+                    description: String::new(),
                 },
             );
+            // A configured client has its scopes: the service desk granted them.
+            self.onboarding.grant(&strip_org(&c.org_number), &c.scopes);
         }
         for r in &cfg.resources {
             let res = Resource::from_config(r)?;
@@ -225,6 +256,7 @@ impl State {
                 org_number: org,
                 external_ref: su.external_ref.clone(),
                 created: now,
+                rights: Some(su.resources.clone()),
             },
         );
         id
@@ -233,6 +265,30 @@ impl State {
     /// Org is "known" for the PDP purposes (exists in state).
     pub fn org_name(&self, org: &str) -> Option<String> {
         self.organisations.get(org).map(|o| o.name.clone())
+    }
+
+    /// Adds what `cfg` has and this state lacks (organisations, resources),
+    /// leaving everything else as it was: a sandbox started on an older data
+    /// folder gets the rehearsal organisations too.
+    pub fn add_missing(&mut self, cfg: &SandboxConfig) -> Result<(), String> {
+        for o in &cfg.organisations {
+            let org = strip_org(&o.org_number);
+            self.organisations.entry(org.clone()).or_insert_with(|| Organisation {
+                org_number: org,
+                name: o.name.clone(),
+                realistic: o.realistic,
+            });
+        }
+        for r in &cfg.resources {
+            if !self.resources.contains_key(&r.resource_id) {
+                let res = Resource::from_config(r)?;
+                if res.configured {
+                    self.ensure_service_owner(&res.service_owner);
+                }
+                self.resources.insert(res.resource_id.clone(), res);
+            }
+        }
+        Ok(())
     }
 }
 

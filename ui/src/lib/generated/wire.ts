@@ -36,6 +36,28 @@ export type AppInfo = {
   storeProblem: AppError | null,
 };
 
+/**
+ * A change of the system user's rights (services added or removed) sent to
+ * Altinn and waiting for the approver (`docs/ALTINN.md#changing-a-system-users-rights`).
+ */
+export type ChangeState = {
+  /**
+   * The correlation id Budbringer made for it.
+   */
+  id: string,
+  /**
+   * `New`, `Accepted`, `Rejected` (or `Denied`).
+   */
+  status: string,
+  /**
+   * The page where the approver says yes.
+   */
+  confirmUrl: string | null,
+  add: Array<string>,
+  remove: Array<string>,
+  timedOut: boolean,
+};
+
 export type ConnectionReport = {
   ok: boolean,
   steps: Array<StepResult>,
@@ -116,6 +138,9 @@ export type ErrorCode =
   | "KEY_IMPORT_DAMAGED"
   | "KEY_IMPORT_WRONG_PASSWORD"
   | "PROFILE_INCOMPLETE"
+  | "PROFILE_NO_SERVICES"
+  | "KEY_BACKUP_FAILED"
+  | "KEY_ROTATION_STATE"
   | "MASKINPORTEN_UNKNOWN_CLIENT"
   | "MASKINPORTEN_UNKNOWN_KEY"
   | "MASKINPORTEN_INVALID_ASSERTION"
@@ -126,6 +151,7 @@ export type ErrorCode =
   | "CERTIFICATE_CHAIN_FORMAT"
   | "GRANT_REUSED"
   | "SCOPE_NOT_GRANTED"
+  | "SYSTEM_SCOPES_NOT_GRANTED"
   | "CLIENT_WRONG_TYPE"
   | "SCOPE_NOT_AVAILABLE"
   | "SYSTEM_USER_DETAILS_INVALID"
@@ -143,6 +169,8 @@ export type ErrorCode =
   | "SYSTEM_VENDOR_MISMATCH"
   | "SYSTEM_NOT_FOUND"
   | "SYSTEM_REGISTRATION_INVALID"
+  | "SYSTEM_DUPLICATE_RIGHTS"
+  | "SYSTEM_DUPLICATE_ACCESS_PACKAGES"
   | "SYSTEM_USER_EXISTS"
   | "SYSTEM_USER_REQUEST_EXISTS"
   | "SYSTEM_NO_REDIRECT_URLS"
@@ -150,6 +178,11 @@ export type ErrorCode =
   | "SYSTEM_USER_REQUEST_REJECTED"
   | "SYSTEM_USER_REQUEST_TIMED_OUT"
   | "SYSTEM_USER_NOT_FOUND"
+  | "SYSTEM_USER_REQUEST_GONE"
+  | "APPROVER_LACKS_RIGHTS"
+  | "NOT_ON_ACCESS_LIST"
+  | "CHANGE_REQUEST_PENDING"
+  | "CHANGE_REQUEST_REJECTED"
   | "ALTINN_ERROR"
   | "BROKER_NO_ACCESS"
   | "BROKER_SCOPE_MISSING"
@@ -234,6 +267,11 @@ export type KeyInfo = {
    */
   expiryWarning: boolean,
   certificateOrg: string | null,
+  /**
+   * Whether the keyring keeps the key across a restart (false for the
+   * Linux kernel keyring): when not, the wizard asks for a backup.
+   */
+  durableStorage: boolean,
 };
 
 /**
@@ -242,6 +280,22 @@ export type KeyInfo = {
 export type KeySource = "generated" | "importedPkcs1Pem" | "importedPkcs8Pem" | "importedJwk" | "certificate";
 
 export type Language = "nb" | "en";
+
+/**
+ * Where the wizard is for this profile: what the user chose and ticked.
+ * Kept in the profile so that the wizard can be left for days (waiting for
+ * the service desk, the approver) and picked up again.
+ */
+export type OnboardingState = {
+  /**
+   * Send, receive or both; `None` until chosen (then both scopes are asked for).
+   */
+  role: Role | null,
+  /**
+   * The prerequisites the user has ticked off (checklist item ids).
+   */
+  checklist: Array<string>,
+};
 
 /**
  * `FileTransferOverviewExt`. Parsed leniently: Altinn's data is shown as it came.
@@ -263,6 +317,24 @@ export type Overview = {
   recipients: Array<RecipientStatus>,
   propertyList: { [key in string]: string },
   published: string | null,
+};
+
+/**
+ * A new key waiting to replace the current one (rotation with overlap): the
+ * current key signs until the new one is registered in Samarbeidsportalen
+ * and a token has been fetched with it. Its private half is in the secret
+ * store under [`pending_key_secret`].
+ */
+export type PendingKey = {
+  kid: string,
+  /**
+   * Unix seconds.
+   */
+  created: number,
+  /**
+   * When a token request signed with it succeeded (Unix seconds).
+   */
+  testedAt: number | null,
 };
 
 /**
@@ -309,6 +381,14 @@ export type Profile = {
    */
   tokenModeVerifiedAt: number | null,
   systemUser: SystemUserState,
+  /**
+   * The wizard's own state (role, ticked prerequisites).
+   */
+  onboarding: OnboardingState,
+  /**
+   * A new key during a key change, until it replaces the current one.
+   */
+  pendingKey: PendingKey | null,
 };
 
 /**
@@ -323,6 +403,14 @@ export type ProfileEdit = {
   tokenMode?: TokenMode,
   useSystemUser?: boolean,
   systemUserExternalRef?: string,
+  /**
+   * Send, receive or both: also sets the Broker scopes.
+   */
+  role?: Role,
+  /**
+   * The ticked prerequisites (the whole list).
+   */
+  checklist?: Array<string>,
 };
 
 /**
@@ -347,6 +435,10 @@ export type ProfileView = {
    * empty when the profile is ready. The UI asks this instead of repeating the rule.
    */
   missing: Array<ProfilePart>,
+  /**
+   * The new key's public half during a key change (both kids are kept until it is tested).
+   */
+  pending: KeyInfo | null,
   environment: Environment,
   /**
    * Nine digits, no prefix.
@@ -387,6 +479,14 @@ export type ProfileView = {
    */
   tokenModeVerifiedAt: number | null,
   systemUser: SystemUserState,
+  /**
+   * The wizard's own state (role, ticked prerequisites).
+   */
+  onboarding: OnboardingState,
+  /**
+   * A new key during a key change, until it replaces the current one.
+   */
+  pendingKey: PendingKey | null,
 };
 
 export type Progress = {
@@ -443,6 +543,12 @@ export type RefreshReport = {
   failed: Array<[string, AppError]>,
   expiringSoon: number,
 };
+
+/**
+ * What the organisation will do with Broker; it decides the scopes to ask
+ * for: a send-only organisation asks only for `altinn:broker.write`.
+ */
+export type Role = "send" | "receive" | "both";
 
 /**
  * A persisted outgoing job.
@@ -506,6 +612,15 @@ export type SendOutcome = {
  * Where a job is. The UI shows these words.
  */
 export type SendPhase = "queued" | "preparing" | "uploading" | "processing" | "published" | "failed" | "paused" | "cancelled";
+
+/**
+ * The answer to a change of services: the profile, and the change request
+ * waiting for approval when a system user exists.
+ */
+export type ServicesAnswer = {
+  profile: ProfileView,
+  change: ChangeState | null,
+};
 
 export type Settings = {
   language: Language,
@@ -584,9 +699,14 @@ export type StepResult = {
 export type SystemUserRequestInfo = {
   id: string,
   /**
-   * `New`, `Accepted`, `Rejected`, `TimedOut` (or `Denied`).
+   * `New`, `Accepted`, `Rejected` or `Denied` (`Timedout` from before 2025-11).
    */
   status: string,
+  /**
+   * Nobody answered for 180 days: it can no longer be approved. Altinn
+   * keeps the status (`docs/ALTINN.md#requesting-and-approving-a-system-user`).
+   */
+  timedOut: boolean,
   /**
    * The page where the approver says yes; show it to the user.
    */
@@ -621,6 +741,18 @@ export type SystemUserState = {
    * The verified system user's id.
    */
   systemUserId: string | null,
+  /**
+   * Whether the request timed out (180 days without an answer).
+   */
+  requestTimedOut: boolean,
+  /**
+   * The services (resource ids) the system user holds rights to, as approved.
+   */
+  rights: Array<string>,
+  /**
+   * A change of those rights waiting for approval.
+   */
+  change: ChangeState | null,
 };
 
 /**
