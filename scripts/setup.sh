@@ -108,4 +108,6 @@ if [ "$MODE" = test ]; then
     npm install --prefix .tools/tauri-cli --no-audit --no-fund --loglevel=error @tauri-apps/cli@2.12.5
   fi
 fi
+# --- cargo-deny for the dependency check (scripts/deny.sh) --------------------------
+if [ "$MODE" = test ]; then scripts/deny.sh install; fi
 say "setup done"

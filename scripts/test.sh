@@ -17,6 +17,9 @@ cargo fmt --all -- --check
 say "Rust: clippy, warnings are errors (lints in Cargo.toml)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+say "Dependencies: licences, bans, sources, advisories (cargo-deny, deny.toml)"
+scripts/deny.sh
+
 say "Workflows: actionlint (.github/workflows)"
 .tools/lint/bin/actionlint
 say "Tauri: each platform's configuration against the CLI's schema"

@@ -1,15 +1,17 @@
 //! The Tauri application: window, plugins, state and command registration.
 
+#[cfg(debug_assertions)]
+use crate::commands::testing;
 use crate::commands::{self, dialogs, inbox, practice, send, settings, setup};
 use crate::desktop;
-use crate::services::{self, events::Watchers};
+use crate::services::{self, events::Watchers, picked::Picked};
 use budbringer_core::environment::Environment;
 use budbringer_core::logging;
 use budbringer_core::settings::paths;
 use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tauri::Manager;
+use tauri::{DragDropEvent, Manager, WindowEvent};
 
 /// Where the app keeps its data and logs (`budbringer_core::settings::paths`):
 /// `BUDBRINGER_DATA_DIR` moves both; otherwise the platform's folders.
@@ -23,20 +25,34 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
 pub fn run() {
     // Single instance, start at login, close to the tray (src-tauri/desktop/).
     desktop::plugins(tauri::Builder::default())
-        .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .manage(Arc::new(Watchers::default()))
+        .manage(Arc::new(Picked::default()))
         .setup(|app| {
             let (data_dir, log_dir) = folders(app)?;
-            std::fs::create_dir_all(&data_dir)?;
-            std::fs::create_dir_all(&log_dir)?;
+            for dir in [&data_dir, &log_dir] {
+                std::fs::create_dir_all(dir)?;
+                // The user's own: other users of the computer may not list or read it (docs/SECURITY.md).
+                #[cfg(unix)]
+                std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+            }
             let guard = logging::init(&log_dir);
             app.manage(guard);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
-            let settings = settings::load_settings(app.handle(), &data_dir);
+            let settings = budbringer_core::settings::file::load(&data_dir);
             let environment = settings.environment;
             desktop::setup(app.handle(), &settings);
+            // Files dropped on the window become handles here; the page never names a path
+            // (services/picked.rs). A listener of the window's own: desktop::plugins has the builder's.
+            if let Some(window) = app.get_webview_window("main") {
+                let handle = app.handle().clone();
+                window.on_window_event(move |event| {
+                    if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                        services::dropped(&handle, paths.clone());
+                    }
+                });
+            }
             let downloads = app.path().download_dir().ok();
             let state = Arc::new(AppState::new(settings, data_dir, log_dir).with_system_downloads(downloads));
             app.manage(state.clone());
@@ -49,7 +65,17 @@ pub fn run() {
             services::start(app.handle());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
+        .invoke_handler(handler())
+        .run(tauri::generate_context!())
+        .expect("Budbringer could not start its window");
+}
+
+/// Every command the window may call, in one list: [`handler`] registers them
+/// and the secrets scan (`secrets_scan.rs`) checks that it called each one.
+/// `$m` is `generate_handler` or [`command_names`].
+macro_rules! with_commands {
+    ($m:ident) => {
+        $m![
             // Settings (and the shell)
             settings::app_info,
             settings::set_language,
@@ -59,6 +85,7 @@ pub fn run() {
             settings::set_auto_save,
             settings::set_upload_tuning,
             desktop::set_background,
+            settings::set_proxy,
             // Transfer events, for the Send, Sent and Inbox pages
             commands::transfers_watch,
             // Send and Sent
@@ -80,6 +107,11 @@ pub fn run() {
             // File and folder pickers
             dialogs::pick_files,
             dialogs::pick_folder,
+            // The end-to-end test's stand-ins for the dialogs and a drop: debug builds only.
+            #[cfg(debug_assertions)]
+            testing::e2e_drop_files,
+            #[cfg(debug_assertions)]
+            testing::e2e_pick_folder,
             // Setup
             practice::practice_use_org,
             setup::auth_get_profiles,
@@ -102,7 +134,31 @@ pub fn run() {
             setup::auth_rotation_finish,
             setup::auth_rotation_cancel,
             setup::auth_export_key_backup,
-        ])
-        .run(tauri::generate_context!())
-        .expect("Budbringer could not start its window");
+        ]
+    };
+}
+#[cfg(test)]
+pub(crate) use with_commands;
+
+/// The names the commands are invoked by (the functions' names).
+#[cfg(test)]
+macro_rules! command_names {
+    ($($(#[$a:meta])* $module:ident :: $command:ident),* $(,)?) => {{
+        // Pushes, not vec![]: each name keeps its command's #[cfg].
+        #[allow(clippy::vec_init_then_push)]
+        fn names() -> Vec<&'static str> {
+            let mut names = Vec::new();
+            $( $(#[$a])* names.push(stringify!($command)); )*
+            names
+        }
+        names()
+    }};
+}
+#[cfg(test)]
+pub(crate) use command_names;
+
+/// The window's command handler.
+pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    use tauri::generate_handler;
+    with_commands!(generate_handler)
 }

@@ -15,6 +15,7 @@ use crate::commands::send::SendOutcome;
 use crate::commands::settings::AppInfo;
 use crate::commands::setup::{ProfileView, ServicesAnswer};
 use crate::services::events::TransferEvent;
+use crate::services::picked::{PickedFile, PickedFolder};
 use budbringer_core::altinn::connection_test::ConnectionReport;
 use budbringer_core::altinn::profile::{ChangeState, Profile, ProfileEdit, Role};
 use budbringer_core::altinn::setup::{KeyInfo, SystemUserStatus};
@@ -56,6 +57,9 @@ fn roots(c: &mut Collector) {
     c.visit::<SendJob>();
     c.visit::<IncomingView>();
     c.visit::<RefreshReport>();
+    // What the pickers give instead of paths (services/picked.rs).
+    c.visit::<PickedFile>();
+    c.visit::<PickedFolder>();
     // The error every command can return.
     c.visit::<AppError>();
     c.visit::<ErrorCode>();

@@ -14,5 +14,9 @@ mod services;
 
 #[cfg(test)]
 mod bindings;
+#[cfg(test)]
+mod secrets_scan;
+#[cfg(test)]
+mod window_tests;
 
 pub use app::run;

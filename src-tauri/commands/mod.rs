@@ -8,6 +8,8 @@ pub mod practice;
 pub mod send;
 pub mod settings;
 pub mod setup;
+#[cfg(debug_assertions)]
+pub mod testing;
 
 use crate::services::events::{TransferEvent, Watchers};
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! [`budbringer_runtime::services::send`]; progress reaches the UI as
 //! transfer events (`transfers_watch`).
 
+use crate::services::picked::Picked;
 use budbringer_core::error::{AppError, AppResult};
 use budbringer_core::transfers::send::SendJob;
 use budbringer_runtime::services::send::{self, SendFiles};
@@ -19,30 +20,47 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SendOutcome {
-    pub path: String,
+    /// The file's handle, as given.
+    pub file: Uuid,
     pub job: Option<SendJob>,
     pub error: Option<AppError>,
 }
 
-/// Checks and queues files for sending. Each file gets its own outcome: one
-/// bad file does not stop the others.
+/// Checks and queues files for sending. `files` are handles of files the
+/// user picked or dropped ([`Picked`]): the window cannot name any other.
+/// Each file gets its own outcome: one bad file does not stop the others.
 #[tauri::command]
 pub fn send_files(
     state: State<'_, Arc<AppState>>,
-    paths: Vec<String>,
+    picked: State<'_, Arc<Picked>>,
+    files: Vec<Uuid>,
     recipients: Vec<String>,
     resource_id: Option<String>,
     reference: Option<String>,
     properties: Option<BTreeMap<String, String>>,
 ) -> AppResult<Vec<SendOutcome>> {
-    let files = SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default() };
-    Ok(send::send_files(&state, files)?
-        .into_iter()
-        .map(|(path, outcome)| match outcome {
-            Ok(job) => SendOutcome { path, job: Some(job), error: None },
-            Err(e) => SendOutcome { path, job: None, error: Some(e) },
-        })
-        .collect())
+    let mut outcomes = Vec::new();
+    let mut chosen = Vec::new();
+    for file in files {
+        match picked.file(file) {
+            Ok(path) => chosen.push((file, path.to_string_lossy().into_owned())),
+            Err(e) => outcomes.push(SendOutcome { file, job: None, error: Some(e) }),
+        }
+    }
+    if chosen.is_empty() && !outcomes.is_empty() {
+        return Ok(outcomes);
+    }
+    let paths = chosen.iter().map(|(_, p)| p.clone()).collect();
+    let request = SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default() };
+    // The runtime answers in the order it was given the paths.
+    let queued = send::send_files(&state, request)?;
+    for ((file, _), (_, outcome)) in chosen.into_iter().zip(queued) {
+        outcomes.push(match outcome {
+            Ok(job) => SendOutcome { file, job: Some(job), error: None },
+            Err(e) => SendOutcome { file, job: None, error: Some(e) },
+        });
+    }
+    Ok(outcomes)
 }
 
 /// The active organisation's jobs in the active environment.

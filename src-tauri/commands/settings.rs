@@ -1,19 +1,20 @@
 //! The Settings page (and what the shell needs to draw itself): the settings
-//! are checked by `budbringer_core::settings` and saved here, through
-//! tauri-plugin-store, before they become the app's.
+//! are checked by `budbringer_core::settings` and saved (atomically, by
+//! `budbringer_core::settings::file`) before they become the app's. The
+//! window never reads or writes the file itself.
 
+use crate::services::picked::Picked;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
-use budbringer_core::settings::{Language, Settings};
+use budbringer_core::network::{ProxySettings, PROXY_PASSWORD_SECRET};
+use budbringer_core::secrets::Secret;
+use budbringer_core::settings::{proxy::parse_proxy, Language, Settings};
 use budbringer_runtime::state::AppState;
 use serde::Serialize;
 use std::sync::Arc;
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_store::StoreExt;
+use tauri::State;
 use ts_rs::TS;
-
-const SETTINGS_FILE: &str = "settings.json";
-const SETTINGS_KEY: &str = "settings";
+use uuid::Uuid;
 
 /// What the shell needs to draw itself.
 #[derive(Debug, Serialize, TS)]
@@ -44,50 +45,40 @@ pub fn app_info(state: State<'_, Arc<AppState>>) -> AppInfo {
 }
 
 #[tauri::command]
-pub fn set_language<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, Arc<AppState>>,
-    language: String,
-) -> AppResult<Settings> {
+pub fn set_language(state: State<'_, Arc<AppState>>, language: String) -> AppResult<Settings> {
     let language = Language::parse(&language)?;
-    update_settings(&app, &state, |s| {
+    update_settings(&state, |s| {
         s.language = language;
         Ok(())
     })
 }
 
 #[tauri::command]
-pub async fn set_environment<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, Arc<AppState>>,
-    environment: Environment,
-) -> AppResult<Settings> {
+pub async fn set_environment(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<Settings> {
     if environment == Environment::Sandbox {
         state.sandbox().await?;
     }
-    update_settings(&app, &state, |s| {
+    update_settings(&state, |s| {
         s.environment = environment;
         Ok(())
     })
 }
 
-/// Where received files are saved (an empty value means the default folder).
+/// Where received files are saved: `folder` is the handle of a folder the
+/// user picked in the folder dialog ([`Picked`]); none means the default folder.
 #[tauri::command]
-pub fn set_download_dir<R: Runtime>(
-    app: AppHandle<R>,
+pub fn set_download_dir(
     state: State<'_, Arc<AppState>>,
-    path: Option<String>,
+    picked: State<'_, Arc<Picked>>,
+    folder: Option<Uuid>,
 ) -> AppResult<Settings> {
-    update_settings(&app, &state, |s| s.set_download_dir(path))
+    let path = folder.map(|h| picked.folder(h)).transpose()?.map(|p| p.to_string_lossy().into_owned());
+    update_settings(&state, |s| s.set_download_dir(path))
 }
 
 #[tauri::command]
-pub fn set_auto_save<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, Arc<AppState>>,
-    enabled: bool,
-) -> AppResult<Settings> {
-    update_settings(&app, &state, |s| {
+pub fn set_auto_save(state: State<'_, Arc<AppState>>, enabled: bool) -> AppResult<Settings> {
+    update_settings(&state, |s| {
         s.auto_save = enabled;
         Ok(())
     })
@@ -95,13 +86,12 @@ pub fn set_auto_save<R: Runtime>(
 
 /// When files go through resumable TUS uploads, and in what chunk size.
 #[tauri::command]
-pub fn set_upload_tuning<R: Runtime>(
-    app: AppHandle<R>,
+pub fn set_upload_tuning(
     state: State<'_, Arc<AppState>>,
     tus_threshold_mib: u32,
     chunk_mib: u32,
 ) -> AppResult<Settings> {
-    let s = update_settings(&app, &state, |s| s.set_upload_tuning(tus_threshold_mib, chunk_mib))?;
+    let s = update_settings(&state, |s| s.set_upload_tuning(tus_threshold_mib, chunk_mib))?;
     if let Ok(q) = state.queue() {
         q.set_settings(s.upload_settings());
     }
@@ -109,45 +99,57 @@ pub fn set_upload_tuning<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn set_poll_interval<R: Runtime>(
-    app: AppHandle<R>,
+pub fn set_poll_interval(state: State<'_, Arc<AppState>>, seconds: u32) -> AppResult<Settings> {
+    update_settings(&state, |s| s.set_poll_interval(seconds))
+}
+
+/// How connections reach the internet: `proxy` `None` (or "system") for the
+/// system's proxy, "none" for none, or a URL (`budbringer_core::network`),
+/// with the hosts reached without it and the user name it asks for.
+/// `password` goes to the keyring only: absent keeps the stored one, empty
+/// removes it.
+#[tauri::command]
+pub fn set_proxy(
     state: State<'_, Arc<AppState>>,
-    seconds: u32,
+    proxy: Option<String>,
+    no_proxy: Option<String>,
+    proxy_user: Option<String>,
+    password: Option<String>,
 ) -> AppResult<Settings> {
-    update_settings(&app, &state, |s| s.set_poll_interval(seconds))
+    let proxy = proxy
+        .as_deref()
+        .map(parse_proxy)
+        .transpose()
+        .map_err(|e| AppError::new(ErrorCode::ProxyInvalid).with_detail(e.detail.unwrap_or_default()))?;
+    let proxy = proxy.flatten();
+    let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (no_proxy, proxy_user) = (trimmed(no_proxy), trimmed(proxy_user));
+    let mut next = state.settings();
+    (next.proxy, next.no_proxy, next.proxy_user) = (proxy, no_proxy, proxy_user);
+    ProxySettings::from_settings(&next).validate()?;
+    match password {
+        Some(p) if p.is_empty() || next.proxy_user.is_none() => state.secrets.delete(PROXY_PASSWORD_SECRET)?,
+        Some(p) => state.secrets.set(PROXY_PASSWORD_SECRET, &Secret::new(p))?,
+        None => {}
+    }
+    let s = update_settings(&state, |s| {
+        (s.proxy, s.no_proxy, s.proxy_user) = (next.proxy, next.no_proxy, next.proxy_user);
+        Ok(())
+    })?;
+    // Clients take the proxy when they are made.
+    state.forget_clients();
+    Ok(s)
 }
 
 /// Applies a change, saves it, and only then makes it the app's settings.
-pub(crate) fn update_settings<R: Runtime>(
-    app: &AppHandle<R>,
+pub(crate) fn update_settings(
     state: &AppState,
     change: impl FnOnce(&mut Settings) -> AppResult<()>,
 ) -> AppResult<Settings> {
     let mut guard = state.settings.write().map_err(|_| AppError::internal("settings lock poisoned"))?;
     let mut next = guard.clone();
     change(&mut next)?;
-    save_settings(app, state, &next)?;
+    budbringer_core::settings::file::save(&state.data_dir, &next)?;
     *guard = next.clone();
     Ok(next)
-}
-
-fn settings_err(e: impl std::fmt::Display) -> AppError {
-    AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string())
-}
-
-pub fn load_settings<R: Runtime>(app: &AppHandle<R>, data_dir: &std::path::Path) -> Settings {
-    match app.store(data_dir.join(SETTINGS_FILE)) {
-        // No saved settings yet: a first start, with the machine's defaults file applied.
-        Ok(store) => Settings::load_or_first_start(store.get(SETTINGS_KEY).as_ref()),
-        Err(e) => {
-            tracing::warn!(error = %e, "settings store could not be opened; using defaults");
-            Settings::default()
-        }
-    }
-}
-
-fn save_settings<R: Runtime>(app: &AppHandle<R>, state: &AppState, settings: &Settings) -> AppResult<()> {
-    let store = app.store(state.data_dir.join(SETTINGS_FILE)).map_err(settings_err)?;
-    store.set(SETTINGS_KEY, serde_json::to_value(settings).map_err(settings_err)?);
-    store.save().map_err(settings_err)
 }

@@ -4,6 +4,7 @@
 //! fresh client ([`AppState::fresh_client`] says why). No command ever
 //! returns private key material, the API key or a token.
 
+use crate::services::picked::Picked;
 use budbringer_core::altinn::connection_test::ConnectionReport;
 use budbringer_core::altinn::profile::{ChangeState, Profile, ProfileEdit, ProfilePart};
 use budbringer_core::altinn::setup::{self, KeyInfo, SystemUserStatus};
@@ -90,21 +91,24 @@ pub async fn auth_generate_key(
     Ok(info)
 }
 
-/// Imports a private key: from `path` (a file the user picked) or from
-/// pasted `text`. `password` is for .p12 files; `kid` overrides the key ID.
+/// Imports a private key: from `file` (the handle of a file the user picked,
+/// [`Picked`]) or from pasted `text`. `password` is for .p12 files; `kid`
+/// overrides the key ID.
 #[tauri::command]
 pub fn auth_import_key(
     state: State<'_, Arc<AppState>>,
+    picked: State<'_, Arc<Picked>>,
     environment: Environment,
-    path: Option<String>,
+    file: Option<uuid::Uuid>,
     text: Option<String>,
     password: Option<String>,
     kid: Option<String>,
 ) -> AppResult<KeyInfo> {
-    let (bytes, name) = match (path, text) {
-        (Some(p), _) => {
+    let (bytes, name) = match (file, text) {
+        (Some(h), _) => {
+            let p = picked.file(h)?;
             let bytes = std::fs::read(&p)?;
-            let name = std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
             (zeroize::Zeroizing::new(bytes), name)
         }
         (None, Some(t)) => (zeroize::Zeroizing::new(t.into_bytes()), None),

@@ -100,7 +100,7 @@ pub fn set_background<R: Runtime>(
     start_at_login: bool,
 ) -> AppResult<Settings> {
     autostart::set(&app, start_at_login)?;
-    let s = update_settings(&app, &state, |s| {
+    let s = update_settings(&state, |s| {
         s.tray = tray;
         s.start_at_login = start_at_login;
         Ok(())

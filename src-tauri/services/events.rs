@@ -3,6 +3,7 @@
 //! the background services report through [`EventSink`], which sends to every
 //! channel still open.
 
+use super::picked::PickedFile;
 use budbringer_core::error::AppError;
 use budbringer_core::sync::Locked;
 use budbringer_core::transfers::inbox::RefreshReport;
@@ -31,6 +32,9 @@ pub enum TransferEvent {
     /// The inbox could not be refreshed (it will try again by itself).
     #[serde(rename_all = "camelCase")]
     InboxError { error: AppError },
+    /// Files were dropped on the window: the Send page takes them.
+    #[serde(rename_all = "camelCase")]
+    FilesDropped { files: Vec<PickedFile> },
 }
 
 /// The channels of the open windows.

@@ -5,10 +5,13 @@
 
 pub mod events;
 pub mod notifications;
+pub mod picked;
 
 use budbringer_runtime::services::{inbox, queue, EventSink, Notifier};
 use budbringer_runtime::state::AppState;
-use events::Watchers;
+use events::{TransferEvent, Watchers};
+use picked::Picked;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -28,4 +31,14 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     // The queue runs its jobs on the runtime it is made in: Tauri's.
     tauri::async_runtime::block_on(async { queue::start(&state, events(app)) });
     tauri::async_runtime::spawn(inbox::poll(state, events(app), notifier(app)));
+}
+
+/// Files dropped on the window (Tauri's native drag-and-drop event, never
+/// the page's): recorded as the user's choice, and the windows told
+/// ([`TransferEvent::FilesDropped`]) with handles for the Send page.
+pub fn dropped<R: Runtime>(app: &AppHandle<R>, paths: Vec<PathBuf>) {
+    let files = app.state::<Arc<Picked>>().add_files(paths);
+    if !files.is_empty() {
+        app.state::<Arc<Watchers>>().emit(TransferEvent::FilesDropped { files });
+    }
 }

@@ -115,6 +115,19 @@ impl App {
         v["ok"].clone()
     }
 
+    /// Like [`App::invoke`], for a call that must fail: its error.
+    pub async fn invoke_err(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
+        let script = "const [cmd, args, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));";
+        let v = self
+            .client
+            .execute_async(script, vec![cmd.into(), args])
+            .await
+            .unwrap_or_else(|e| panic!("invoke {cmd}: {e}"));
+        assert!(v.get("ok").is_none(), "{cmd} should have failed: {v}");
+        v["err"].clone()
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap()
     }

@@ -159,16 +159,22 @@ async fn send_and_receive_in_the_sandbox() {
     app.click("[data-testid=wizard-finish]").await;
     app.find("[data-testid=page-send] [data-testid=dropzone]").await;
 
-    // 2. Send a file from A to B. The path goes in through the same function the drop handler calls.
+    // 2. Send a file from A to B. It goes in as a drop does: the debug build's stand-in for the
+    // native drop event records it in Rust and hands the page a handle (services/picked.rs).
     let name = "budbringer-e2e-rapport.pdf";
     let source = work.path().join(name);
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     std::fs::write(&source, &bytes).unwrap();
-    app.client
-        .execute("window.__budbringer.addFiles([arguments[0]]);", vec![source.to_string_lossy().into()])
-        .await
-        .unwrap();
+    app.invoke("e2e_drop_files", serde_json::json!({ "paths": [source.to_string_lossy()] })).await;
     app.wait_for_text("[data-testid=pending]", name).await;
+    // The page can name no file itself: no test hook on window, a path or a made-up handle is refused.
+    let hook = app.client.execute("return typeof window.__budbringer;", vec![]).await.unwrap();
+    assert_eq!(hook, "undefined", "the release UI has no test hook");
+    let forged =
+        app.invoke("send_files", serde_json::json!({ "files": [uuid::Uuid::new_v4()], "recipients": [ORG_B] })).await;
+    assert_eq!(forged[0]["error"]["code"], "NOT_CHOSEN", "a made-up handle: {forged}");
+    let by_path = app.invoke_err("set_download_dir", serde_json::json!({ "folder": "/etc" })).await;
+    assert!(by_path.to_string().contains("invalid"), "a path instead of a handle: {by_path}");
     // Live validation: a wrong check digit is caught while typing.
     app.type_into("[data-testid=recipient]", "310000028").await;
     app.wait_for_text("[data-testid=recipient-check]", "kontrollsifferet").await;
@@ -190,7 +196,9 @@ async fn send_and_receive_in_the_sandbox() {
     // 3. Switch to B and see the file in the inbox, labelled as Altinn data.
     practise_as(&app, ORG_B, None).await;
     let downloads = work.path().join("mottatt");
-    app.invoke("set_download_dir", serde_json::json!({ "path": downloads.to_string_lossy() })).await;
+    std::fs::create_dir_all(&downloads).unwrap();
+    let folder = app.invoke("e2e_pick_folder", serde_json::json!({ "path": downloads.to_string_lossy() })).await;
+    app.invoke("set_download_dir", serde_json::json!({ "folder": folder["handle"] })).await;
     app.click("[data-testid=nav-inbox]").await;
     app.find("[data-testid=page-inbox] [data-testid=altinn-label]").await;
     app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data fra Altinn").await;

@@ -288,70 +288,12 @@ fn needles_b(b: &Party) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every `#[tauri::command]` returns a type from this list, and each of these
-/// is serialised and scanned by the run above (or cannot carry a secret). A new
-/// command with a new return type fails here until it is added to the scan.
+/// What each command returns is scanned by calling every command through the
+/// window's IPC (`src-tauri/secrets_scan.rs`, `cargo test -p budbringer --lib
+/// secrets_scan`), not by a list of type names here. This keeps the one check
+/// that reads a type: KeyInfo, which the UI gets, has no private half.
 #[test]
-fn every_command_return_type_is_covered_by_the_scan() {
-    const COVERED: &[&str] = &[
-        "()",
-        "bool",
-        "usize",
-        "Vec<String>",
-        "Option<String>",
-        // Profile + Endpoints + KeyInfo, all pushed to the UI scan.
-        "Vec<ProfileView>",
-        "ProfileView",
-        "AppResult<ProfileView>",
-        "AppResult<KeyInfo>",
-        "AppResult<bool>",
-        "AppResult<()>",
-        "AppResult<usize>",
-        "AppResult<crate::altinn::Profile>",
-        "AppResult<Profile>",
-        // Connection test report (scanned), settings (scanned), app info (settings + errors).
-        "AppResult<ConnectionReport>",
-        "AppResult<Settings>",
-        "AppInfo",
-        // Send jobs, outcomes (job or error), inbox views (IncomingFile), refresh reports.
-        "AppResult<Vec<SendOutcome>>",
-        "AppResult<Vec<SendJob>>",
-        "AppResult<SendJob>",
-        "AppResult<Vec<IncomingView>>",
-        "AppResult<RefreshReport>",
-        "AppResult<IncomingView>",
-        // System-user requests and status carry ids, URLs and status words only.
-        "AppResult<SystemUserRequestInfo>",
-        "AppResult<SystemUserStatus>",
-        // Services and their change request: a ProfileView plus ids, URL and status words.
-        "AppResult<ServicesAnswer>",
-        // The old kid after a key change (a public key id).
-        "AppResult<String>",
-        // Where the key backup was saved (the file holds the encrypted key; its text is never returned).
-        "AppResult<Option<String>>",
-    ];
-    let re = regex::Regex::new(
-        r"#\[tauri::command\]\s*pub (?:async )?fn (\w+)(?:<[^>]*>)?\((?s:.*?)\)\s*(?:->\s*([^{]+?))?\s*\{",
-    )
-    .unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/commands");
-    let mut seen = 0;
-    let mut missing = Vec::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        let src = std::fs::read_to_string(&p).unwrap();
-        for c in re.captures_iter(&src) {
-            seen += 1;
-            let ret =
-                c.get(2).map(|m| m.as_str().split_whitespace().collect::<String>()).unwrap_or_else(|| "()".into());
-            let ret = ret.trim_end_matches(',').to_owned();
-            if !COVERED.iter().any(|t| t.replace(' ', "") == ret) {
-                missing.push(format!("{} -> {ret} ({})", &c[1], p.display()));
-            }
-        }
-    }
-    assert!(seen >= 30, "found the commands ({seen})");
-    assert!(missing.is_empty(), "commands whose return type the secret scan does not cover:\n{}", missing.join("\n"));
+fn key_info_has_no_private_field() {
     // The types that could hold a key (KeyInfo, ProfileView) expose the public half only.
     let setup_src =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/core/src/altinn/setup.rs"))

@@ -85,4 +85,26 @@ describe('the shell', () => {
     await waitFor(() => expect(calls.some((c) => c.cmd === 'set_upload_tuning' && c.args.tusThresholdMib === 64 && c.args.chunkMib === 32)).toBe(true));
     expect(backend.settings.chunkMib).toBe(32);
   });
+
+  it('sets a manual proxy, its password going to the back end once and never shown again', async () => {
+    render(App);
+    await screen.findByTestId('env-badge');
+    await fireEvent.click(screen.getByTestId('nav-settings'));
+    await fireEvent.click(screen.getByTestId('proxy-manual'));
+    await fireEvent.input(screen.getByTestId('proxy-url'), { target: { value: 'http://proxy.kommune.no:8080' } });
+    await fireEvent.input(screen.getByTestId('no-proxy'), { target: { value: '.intern.no' } });
+    await fireEvent.input(screen.getByTestId('proxy-user'), { target: { value: 'ola' } });
+    await fireEvent.input(await screen.findByTestId('proxy-password'), { target: { value: 'hemmelig' } });
+    await fireEvent.submit(screen.getByTestId('proxy-form'));
+    await waitFor(() => expect(backend.settings.proxy).toBe('http://proxy.kommune.no:8080'));
+    const call = calls.find((c) => c.cmd === 'set_proxy')!;
+    expect(call.args).toEqual({ proxy: 'http://proxy.kommune.no:8080', noProxy: '.intern.no', proxyUser: 'ola', password: 'hemmelig' });
+    // The settings hold no password, and the field is emptied.
+    expect(JSON.stringify(backend.settings)).not.toContain('hemmelig');
+    expect((screen.getByTestId('proxy-password') as HTMLInputElement).value).toBe('');
+    // A bad address is refused with its own message.
+    await fireEvent.input(screen.getByTestId('proxy-url'), { target: { value: 'proxy:8080' } });
+    await fireEvent.submit(screen.getByTestId('proxy-form'));
+    expect((await screen.findByTestId('error')).dataset.code).toBe('PROXY_INVALID');
+  });
 });

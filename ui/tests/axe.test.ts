@@ -47,7 +47,7 @@ describe('accessibility (axe-core)', () => {
       setLang(lang);
       render(App);
       await screen.findByTestId('env-badge');
-      addFiles(['/tmp/a.pdf']);
+      addFiles([{ handle: 'h-1', name: 'a.pdf', size: 1000 }]);
       for (const p of ['send', 'inbox', 'sent', 'settings']) {
         await fireEvent.click(screen.getByTestId(`nav-${p}`));
         await waitFor(() => expect(document.querySelector('h1')).toBeTruthy());

@@ -37,8 +37,51 @@ describe('Inbox', () => {
     await fireEvent.click(within(row()).getByTestId('reveal'));
     const other = screen.getAllByTestId('inbox-row').find((r) => r.dataset.id === 'in-2')!;
     await fireEvent.click(within(other).getByTestId('save-as'));
-    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_download' && c.args.folder === '/home/u/Arkiv')).toBe(true));
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_download' && c.args.folder === 'folder-1')).toBe(true));
     expect(b.calls.map((c) => c.cmd)).toEqual(expect.arrayContaining(['inbox_open', 'inbox_reveal', 'pick_folder']));
+  });
+
+  it('shows the cleaned name, never the sender\'s raw one, and the raw one made visible in the details', async () => {
+    // Rust sends the raw name in overview.fileName and the name to show in displayName.
+    b.inbox = [incoming({ displayName: 'rapport_fdp.exe', risk: { level: 'refuse', kind: 'program' }, overview: { fileName: 'rapport\u202Efdp.exe' } })];
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    const table = await screen.findByTestId('inbox-table');
+    expect(screen.getByTestId('inbox-file').textContent).toContain('rapport_fdp.exe');
+    expect(table.textContent).not.toContain('\u202E');
+    expect(screen.getByTestId('inbox-risk').textContent).toContain('Program');
+    await fireEvent.click(screen.getByTestId('inbox-details'));
+    const dlg = screen.getByTestId('inbox-details-dialog');
+    expect(dlg.textContent).not.toContain('\u202E');
+    expect(within(dlg).getByTestId('inbox-raw-name').textContent).toBe('rapport⟨U+202E⟩fdp.exe');
+  });
+
+  it('refuses to open programs and warns before files that can carry code', async () => {
+    b.inbox = [
+      incoming({ id: 'exe', phase: 'confirmed', savedPath: '/d/x.exe', displayName: 'x.exe', risk: { level: 'refuse', kind: 'program' } }),
+      incoming({ id: 'xlsm', phase: 'confirmed', savedPath: '/d/b.xlsm', displayName: 'b.xlsm', risk: { level: 'warn', kind: 'macro' } }),
+      incoming({ id: 'pdf', phase: 'confirmed', savedPath: '/d/c.pdf', displayName: 'c.pdf' }),
+    ];
+    render(Inbox, { settings, onchange: () => {}, ongo: () => {} });
+    await screen.findByTestId('inbox-table');
+    const row = (id: string) => screen.getAllByTestId('inbox-row').find((r) => r.dataset.id === id)!;
+    // A program: a refusal with the reason, no way to open it from here, only to show it in its folder.
+    await fireEvent.click(within(row('exe')).getByTestId('open'));
+    let dlg = screen.getByTestId('open-warning');
+    expect(screen.getByTestId('open-warning-reason').textContent).toContain('Filen er et program');
+    expect(within(dlg).queryByTestId('open-anyway')).toBeNull();
+    await fireEvent.click(within(dlg).getByTestId('open-reveal'));
+    expect(b.calls.some((c) => c.cmd === 'inbox_open')).toBe(false);
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_reveal' && c.args.id === 'exe')).toBe(true));
+    // Macros: a warning first; opened only when the user says so, and Rust is told it was confirmed.
+    await fireEvent.click(within(row('xlsm')).getByTestId('open'));
+    dlg = screen.getByTestId('open-warning');
+    expect(screen.getByTestId('open-warning-reason').textContent).toContain('makroer');
+    expect(b.calls.some((c) => c.cmd === 'inbox_open')).toBe(false);
+    await fireEvent.click(within(dlg).getByTestId('open-anyway'));
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_open' && c.args.id === 'xlsm' && c.args.confirmed === true)).toBe(true));
+    // An ordinary document opens at once.
+    await fireEvent.click(within(row('pdf')).getByTestId('open'));
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'inbox_open' && c.args.id === 'pdf' && c.args.confirmed === false)).toBe(true));
   });
 
   it('shows a download error with advice and technical details', async () => {

@@ -3,7 +3,8 @@
 // change that the UI must follow breaks these mocks at type-check time too.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
-  AppInfo, ConnectionReport, IncomingView, Overview, ProfilePart, ProfileView, RefreshReport, SendJob, SendOutcome, Settings,
+  AppInfo, ConnectionReport, IncomingView, Overview, PickedFile, PickedFolder, ProfilePart, ProfileView, RefreshReport, SendJob,
+  SendOutcome, Settings,
   SystemUserRequestInfo, SystemUserStatus, TransferDetails,
 } from '../src/lib/api';
 
@@ -11,7 +12,7 @@ export interface Call { cmd: string; args: any }
 
 export function settings(over: Partial<Settings> = {}): Settings {
   return { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false, tusThresholdMib: 32, chunkMib: 16,
-    organisationNumber: null, proxy: null, tray: false, startAtLogin: false, ...over };
+    organisationNumber: null, proxy: null, noProxy: null, proxyUser: null, tray: false, startAtLogin: false, ...over };
 }
 
 export function overview(over: Partial<Overview> = {}): Overview {
@@ -40,8 +41,11 @@ export function job(over: Partial<SendJob> = {}): SendJob {
 export function incoming(over: Partial<Omit<IncomingView, 'overview'>> & { overview?: Partial<Overview> } = {}): IncomingView {
   return {
     id: 'in-1', environment: 'sandbox', phase: 'new', savedPath: null, error: null, firstSeen: '2026-11-23T06:00:00Z', expiresSoon: false,
+    risk: null,
     ...over,
     overview: overview(over.overview),
+    // As Rust: the cleaned (here: as given) name, never shown raw.
+    displayName: over.displayName ?? over.overview?.fileName ?? 'rapport.pdf',
   };
 }
 
@@ -73,7 +77,9 @@ export interface Backend {
   inbox: IncomingView[];
   calls: Call[];
   fail: Record<string, any>;
-  sendOutcome?: (paths: string[], recipients: string[]) => SendOutcome[];
+  sendOutcome?: (files: string[], recipients: string[]) => SendOutcome[];
+  /** What the pickers and drops handed out: handle → path, as Rust's registry. */
+  picked: Record<string, string>;
 }
 
 export function installBackend(over: Partial<Backend> = {}): Backend {
@@ -84,6 +90,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
     inbox: [],
     calls: [],
     fail: {},
+    picked: {},
     ...over,
   };
   mockIPC((cmd, args: any) => {
@@ -97,7 +104,12 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'set_poll_interval':
         if (args.seconds < 10) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'poll interval must be between 10 and 3600 seconds' };
         b.settings = { ...b.settings, pollIntervalSecs: args.seconds }; return b.settings;
-      case 'set_download_dir': b.settings = { ...b.settings, downloadDir: args.path }; return b.settings;
+      case 'set_download_dir': b.settings = { ...b.settings, downloadDir: args.folder === null ? null : folderOf(args.folder) }; return b.settings;
+      case 'set_proxy':
+        if (args.proxy !== null && args.proxy !== 'none' && !/^(https?|socks5h?):\/\/[^@/]+/.test(args.proxy)) {
+          throw { code: 'PROXY_INVALID', message: 'bad', detail: 'the address must start with http://' };
+        }
+        b.settings = { ...b.settings, proxy: args.proxy, noProxy: args.noProxy, proxyUser: args.proxyUser }; return b.settings;
       case 'set_auto_save': b.settings = { ...b.settings, autoSave: args.enabled }; return b.settings;
       case 'set_upload_tuning':
         if (args.chunkMib < 8) throw { code: 'INVALID_INPUT', message: 'bad', detail: 'chunk size must be 8 to 1024 MiB' };
@@ -125,11 +137,13 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'transfers_watch': return null;
       case 'send_list': return b.jobs;
       case 'send_files':
-        if (b.sendOutcome) return b.sendOutcome(args.paths, args.recipients);
-        return args.paths.map((p: string, i: number) => {
+        if (b.sendOutcome) return b.sendOutcome(args.files, args.recipients);
+        return args.files.map((h: string, i: number) => {
+          const p = b.picked[h];
+          if (!p) return { file: h, job: null, error: { code: 'NOT_CHOSEN', message: 'not chosen' } } satisfies SendOutcome;
           const j = job({ id: `new-${i}`, path: p, fileName: p.split('/').pop(), recipients: args.recipients, phase: 'queued' });
           b.jobs.push(j);
-          return { path: p, job: j, error: null } satisfies SendOutcome;
+          return { file: h, job: j, error: null } satisfies SendOutcome;
         });
       case 'send_pause': case 'send_resume': case 'send_cancel': case 'send_retry': return null;
       case 'send_retry_all': return 1;
@@ -149,14 +163,34 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'inbox_download': {
         const f = b.inbox.find((x) => x.id === args.id)!;
         f.phase = 'confirmed';
-        f.savedPath = `${args.folder ?? '/home/u/Downloads/Budbringer'}/${f.overview.fileName}`;
+        f.savedPath = `${args.folder ? folderOf(args.folder) : '/home/u/Downloads/Budbringer'}/${f.displayName}`;
         return f;
       }
-      case 'inbox_open': case 'inbox_reveal': return null;
-      case 'pick_files': return ['/home/u/picked.txt'];
-      case 'pick_folder': return '/home/u/Arkiv';
+      case 'inbox_open': {
+        // As Rust (commands/inbox.rs check_open): refused kinds never, warned kinds only when confirmed.
+        const f = b.inbox.find((x) => x.id === args.id);
+        if (f?.risk?.level === 'refuse') throw { code: 'OPEN_REFUSED', message: 'refused' };
+        if (f?.risk && !args.confirmed) throw { code: 'OPEN_NEEDS_CONFIRMATION', message: 'confirm' };
+        return null;
+      }
+      case 'inbox_reveal': return null;
+      case 'pick_files': return pickedFiles(b, ['/home/u/picked.txt']);
+      case 'pick_folder': b.picked['folder-1'] = '/home/u/Arkiv'; return { handle: 'folder-1', path: '/home/u/Arkiv' } satisfies PickedFolder;
     }
     throw new Error(`unexpected command ${cmd}`);
   });
+  function folderOf(handle: string): string {
+    const p = b.picked[handle];
+    if (!p) throw { code: 'NOT_CHOSEN', message: 'not chosen' };
+    return p;
+  }
   return b;
+}
+
+/** Records paths as Rust's registry does and gives the handles (handle = `h:<path>`, to read tests easily). */
+export function pickedFiles(b: Backend, paths: string[]): PickedFile[] {
+  return paths.map((p) => {
+    b.picked[`h:${p}`] = p;
+    return { handle: `h:${p}`, name: p.split('/').pop()!, size: 1000 };
+  });
 }

@@ -1,4 +1,4 @@
-// The Send page: files in through addFiles (the drop handler's function),
+// The Send page: files in as handles (from a drop, as Rust reports it, or the picker),
 // live recipient validation, the queue and its actions.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, fireEvent, waitFor, cleanup, within } from '@testing-library/svelte';
@@ -6,7 +6,7 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import Send from '../src/pages/Send.svelte';
 import { setLang } from '../src/lib/i18n.svelte';
 import { transfers, addFiles, onTransferEvent, resetTransfers } from '../src/lib/transfers.svelte';
-import { installBackend, job, profile, settings as makeSettings, type Backend } from './mockBackend';
+import { installBackend, job, pickedFiles, profile, settings as makeSettings, type Backend } from './mockBackend';
 
 let b: Backend;
 const settings = makeSettings();
@@ -26,11 +26,14 @@ async function renderSend() {
 }
 
 describe('Send', () => {
-  it('takes files from addFiles and from the Choose files button', async () => {
+  it('takes dropped files (handles from Rust) and files from the Choose files button', async () => {
     await renderSend();
-    addFiles(['/data/a.pdf', '/data/a.pdf', '/data/b.txt']);
+    // A drop reaches the page as a transfer event with handles; the same file twice is listed once.
+    const [a, b2] = pickedFiles(b, ['/data/a.pdf', '/data/b.txt']);
+    onTransferEvent({ kind: 'filesDropped', files: [a, a, b2] });
     await waitFor(() => expect(screen.getByTestId('pending').textContent).toContain('b.txt'));
     expect(screen.getByTestId('pending').querySelectorAll('li')).toHaveLength(2);
+    expect(screen.getByTestId('pending').textContent).not.toContain('/data/');
     await fireEvent.click(screen.getByTestId('choose-files'));
     await waitFor(() => expect(screen.getByTestId('pending').textContent).toContain('picked.txt'));
     expect(b.calls.some((c) => c.cmd === 'pick_files')).toBe(true);
@@ -53,27 +56,31 @@ describe('Send', () => {
 
   it('sends with recipients, resource and reference, and remembers the recipients', async () => {
     await renderSend();
-    addFiles(['/data/a.pdf']);
+    addFiles(pickedFiles(b, ['/data/a.pdf']));
     await fireEvent.input(screen.getByTestId('recipient'), { target: { value: '310000027' } });
     await fireEvent.input(screen.getByTestId('reference'), { target: { value: 'Sak 1' } });
     await fireEvent.click(screen.getByTestId('send'));
     await waitFor(() => expect(b.calls.some((c) => c.cmd === 'send_files')).toBe(true));
     const call = b.calls.find((c) => c.cmd === 'send_files')!;
-    expect(call.args).toMatchObject({ paths: ['/data/a.pdf'], recipients: ['310000027'], resourceId: 'budbringer-ovelse', reference: 'Sak 1' });
+    // Handles go to Rust, never paths.
+    expect(call.args).toMatchObject({ files: ['h:/data/a.pdf'], recipients: ['310000027'], resourceId: 'budbringer-ovelse', reference: 'Sak 1' });
+    expect(JSON.stringify(call.args)).not.toContain('"/data/');
     await waitFor(() => expect(screen.getByTestId('jobs-active').textContent).toContain('a.pdf'));
     expect(transfers.pending).toEqual([]);
     expect(JSON.parse(localStorage.getItem('budbringer.recentRecipients')!)).toEqual(['310000027']);
   });
 
   it('shows a per-file error from the back end with advice', async () => {
-    b.sendOutcome = (paths) => paths.map((p) => ({ path: p, job: null, error: { code: 'FILE_EMPTY', message: 'empty' } }));
+    b.sendOutcome = (files) => files.map((f) => ({ file: f, job: null, error: { code: 'FILE_EMPTY', message: 'empty' } }));
     await renderSend();
-    addFiles(['/data/empty.txt']);
+    const empty = pickedFiles(b, ['/data/empty.txt']);
+    addFiles(empty);
     await fireEvent.input(screen.getByTestId('recipient'), { target: { value: '310000027' } });
     await fireEvent.click(screen.getByTestId('send'));
     const err = await screen.findByTestId('send-outcome-error');
     expect(err.textContent).toContain('Filen er tom');
-    expect(transfers.pending).toEqual(['/data/empty.txt']);
+    expect(err.textContent).toContain('empty.txt');
+    expect(transfers.pending).toEqual(empty);
   });
 
   it('groups the queue, shows progress with speed and time left, and keeps failed apart', async () => {

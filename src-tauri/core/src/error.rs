@@ -57,6 +57,18 @@ error_codes! {
     SandboxFailed => "SANDBOX_FAILED", "The practice sandbox could not be started.";
     /// The requested item does not exist.
     NotFound => "NOT_FOUND", "The item was not found.";
+    // The window and received files (docs/SECURITY.md).
+    /// A command was given a file or folder the user did not choose in this window.
+    NotChosen => "NOT_CHOSEN", "Choose the file or folder again.";
+    /// A received file of a kind that runs code by itself (a program, a script, a shortcut): never opened from the app.
+    OpenRefused => "OPEN_REFUSED", "Budbringer does not open this kind of file, because it could run a program.";
+    /// A received file of a kind that can carry code (macros, web pages, disk images): opened only after a warning.
+    OpenNeedsConfirmation => "OPEN_NEEDS_CONFIRMATION", "This kind of file can contain code: confirm before opening it.";
+    // The network.
+    /// Test and Production are reached over HTTPS only.
+    InsecureUrl => "INSECURE_URL", "Altinn's test and production environments are reached over HTTPS only.";
+    /// The manual proxy setting cannot be used.
+    ProxyInvalid => "PROXY_INVALID", "The proxy address is not valid.";
     // Transfers: local checks, sending and receiving.
     OrgNumberFormat => "ORG_NUMBER_FORMAT", "An organisation number must be nine digits.";
     OrgNumberCheckDigit => "ORG_NUMBER_CHECK_DIGIT", "The organisation number's check digit is wrong.";
@@ -315,6 +327,11 @@ mod tests {
                 "NETWORK",
                 "SANDBOX_FAILED",
                 "NOT_FOUND",
+                "NOT_CHOSEN",
+                "OPEN_REFUSED",
+                "OPEN_NEEDS_CONFIRMATION",
+                "INSECURE_URL",
+                "PROXY_INVALID",
                 "ORG_NUMBER_FORMAT",
                 "ORG_NUMBER_CHECK_DIGIT",
                 "NO_RECIPIENTS",

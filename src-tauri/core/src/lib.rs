@@ -8,6 +8,7 @@ pub mod altinn;
 pub mod environment;
 pub mod error;
 pub mod logging;
+pub mod network;
 pub mod orgnumber;
 pub mod secrets;
 pub mod settings;

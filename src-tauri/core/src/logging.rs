@@ -2,14 +2,23 @@
 //! with secrets redacted before anything reaches the disk.
 //!
 //! Redaction has two layers: every value that passes through a
-//! [`SecretStore`](crate::secrets::SecretStore) is registered here and masked
-//! wherever it appears, and patterns that look like secrets (JWTs, PEM private
-//! keys, bearer tokens, the API-key header) are masked whatever their origin.
+//! [`SecretStore`](crate::secrets::SecretStore) and every token issued is
+//! registered here and masked wherever it appears, and patterns that look
+//! like secrets (JWTs, PEM private keys, bearer tokens, the API-key header)
+//! are masked whatever their origin.
+//!
+//! The register is bounded: an app left running for weeks gets a new token
+//! every few minutes, and every log line is checked against every entry.
+//! A token is kept until a while after it expires (after that it opens
+//! nothing, and the JWT pattern still masks it), at most [`MAX_TOKENS`] of
+//! them; lasting secrets (keys, the API key) at most [`MAX_LASTING`], the
+//! oldest going first.
 
 use regex::Regex;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{LazyLock, RwLock};
+use std::time::{Duration, Instant};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +28,53 @@ pub const REDACTED: &str = "[REDACTED]";
 /// a short string would shred ordinary log text, and real secrets are long.
 const MIN_SECRET_LEN: usize = 8;
 
-static SECRETS: LazyLock<RwLock<Vec<String>>> = LazyLock::new(|| RwLock::new(Vec::new()));
+/// Lasting secrets (private keys, the API key) kept at most.
+pub const MAX_LASTING: usize = 64;
+/// Tokens kept at most (Budbringer holds a handful at a time).
+pub const MAX_TOKENS: usize = 256;
+/// How long a token is masked after it expires.
+pub const TOKEN_GRACE: Duration = Duration::from_secs(15 * 60);
+
+struct Registered {
+    value: String,
+    /// When a token stops being masked; `None` for a lasting secret.
+    until: Option<Instant>,
+}
+
+/// The values to mask, in the order they were registered.
+#[derive(Default)]
+struct Register(Vec<Registered>);
+
+impl Register {
+    /// Adds `value`, drops tokens past their time, and keeps each kind under its cap
+    /// (the oldest of that kind goes first).
+    fn add(&mut self, value: &str, until: Option<Instant>, now: Instant) {
+        self.0.retain(|s| s.until.is_none_or(|u| u > now) && s.value != value);
+        self.0.push(Registered { value: value.to_owned(), until });
+        for (cap, tokens) in [(MAX_LASTING, false), (MAX_TOKENS, true)] {
+            let mut over = self.0.iter().filter(|s| s.until.is_some() == tokens).count().saturating_sub(cap);
+            self.0.retain(|s| {
+                let drop = over > 0 && s.until.is_some() == tokens;
+                over -= usize::from(drop);
+                !drop
+            });
+        }
+    }
+
+    #[cfg(test)]
+    fn contains(&self, value: &str) -> bool {
+        self.0.iter().any(|s| s.value == value)
+    }
+
+    /// (lasting secrets, tokens)
+    #[cfg(test)]
+    fn counts(&self) -> (usize, usize) {
+        let tokens = self.0.iter().filter(|s| s.until.is_some()).count();
+        (self.0.len() - tokens, tokens)
+    }
+}
+
+static SECRETS: LazyLock<RwLock<Register>> = LazyLock::new(|| RwLock::new(Register::default()));
 
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
@@ -38,24 +93,32 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Marks a value as secret: it is masked in every later log line.
+/// Marks a lasting value (a key, the API key) as secret: it is masked in
+/// every later log line.
 pub fn register_secret(value: &str) {
+    register(value, None);
+}
+
+/// Marks a token that lives `lifetime` from now as secret: it is masked
+/// until [`TOKEN_GRACE`] after it expires.
+pub fn register_token(value: &str, lifetime: Duration) {
+    register(value, Some(Instant::now() + lifetime + TOKEN_GRACE));
+}
+
+fn register(value: &str, until: Option<Instant>) {
     let value = value.trim();
     if value.len() < MIN_SECRET_LEN {
         return;
     }
-    let mut secrets = SECRETS.write().expect("secret registry poisoned");
-    if !secrets.iter().any(|s| s == value) {
-        secrets.push(value.to_owned());
-    }
+    SECRETS.write().unwrap_or_else(|p| p.into_inner()).add(value, until, Instant::now());
 }
 
 /// Masks registered secrets and secret-looking patterns in `text`.
 pub fn redact(text: &str) -> String {
     let mut out = text.to_owned();
-    for s in SECRETS.read().expect("secret registry poisoned").iter() {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), REDACTED);
+    for s in SECRETS.read().unwrap_or_else(|p| p.into_inner()).0.iter() {
+        if out.contains(s.value.as_str()) {
+            out = out.replace(s.value.as_str(), REDACTED);
         }
     }
     for re in PATTERNS.iter() {
@@ -137,6 +200,43 @@ mod tests {
         register_secret("my-api-key-1234567890");
         let line = redact("calling broker with key my-api-key-1234567890 now");
         assert_eq!(line, format!("calling broker with key {REDACTED} now"));
+    }
+
+    /// The register does not grow with every token ever issued: tokens go a
+    /// while after they expire, and neither kind passes its cap.
+    #[test]
+    fn the_register_stays_bounded() {
+        let mut r = Register::default();
+        let start = Instant::now();
+        let min = Duration::from_secs(60);
+        // A week of tokens, one every two minutes, each living two minutes.
+        for i in 0..(7 * 24 * 30) {
+            let now = start + 2 * min * i;
+            r.add(&format!("token-{i:06}"), Some(now + 2 * min + TOKEN_GRACE), now);
+            assert!(r.counts().1 <= 10, "expired tokens were dropped ({} left at {i})", r.counts().1);
+        }
+        assert!(r.contains("token-005039") && !r.contains("token-000000"));
+        // Tokens that all live long: the cap holds, the newest are kept.
+        let later = start + 30 * 24 * 60 * min;
+        for i in 0..(MAX_TOKENS + 100) {
+            r.add(&format!("long-{i:04}"), Some(later + 60 * min), later);
+        }
+        assert_eq!(r.counts().1, MAX_TOKENS);
+        assert!(r.contains(&format!("long-{:04}", MAX_TOKENS + 99)) && !r.contains("long-0000"));
+        // Lasting secrets: capped too, and registering one again keeps one entry.
+        for i in 0..(MAX_LASTING + 10) {
+            r.add(&format!("key-{i:04}"), None, later);
+        }
+        r.add("key-0073", None, later);
+        assert_eq!(r.counts(), (MAX_LASTING, MAX_TOKENS));
+        assert_eq!(r.0.iter().filter(|s| s.value == "key-0073").count(), 1);
+        assert!(!r.contains("key-0000"));
+    }
+
+    #[test]
+    fn a_token_is_masked_while_it_lives() {
+        register_token("a-live-token-0123456789", Duration::from_secs(600));
+        assert_eq!(redact("x a-live-token-0123456789 y"), format!("x {REDACTED} y"));
     }
 
     #[test]

@@ -195,12 +195,18 @@ impl AppState {
         self.clients.locked().remove(&env);
     }
 
+    /// Drops every cached client (the proxy setting changed: it is applied when a client is made).
+    pub fn forget_clients(&self) {
+        self.clients.locked().clear();
+    }
+
     fn new_client(&self, profile: Profile) -> AppResult<AltinnClient> {
         let base = self.sandbox_base_url();
         let endpoints = profile.environment.endpoints(base.as_deref()).ok_or_else(|| {
             AppError::new(ErrorCode::SandboxFailed).with_detail("the practice sandbox is not running")
         })?;
-        AltinnClient::new(profile, endpoints, self.secrets.clone())
+        let proxy = budbringer_core::network::ProxySettings::from_settings(&self.settings());
+        AltinnClient::with_proxy(profile, endpoints, self.secrets.clone(), &proxy)
     }
 
     /// The send queue, once [`set_queue`](Self::set_queue) has made it.

@@ -5,7 +5,8 @@
 import { invoke, Channel } from '@tauri-apps/api/core';
 import type {
   AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, Profile, ProfileEdit,
-  ProfileView, RefreshReport, SendJob, SendOutcome, Settings, SystemUserRequestInfo, SystemUserStatus, TransferEvent,
+  PickedFile, PickedFolder, ProfileView, RefreshReport, SendJob, SendOutcome, Settings, SystemUserRequestInfo, SystemUserStatus,
+  TransferEvent,
 } from './generated/wire';
 import { allOf } from './union';
 
@@ -41,11 +42,15 @@ export const api = {
   setLanguage: (language: Language) => call<Settings>('set_language', { language }),
   setEnvironment: (environment: Environment) => call<Settings>('set_environment', { environment }),
   setPollInterval: (seconds: number) => call<Settings>('set_poll_interval', { seconds }),
-  setDownloadDir: (path: string | null) => call<Settings>('set_download_dir', { path }),
+  /** `folder`: a handle from pickFolder (null: the default folder). */
+  setDownloadDir: (folder: string | null) => call<Settings>('set_download_dir', { folder }),
   setAutoSave: (enabled: boolean) => call<Settings>('set_auto_save', { enabled }),
   setBackground: (tray: boolean, startAtLogin: boolean) => call<Settings>('set_background', { tray, startAtLogin }),
   setUploadTuning: (tusThresholdMib: number, chunkMib: number) =>
     call<Settings>('set_upload_tuning', { tusThresholdMib, chunkMib }),
+  /** `password` goes to the keyring: absent keeps the stored one, empty removes it. */
+  setProxy: (proxy: string | null, noProxy: string | null, proxyUser: string | null, password?: string) =>
+    call<Settings>('set_proxy', { proxy, noProxy, proxyUser, password }),
 
   practiceUseOrg: (org: string) => call<Profile>('practice_use_org', { org }),
 
@@ -53,7 +58,8 @@ export const api = {
   getProfile: (environment: Environment) => call<ProfileView>('auth_get_profile', { environment }),
   saveProfile: (environment: Environment, edit: ProfileEdit) => call<ProfileView>('auth_save_profile', { environment, edit }),
   generateKey: (environment: Environment) => call<KeyInfo>('auth_generate_key', { environment }),
-  importKey: (environment: Environment, a: { path?: string; text?: string; password?: string; kid?: string }) =>
+  /** `file`: a handle from pickFiles. */
+  importKey: (environment: Environment, a: { file?: string; text?: string; password?: string; kid?: string }) =>
     call<KeyInfo>('auth_import_key', { environment, ...a }),
   publicKey: (environment: Environment) => call<KeyInfo>('auth_public_key', { environment }),
   setApiKey: (environment: Environment, key: string | null) => call<boolean>('auth_set_api_key', { environment, key }),
@@ -69,7 +75,8 @@ export const api = {
     channel.onmessage = onEvent;
     return call<void>('transfers_watch', { onEvent: channel });
   },
-  sendFiles: (a: { paths: string[]; recipients: string[]; resourceId?: string; reference?: string; properties?: Record<string, string> }) =>
+  /** `files`: handles from pickFiles or a drop (the page never names a path). */
+  sendFiles: (a: { files: string[]; recipients: string[]; resourceId?: string; reference?: string; properties?: Record<string, string> }) =>
     call<SendOutcome[]>('send_files', a),
   sendList: () => call<SendJob[]>('send_list'),
   sendPause: (id: string) => call<void>('send_pause', { id }),
@@ -81,11 +88,13 @@ export const api = {
   sendRefreshReceipt: (id: string) => call<SendJob>('send_refresh_receipt', { id }),
   inboxList: () => call<IncomingView[]>('inbox_list'),
   inboxRefresh: () => call<RefreshReport>('inbox_refresh'),
+  /** `folder`: a handle from pickFolder (none: the download folder). */
   inboxDownload: (id: string, folder?: string) => call<IncomingView>('inbox_download', { id, folder }),
-  inboxOpen: (id: string) => call<void>('inbox_open', { id }),
+  /** `confirmed`: the user was warned (files whose `risk` is `warn`); refused kinds never open. */
+  inboxOpen: (id: string, confirmed = false) => call<void>('inbox_open', { id, confirmed }),
   inboxReveal: (id: string) => call<void>('inbox_reveal', { id }),
-  pickFiles: () => call<string[]>('pick_files'),
-  pickFolder: () => call<string | null>('pick_folder'),
+  pickFiles: () => call<PickedFile[]>('pick_files'),
+  pickFolder: () => call<PickedFolder | null>('pick_folder'),
 };
 
 /** Opens an http(s) address in the user's browser (opener plugin). */

@@ -40,3 +40,13 @@ export function formatDay(unix: number | null | undefined): string {
   if (unix === null || unix === undefined) return '–';
   return new Date(unix * 1000).toLocaleDateString(locale(), { dateStyle: 'long' });
 }
+
+/**
+ * A text from a stranger with its invisible characters shown as `⟨U+XXXX⟩`:
+ * direction overrides and isolates (which can make "rapport\u202Efdp.exe" read
+ * as "rapportexe.pdf"), zero-width characters and other format and control
+ * characters. Everything else is left as it is.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}

@@ -1,11 +1,13 @@
 // Shared transfer state: the files waiting to be sent, the send queue with
 // live progress, and the inbox. Fed by one Tauri Channel (transfers_watch).
-import { api, asAppError, type AppError, type IncomingView, type Progress, type SendJob, type TransferEvent } from './api';
+import {
+  api, asAppError, type AppError, type IncomingView, type PickedFile, type Progress, type SendJob, type TransferEvent,
+} from './api';
 import { t } from './i18n.svelte';
 
 export const transfers = $state({
-  /** Paths chosen (dropped or picked) and not yet sent. */
-  pending: [] as string[],
+  /** Files chosen (dropped or picked) and not yet sent: handles with name and size, never paths. */
+  pending: [] as PickedFile[],
   jobs: [] as SendJob[],
   progress: {} as Record<string, Progress>,
   inbox: [] as IncomingView[],
@@ -35,25 +37,31 @@ export function myJobs(): SendJob[] {
 let watching = false;
 const milestones: Record<string, number> = {};
 
-/** The one way files enter the app: the drop handler and "Choose files" both call it. */
-export function addFiles(paths: string[]): void {
-  const fresh = [...new Set(paths)].filter((p) => p && !transfers.pending.includes(p));
+/** The one way files enter the app: drops (a transfer event from Rust) and "Choose files" both call it. */
+export function addFiles(files: PickedFile[]): void {
+  const fresh: PickedFile[] = [];
+  for (const f of files) {
+    if (f.handle && !transfers.pending.some((p) => p.handle === f.handle) && !fresh.some((p) => p.handle === f.handle)) fresh.push(f);
+  }
   if (fresh.length === 0) return;
   transfers.pending = [...transfers.pending, ...fresh];
   transfers.added++;
   transfers.announcement = t('send.announce.added', { n: fresh.length });
 }
 
-export function removeFile(path: string): void {
-  transfers.pending = transfers.pending.filter((p) => p !== path);
+export function removeFile(handle: string): void {
+  transfers.pending = transfers.pending.filter((p) => p.handle !== handle);
+}
+
+let onDropped: (files: PickedFile[]) => void = addFiles;
+
+/** What happens to files dropped on the window (the shell adds them and shows the Send page). */
+export function setDropHandler(f: (files: PickedFile[]) => void): void {
+  onDropped = f;
 }
 
 export function clearPending(): void {
   transfers.pending = [];
-}
-
-export function fileName(path: string): string {
-  return path.split(/[\\/]/).pop() || path;
 }
 
 export function percent(job: SendJob, p?: Progress): number {
@@ -111,6 +119,10 @@ export function onTransferEvent(e: TransferEvent): void {
     void loadInbox();
   } else if (e.kind === 'download') transfers.downloads[e.id] = { done: e.done, total: e.total };
   else if (e.kind === 'inboxError') transfers.inboxError = e.error;
+  else if (e.kind === 'filesDropped') {
+    transfers.dragging = false;
+    onDropped(e.files);
+  }
 }
 
 export async function loadJobs(): Promise<void> {

@@ -4,6 +4,7 @@
 
 use crate::environment::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::network::{self, ProxySettings};
 use crate::secrets::{Secret, SecretStore};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,9 +62,33 @@ impl AltinnClient {
     /// A client for `profile` at `endpoints`. The private key and the API key
     /// are read from `secrets` (the key lazily, at the first grant).
     pub fn new(profile: Profile, endpoints: Endpoints, secrets: Arc<dyn SecretStore>) -> AppResult<Self> {
-        let http = reqwest::Client::builder()
+        Self::with_proxy(profile, endpoints, secrets, &ProxySettings::default())
+    }
+
+    /// Like [`new`](Self::new), through the given proxy setting (its password
+    /// from `secrets`). HTTPS only outside the sandbox, redirects only on the
+    /// same origin ([`crate::network`]).
+    pub fn with_proxy(
+        profile: Profile,
+        endpoints: Endpoints,
+        secrets: Arc<dyn SecretStore>,
+        proxy: &ProxySettings,
+    ) -> AppResult<Self> {
+        let env = profile.environment;
+        network::check_endpoints(env, &endpoints)?;
+        let password = match proxy.username.as_deref() {
+            Some(u) if !u.is_empty() && proxy.mode == network::ProxyMode::Manual => {
+                secrets.get(network::PROXY_PASSWORD_SECRET)?
+            }
+            _ => None,
+        };
+        let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(20))
             .user_agent(concat!("Budbringer/", env!("CARGO_PKG_VERSION")))
+            .https_only(network::https_only(env))
+            .redirect(network::redirect_policy());
+        let http = proxy
+            .apply(builder, password.as_ref().map(|p| p.expose()))?
             .build()
             .map_err(|e| AppError::internal(format!("HTTP client: {e}")))?;
         Self::with_http(profile, endpoints, secrets, http)
@@ -76,6 +101,7 @@ impl AltinnClient {
         secrets: Arc<dyn SecretStore>,
         http: reqwest::Client,
     ) -> AppResult<Self> {
+        network::check_endpoints(profile.environment, &endpoints)?;
         let api_key = secrets.get(&profile::api_key_secret(profile.environment))?;
         if let Some(k) = &api_key {
             crate::logging::register_secret(k.expose());
@@ -293,7 +319,7 @@ impl AltinnClient {
         if !resp.status().is_success() {
             return Err(exchange::exchange_error(error_from_response(resp).await));
         }
-        let body = resp.text().await.map_err(|e| network_error(&e))?;
+        let body = network::text_capped(resp, network::MAX_TOKEN_BODY, "token exchange").await?;
         let token = exchange::parse_exchange_body(&body)?;
         Ok(exchange::token_with_lifetime(token, unix_now() + self.clock_skew().unwrap_or(0)))
     }
@@ -402,7 +428,7 @@ impl AltinnClient {
         if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        let body = resp.text().await.unwrap_or_default();
+        let body = network::text_prefix(resp, network::MAX_ERROR_BODY).await;
         if !body.trim().is_empty() {
             // A gateway key refusal or BRO-00006: a new token will not help.
             return Err(super::problem::error_from_parts(401, None, &body));
@@ -442,7 +468,7 @@ impl AltinnClient {
                 return Ok(None);
             }
             if status == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
-                let body = resp.text().await.unwrap_or_default();
+                let body = network::text_prefix(resp, network::MAX_ERROR_BODY).await;
                 if !body.trim().is_empty() || is_gateway_key_error(401, &body) {
                     return Err(super::problem::error_from_parts(401, None, &body));
                 }

@@ -49,9 +49,9 @@ pub fn exchange_error(e: AppError) -> AppError {
 
 /// A token and its lifetime in seconds, from `now` (Unix seconds).
 pub fn token_with_lifetime(token: String, now: i64) -> (Secret, u64) {
-    crate::logging::register_secret(&token);
     // The documented example lives 30 minutes; assume 5 when exp cannot be read.
     let life = jwt_exp(&token).map(|exp| (exp - now).max(0) as u64).unwrap_or(300);
+    crate::logging::register_token(&token, std::time::Duration::from_secs(life));
     (Secret::new(token), life)
 }
 

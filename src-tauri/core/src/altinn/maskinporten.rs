@@ -44,18 +44,22 @@ pub async fn request_token(
     };
     let date = resp.headers().get(reqwest::header::DATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let status = resp.status().as_u16();
-    let body = match resp.text().await {
-        Ok(b) => b,
-        Err(e) => return (Err(network_error(&e)), date),
-    };
     if status != 200 {
+        let body = crate::network::text_prefix(resp, crate::network::MAX_ERROR_BODY).await;
         return (Err(maskinporten_error(status, &body)), date);
     }
+    let body = match crate::network::text_capped(resp, crate::network::MAX_TOKEN_BODY, "Maskinporten").await {
+        Ok(b) => b,
+        Err(e) => return (Err(e), date),
+    };
     let parsed: TokenBody = match serde_json::from_str(&body) {
         Ok(b) => b,
         Err(e) => return (Err(AppError::internal(format!("Maskinporten answered 200 without a token: {e}"))), date),
     };
-    crate::logging::register_secret(&parsed.access_token);
+    crate::logging::register_token(
+        &parsed.access_token,
+        std::time::Duration::from_secs(parsed.expires_in.unwrap_or(60)),
+    );
     (
         Ok(TokenResponse {
             access_token: Secret::new(parsed.access_token),

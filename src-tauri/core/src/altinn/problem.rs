@@ -299,7 +299,7 @@ pub fn error_from_parts(status: u16, retry_after: Option<&str>, body: &str) -> A
 pub async fn error_from_response(resp: reqwest::Response) -> AppError {
     let status = resp.status().as_u16();
     let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = resp.text().await.unwrap_or_default();
+    let body = crate::network::text_prefix(resp, crate::network::MAX_ERROR_BODY).await;
     error_from_parts(status, retry_after.as_deref(), &body)
 }
 

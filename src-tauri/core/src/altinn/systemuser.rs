@@ -131,7 +131,7 @@ fn enc(s: &str) -> String {
 }
 
 async fn json_of(resp: reqwest::Response) -> AppResult<Value> {
-    let text = resp.text().await.map_err(|e| super::problem::network_error(&e))?;
+    let text = crate::network::text_capped(resp, crate::network::MAX_PLATFORM_BODY, "system register").await?;
     serde_json::from_str(&text)
         .map_err(|e| AppError::new(ErrorCode::AltinnError).with_detail(format!("unreadable answer: {e}")))
 }

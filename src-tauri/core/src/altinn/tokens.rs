@@ -57,7 +57,7 @@ impl TokenCache {
         }
         *guard = None;
         let (token, lifetime) = fetch().await?;
-        crate::logging::register_secret(token.expose());
+        crate::logging::register_token(token.expose(), Duration::from_secs(lifetime));
         let keep = lifetime.saturating_sub(margin_secs(lifetime));
         *guard = Some(Cached { token: token.clone(), valid_until: Instant::now() + Duration::from_secs(keep) });
         Ok(token)

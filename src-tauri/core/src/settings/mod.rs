@@ -1,11 +1,12 @@
 //! User settings: what the app remembers between runs that is not secret.
 //!
-//! The command layer persists [`Settings`] through tauri-plugin-store; this
-//! module only defines them and checks changes. Nothing secret belongs here:
+//! [`file`] keeps them in `settings.json` (atomic writes); this module
+//! defines them and checks changes. Nothing secret belongs here:
 //! keys, tokens and the API key live in the [`SecretStore`](crate::secrets::SecretStore).
 
 pub mod defaults;
 pub mod expand;
+pub mod file;
 pub mod paths;
 pub mod proxy;
 mod rules;
@@ -56,6 +57,11 @@ pub struct Settings {
     /// The proxy: `None` for the operating system's settings, `"none"`, or a
     /// URL without credentials ([`proxy::parse_proxy`]).
     pub proxy: Option<String>,
+    /// Hosts reached without the manual proxy, comma-separated (`.intern.no, 10.0.0.0/8`).
+    pub no_proxy: Option<String>,
+    /// The user name for a manual proxy that asks for one (Basic); its password
+    /// is in the keyring only (`network::PROXY_PASSWORD_SECRET`).
+    pub proxy_user: Option<String>,
     /// Keep running with an icon in the notification area when the window is
     /// closed, so the inbox keeps watching.
     pub tray: bool,
@@ -75,6 +81,8 @@ impl Default for Settings {
             chunk_mib: 16,
             organisation_number: None,
             proxy: None,
+            no_proxy: None,
+            proxy_user: None,
             tray: false,
             start_at_login: false,
         }
@@ -150,7 +158,7 @@ mod tests {
         assert_eq!(
             v,
             json!({"language": "nb", "environment": "sandbox", "pollIntervalSecs": 60, "downloadDir": null, "autoSave": false,
-                   "tusThresholdMib": 32, "chunkMib": 16, "organisationNumber": null, "proxy": null, "tray": false,
+                   "tusThresholdMib": 32, "chunkMib": 16, "organisationNumber": null, "proxy": null, "noProxy": null, "proxyUser": null, "tray": false,
                    "startAtLogin": false})
         );
     }

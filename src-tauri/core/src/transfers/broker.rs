@@ -309,6 +309,11 @@ impl Broker {
         &self.client
     }
 
+    /// Where a file is downloaded from (the `HostUrl` of its Zone.Identifier mark).
+    pub fn download_url(&self, id: Uuid) -> String {
+        self.url(&format!("/filetransfer/{id}/download"))
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.client.broker_base())
     }
@@ -501,7 +506,7 @@ impl Broker {
 
     /// `GET /filetransfer/{id}/download`, from byte `start` (a `Range` request when > 0).
     pub async fn download(&self, id: Uuid, start: u64) -> Result<Response, CallError> {
-        let url = self.url(&format!("/filetransfer/{id}/download"));
+        let url = self.download_url(id);
         let resp = self
             .client
             .send_broker(|http| {

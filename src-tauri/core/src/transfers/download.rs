@@ -128,6 +128,8 @@ pub async fn download_verified(
             spec.expected_size.map(|s| s.to_string()).unwrap_or_else(|| "?".into())
         ))));
     }
+    // Marked as downloaded from the internet before it gets its name (Windows; transfers/zone.rs).
+    super::zone::mark_downloaded(&part, Some(&broker.download_url(spec.id)));
     let path =
         finish(&part, spec.dir, &sanitize_file_name(spec.file_name)).map_err(|e| CallError::permanent(io_error(e)))?;
     Ok(Saved { path, size: have, md5, resumed_from })

@@ -114,6 +114,11 @@ export type ErrorCode =
   | "NETWORK"
   | "SANDBOX_FAILED"
   | "NOT_FOUND"
+  | "NOT_CHOSEN"
+  | "OPEN_REFUSED"
+  | "OPEN_NEEDS_CONFIRMATION"
+  | "INSECURE_URL"
+  | "PROXY_INVALID"
   | "ORG_NUMBER_FORMAT"
   | "ORG_NUMBER_CHECK_DIGIT"
   | "NO_RECIPIENTS"
@@ -212,6 +217,14 @@ export type ErrorCode =
   | "BROKER_ERROR"
   | "STORE_SET_ASIDE";
 
+/**
+ * The risk of opening a file, as the inbox shows it.
+ */
+export type FileRisk = {
+  level: RiskLevel,
+  kind: RiskKind,
+};
+
 export type InboxPhase = "new" | "downloading" | "saved" | "confirmed" | "failed";
 
 /**
@@ -219,6 +232,16 @@ export type InboxPhase = "new" | "downloading" | "saved" | "confirmed" | "failed
  */
 export type IncomingView = {
   expiresSoon: boolean,
+  /**
+   * The name to show: the name it was saved under, or the cleaned name it
+   * will get. Never the sender's raw name (`overview.fileName`), which may
+   * hide its real extension behind direction overrides.
+   */
+  displayName: string,
+  /**
+   * What opening it could do, judged by that name; none for ordinary documents.
+   */
+  risk: FileRisk | null,
   id: string,
   /**
    * Stored as its lowercase name (`sandbox`, `tt02`, `production`), as it always was.
@@ -335,6 +358,35 @@ export type PendingKey = {
    * When a token request signed with it succeeded (Unix seconds).
    */
   testedAt: number | null,
+};
+
+/**
+ * A file the user picked or dropped, as the UI sees it.
+ */
+export type PickedFile = {
+  /**
+   * What commands take instead of the path.
+   */
+  handle: string,
+  /**
+   * The file's name (the last part of its path).
+   */
+  name: string,
+  /**
+   * Its size in bytes when it could be read (not for a folder).
+   */
+  size: number | null,
+};
+
+/**
+ * A folder the user picked in the folder dialog.
+ */
+export type PickedFolder = {
+  handle: string,
+  /**
+   * The whole path, to show where files will go.
+   */
+  path: string,
 };
 
 /**
@@ -545,6 +597,16 @@ export type RefreshReport = {
 };
 
 /**
+ * Why: each kind has its own explanation in the locale files (`inbox.risk.<kind>`).
+ */
+export type RiskKind = "program" | "script" | "installer" | "shortcut" | "system" | "macro" | "web" | "diskImage";
+
+/**
+ * How careful to be.
+ */
+export type RiskLevel = "warn" | "refuse";
+
+/**
  * What the organisation will do with Broker; it decides the scopes to ask
  * for: a send-only organisation asks only for `altinn:broker.write`.
  */
@@ -603,7 +665,10 @@ export type SendMethod = "stream" | "tus";
  * What happened to each file handed to `send_files`.
  */
 export type SendOutcome = {
-  path: string,
+  /**
+   * The file's handle, as given.
+   */
+  file: string,
   job: SendJob | null,
   error: AppError | null,
 };
@@ -658,6 +723,15 @@ export type Settings = {
    * URL without credentials ([`proxy::parse_proxy`]).
    */
   proxy: string | null,
+  /**
+   * Hosts reached without the manual proxy, comma-separated (`.intern.no, 10.0.0.0/8`).
+   */
+  noProxy: string | null,
+  /**
+   * The user name for a manual proxy that asks for one (Basic); its password
+   * is in the keyring only (`network::PROXY_PASSWORD_SECRET`).
+   */
+  proxyUser: string | null,
   /**
    * Keep running with an icon in the notification area when the window is
    * closed, so the inbox keeps watching.
@@ -820,4 +894,7 @@ export type TransferEvent = {
 } | {
   "kind": "inboxError",
   error: AppError,
+} | {
+  "kind": "filesDropped",
+  files: Array<PickedFile>,
 };
