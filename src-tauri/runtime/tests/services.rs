@@ -94,6 +94,7 @@ async fn seed(w: &World, name: &str, content: &str) -> Uuid {
             content_base64: None,
             senders_reference: None,
             property_list: Default::default(),
+            ..Default::default()
         })
         .unwrap()
 }

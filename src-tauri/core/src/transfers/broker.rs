@@ -395,7 +395,7 @@ impl Broker {
             .send_broker(|http| {
                 let req = http.post(&url).header(CONTENT_TYPE, "application/octet-stream").header(CONTENT_LENGTH, size);
                 match std::fs::File::open(path) {
-                    Ok(f) => req.body(counted_body(tokio::fs::File::from_std(f), size, on_bytes.clone())),
+                    Ok(f) => req.body(counted_body(id, tokio::fs::File::from_std(f), size, on_bytes.clone())),
                     Err(e) => {
                         *opened.locked() = Some(e);
                         req.body(Body::from(Vec::new()))
@@ -477,7 +477,7 @@ impl Broker {
         file.seek(std::io::SeekFrom::Start(offset)).await.map_err(unreadable)?;
         // The body can be sent once only; a 401 retry inside send_broker gets
         // an empty body (204, no progress), and the caller goes on from there.
-        let body = std::sync::Mutex::new(Some(counted_body(file, len, on_bytes)));
+        let body = std::sync::Mutex::new(Some(counted_body(id, file, len, on_bytes)));
         let resp = self
             .client
             .send_broker(|http| {
@@ -535,11 +535,14 @@ impl Broker {
     }
 }
 
-/// A body of exactly `len` bytes read from `file`, telling `on_bytes` as each
-/// piece goes out. Memory stays flat whatever the size.
-fn counted_body(file: tokio::fs::File, len: u64, on_bytes: Arc<dyn Fn(u64) + Send + Sync>) -> Body {
-    let stream =
-        ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| on_bytes(chunk.len() as u64));
+/// A body of exactly `len` bytes read from `file`, telling `on_bytes` (and the
+/// client's own count, [`super::sent_bytes`]) as each piece goes out. Memory
+/// stays flat whatever the size.
+fn counted_body(id: Uuid, file: tokio::fs::File, len: u64, on_bytes: Arc<dyn Fn(u64) + Send + Sync>) -> Body {
+    let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| {
+        super::sent_bytes::add(id, chunk.len() as u64);
+        on_bytes(chunk.len() as u64)
+    });
     Body::wrap_stream(stream)
 }
 

@@ -11,6 +11,7 @@ pub mod opening;
 pub mod progress;
 pub mod save;
 pub mod send;
+pub mod sent_bytes;
 pub mod tus_retry;
 pub mod validate;
 pub mod zone;
