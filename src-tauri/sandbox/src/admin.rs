@@ -45,6 +45,30 @@ pub struct SeedFile {
     pub other_recipients: Vec<String>,
 }
 
+/// A transfer as the server holds it, for checks that must not go through
+/// the API under test.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferInfo {
+    pub id: Uuid,
+    pub file_name: String,
+    pub senders_reference: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub property_list: BTreeMap<String, String>,
+    /// The checksum given at initialize, when one was.
+    pub user_checksum: Option<String>,
+    /// The MD5 of the stored bytes, once Broker has it.
+    pub computed_checksum: Option<String>,
+    /// The current status (`Initialized`, …, `Published`, `Failed`, …).
+    pub status: String,
+    pub status_text: Option<String>,
+    /// Every status it has had, in order.
+    pub history: Vec<String>,
+    pub has_file: bool,
+    /// Each recipient's highest status (`Initialized`, `DownloadStarted`, `DownloadConfirmed`).
+    pub recipient_status: BTreeMap<String, String>,
+}
+
 /// In-process twin of the `/admin` HTTP API.
 #[derive(Clone)]
 pub struct Admin {
@@ -172,6 +196,38 @@ impl Admin {
     /// out (wall-clock time), in order.
     pub fn confirm_times(&self, file_transfer_id: Uuid) -> Vec<std::time::SystemTime> {
         self.inner.counters.locked().confirms.get(&file_transfer_id).cloned().unwrap_or_default()
+    }
+    /// Every transfer, as the server holds it.
+    pub fn transfers(&self) -> Vec<TransferInfo> {
+        self.inner.read(|s| {
+            s.transfers
+                .values()
+                .map(|ft| {
+                    let cur = ft.current();
+                    let mut hist = ft.history.clone();
+                    hist.sort_by_key(|e| e.at);
+                    TransferInfo {
+                        id: ft.id,
+                        file_name: ft.file_name.clone(),
+                        senders_reference: ft.senders_reference.clone(),
+                        sender: ft.sender.clone(),
+                        recipients: ft.recipients.clone(),
+                        property_list: ft.property_list.clone(),
+                        user_checksum: ft.user_checksum.clone().filter(|c| !c.trim().is_empty()),
+                        computed_checksum: ft.computed_checksum.clone(),
+                        status: format!("{:?}", cur.status),
+                        status_text: cur.text.clone(),
+                        history: hist.iter().map(|e| format!("{:?}", e.status)).collect(),
+                        has_file: ft.has_file,
+                        recipient_status: ft
+                            .recipients
+                            .iter()
+                            .map(|r| (r.clone(), format!("{:?}", ft.recipient_overview(r).0)))
+                            .collect(),
+                    }
+                })
+                .collect()
+        })
     }
     /// The bytes Broker holds for a transfer, while it holds them.
     pub fn stored_bytes(&self, file_transfer_id: Uuid) -> Option<Vec<u8>> {

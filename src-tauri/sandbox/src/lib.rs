@@ -69,7 +69,7 @@ use tokio::sync::oneshot;
 
 use app::{App, Inner};
 
-pub use admin::{Admin, SeedFile};
+pub use admin::{Admin, SeedFile, TransferInfo};
 pub use errors::SandboxError;
 pub use faults::{FaultSpec, Faults, Kind as FaultKind, Order as FaultOrder};
 pub use model::onboarding::REQUEST_TIMEOUT_DAYS;
