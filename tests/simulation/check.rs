@@ -4,9 +4,9 @@
 
 use crate::world::{is_fault_failure, Node};
 use budbringer_core::error::ErrorCode;
+use budbringer_core::store::{Store, Table};
 use budbringer_core::transfers::inbox::{InboxPhase, IncomingFile};
 use budbringer_core::transfers::send::{Phase, SendJob};
-use budbringer_core::store::{Store, Table};
 use budbringer_sandbox::{Admin, TransferInfo};
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +28,13 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 fn published(t: &TransferInfo) -> bool {
     matches!(t.status.as_str(), "Published" | "AllConfirmedDownloaded" | "Purged")
         || t.history.iter().any(|s| s == "Published")
+}
+
+/// The MD5 of the bytes Broker stored for a transfer: read from the sandbox's
+/// storage (Broker records its own MD5 only for some uploads), else the one
+/// Broker recorded or was given.
+fn stored_md5(admin: &Admin, t: &TransferInfo) -> Option<String> {
+    admin.stored_bytes(t.id).map(|b| md5_hex(&b)).or(t.computed_checksum.clone()).or(t.user_checksum.clone())
 }
 
 fn store_of(node: &Node) -> Store {
@@ -83,7 +90,7 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
     }
     let to_b: Vec<&TransferInfo> = transfers.iter().filter(|t| t.recipients.contains(&me_b)).collect();
     for t in &to_b {
-        let expected = t.computed_checksum.clone().or(t.user_checksum.clone()).unwrap_or_default();
+        let expected = stored_md5(admin, t).unwrap_or_default();
         let confirmed = t.recipient_status.get(&me_b).map(String::as_str) == Some("DownloadConfirmed");
         if published(t) && !confirmed {
             v.push(format!("lost: transfer {} ({}) was never saved and confirmed by B", t.id, t.file_name));
@@ -109,14 +116,17 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
             }
         }
         if paths.len() > 1 {
-            v.push(format!("saved twice: {} ({}) is in B's folder {} times: {paths:?}", t.id, t.file_name, paths.len()));
+            v.push(format!(
+                "saved twice: {} ({}) is in B's folder {} times: {paths:?}",
+                t.id,
+                t.file_name,
+                paths.len()
+            ));
         }
     }
     // No file under a final name fails its checksum: each is the bytes of a transfer to B.
-    let known: HashMap<String, &TransferInfo> = to_b
-        .iter()
-        .filter_map(|t| t.computed_checksum.clone().or(t.user_checksum.clone()).map(|c| (c, *t)))
-        .collect();
+    let known: HashMap<String, &TransferInfo> =
+        to_b.iter().filter_map(|t| stored_md5(admin, t).map(|c| (c, *t))).collect();
     for (md5, paths) in &by_md5 {
         if !known.contains_key(md5) {
             v.push(format!("corrupt: {paths:?} match no transfer's bytes (MD5 {md5})"));
@@ -136,7 +146,8 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
             v.push(format!("in progress forever: received file {} is still Downloading", f.id));
         }
         if f.phase == InboxPhase::Confirmed {
-            let intact = f.saved_path.as_ref().and_then(|p| files.iter().find(|(q, _)| q == p)).map(|(_, b)| md5_hex(b));
+            let intact =
+                f.saved_path.as_ref().and_then(|p| files.iter().find(|(q, _)| q == p)).map(|(_, b)| md5_hex(b));
             let expected = f.overview.checksum.clone();
             if intact.is_none() || intact != expected {
                 v.push(format!("inbox says confirmed, but {:?} is missing or wrong", f.saved_path));
@@ -164,7 +175,12 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
         let delivered: Vec<&&TransferInfo> = mine.iter().filter(|t| published(t)).collect();
         if delivered.len() > 1 {
             let ids: Vec<Uuid> = delivered.iter().map(|t| t.id).collect();
-            v.push(format!("sent twice: job {} ({}) reached the recipient {} times: {ids:?}", s.job, name(s), ids.len()));
+            v.push(format!(
+                "sent twice: job {} ({}) reached the recipient {} times: {ids:?}",
+                s.job,
+                name(s),
+                ids.len()
+            ));
         }
         let with_bytes = mine.iter().filter(|t| t.has_file || published(t)).count();
         if with_bytes > 1 {
@@ -187,9 +203,16 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
             Phase::Published => {
                 // What Broker computed from the bytes it stored.
                 let t = job.file_transfer_id.and_then(|ft| transfers.iter().find(|t| t.id == ft));
-                let stored = t.and_then(|t| t.computed_checksum.clone());
-                if stored.as_deref() != Some(s.md5.as_str()) || !t.is_some_and(|t| published(t)) {
-                    v.push(format!("job {} ({}) says Published, but Altinn does not have its bytes published", s.job, name(s)));
+                let stored = t.and_then(|t| stored_md5(admin, t));
+                if stored.as_deref() != Some(s.md5.as_str()) || !t.is_some_and(published) {
+                    v.push(format!(
+                        "job {} ({}) says Published, but Altinn does not have its bytes published \
+                         (stored MD5 {stored:?}, the file's {}, status {:?})",
+                        s.job,
+                        name(s),
+                        s.md5,
+                        t.map(|t| (&t.status, &t.history))
+                    ));
                 }
             }
             Phase::Cancelled | Phase::Failed if !delivered.is_empty() => v.push(format!(
@@ -213,9 +236,8 @@ pub fn check(admin: &Admin, a: &Node, b: &Node, sent: &[Sent]) -> Vec<String> {
     // Failures that no fault explains: the file is always readable and never
     // changes, and nothing the engine reports may be an internal error.
     for (job, e) in a.recorder.send_failures.lock().unwrap().iter() {
-        let explained = is_fault_failure(e.code)
-            || e.code == ErrorCode::MalwareFound
-            || e.code == ErrorCode::TransferCancelled;
+        let explained =
+            is_fault_failure(e.code) || e.code == ErrorCode::MalwareFound || e.code == ErrorCode::TransferCancelled;
         if !explained {
             v.push(format!("job {job} failed with {} ({:?}), which no fault explains", e.code, e.detail));
         }

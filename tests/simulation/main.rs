@@ -100,6 +100,7 @@ async fn simulate(seed: u64) -> Vec<String> {
     // The simulation searches far more often than a person would.
     s.search_rate_limit_per_minute = 0;
     s.details_rate_limit_per_minute = 0;
+    s.broker_rate_limit_per_minute = 0;
     admin.set_settings(s);
     let mut key_no = 0;
     admin.set_api_key(Some(format!("nokkel-{key_no}")));
@@ -287,7 +288,14 @@ fn content(seed: u64, n: usize, f: &FileSpec) -> Vec<u8> {
 /// running actions end, paused jobs are resumed and failed ones retried, B
 /// saves everything; then both are restarted. Anything that cannot finish
 /// within [`SETTLE`] is reported as stuck.
-async fn settle(seed: u64, admin: &budbringer_sandbox::Admin, url: &str, a: &mut Node, b: &mut Node, sent: &[Sent]) -> Vec<String> {
+async fn settle(
+    seed: u64,
+    admin: &budbringer_sandbox::Admin,
+    url: &str,
+    a: &mut Node,
+    b: &mut Node,
+    sent: &[Sent],
+) -> Vec<String> {
     let mut v = Vec::new();
     admin.clear_faults();
     let deadline = Instant::now() + SETTLE;
@@ -369,7 +377,8 @@ async fn finish_sending(seed: u64, a: &mut Node, sent: &[Sent], deadline: Instan
             }
         }
         loop {
-            let busy = q.list().unwrap().into_iter().filter(|j| !j.phase.is_finished() && j.phase != Phase::Paused).count();
+            let busy =
+                q.list().unwrap().into_iter().filter(|j| !j.phase.is_finished() && j.phase != Phase::Paused).count();
             if busy == 0 || Instant::now() > deadline {
                 break;
             }
@@ -392,7 +401,8 @@ async fn finish_receiving(seed: u64, b: &mut Node, deadline: Instant, v: &mut Ve
     for round in 0..8 {
         let (state, ev) = (inst.state.clone(), events.clone());
         let r = handle.spawn(async move {
-            let r = inbox::refresh(&state, &ev, &Quiet).await.map(|_| ()).map_err(|e| format!("{e:?}"));
+            // `more`: the look stopped at its share of the rate limits; the next one goes on.
+            let r = inbox::refresh(&state, &ev, &Quiet).await.map(|r| r.more).map_err(|e| format!("{e:?}"));
             if let Err(e) = &r {
                 ev.inbox_failed(budbringer_core::error::AppError::internal(e.clone()));
             } else {
@@ -413,7 +423,7 @@ async fn finish_receiving(seed: u64, b: &mut Node, deadline: Instant, v: &mut Ve
             v.push("stuck: B could not finish receiving in time".into());
             break;
         }
-        if matches!(r, Ok(Ok(Ok(())))) && open.is_empty() && round > 0 {
+        if matches!(r, Ok(Ok(Ok(false)))) && open.is_empty() && round > 0 {
             break;
         }
     }

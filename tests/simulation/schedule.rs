@@ -21,33 +21,58 @@ pub struct FileSpec {
 pub enum Step {
     /// A sends these files to B; with `shared_reference`, all carry the same
     /// "Deres referanse" (as the Send page gives every file of one send).
-    Send { files: Vec<FileSpec>, shared_reference: Option<String> },
+    Send {
+        files: Vec<FileSpec>,
+        shared_reference: Option<String>,
+    },
     /// The user acts on the `pick`-th job (modulo how many there are).
-    Pause { pick: usize },
-    Resume { pick: usize },
-    Cancel { pick: usize },
-    Retry { pick: usize },
+    Pause {
+        pick: usize,
+    },
+    Resume {
+        pick: usize,
+    },
+    Cancel {
+        pick: usize,
+    },
+    Retry {
+        pick: usize,
+    },
     /// B looks for new files (the poller, or the "check now" button).
     Refresh,
     /// B saves the `pick`-th file of its inbox.
-    Download { pick: usize },
+    Download {
+        pick: usize,
+    },
     /// B turns "save automatically" on or off.
     AutoSave(bool),
     /// Others send `n` small files to B and to an organisation that never
     /// fetches them (so they stay Published after B confirms).
-    Incoming { n: usize },
+    Incoming {
+        n: usize,
+    },
     /// The instance `pick` of A (sender) or B is stopped at once and a new one started.
-    Restart { sender: bool, pick: usize },
+    Restart {
+        sender: bool,
+        pick: usize,
+    },
     /// Another copy of the engine starts over the same data folder.
-    SecondInstance { sender: bool },
+    SecondInstance {
+        sender: bool,
+    },
     /// One of several instances is stopped.
-    StopInstance { sender: bool, pick: usize },
+    StopInstance {
+        sender: bool,
+        pick: usize,
+    },
     /// The gateway's API key is replaced, and both organisations enter the new one.
     RotateApiKey,
     /// Something goes wrong on the server or the network.
     Fault(FaultSpec),
     /// Time passes.
-    Wait { ms: u64 },
+    Wait {
+        ms: u64,
+    },
 }
 
 pub fn schedule(seed: u64) -> Vec<Step> {
@@ -66,7 +91,9 @@ pub fn schedule(seed: u64) -> Vec<Step> {
             33..=41 => Step::Refresh,
             42..=47 => Step::Download { pick: rng.gen() },
             48..=50 => Step::AutoSave(rng.gen_bool(0.6)),
-            51..=53 => Step::Incoming { n: if rng.gen_bool(0.35) { rng.gen_range(101..125) } else { rng.gen_range(1..6) } },
+            51..=53 => {
+                Step::Incoming { n: if rng.gen_bool(0.35) { rng.gen_range(101..125) } else { rng.gen_range(1..6) } }
+            }
             54..=58 => Step::Restart { sender: rng.gen(), pick: rng.gen() },
             59..=63 => Step::SecondInstance { sender: rng.gen() },
             64..=65 => Step::StopInstance { sender: rng.gen(), pick: rng.gen() },
@@ -99,16 +126,16 @@ fn send_step(rng: &mut StdRng) -> Step {
 /// A path prefix, optionally a method and suffix, that one fault hits.
 fn target(rng: &mut StdRng) -> (String, Option<&'static str>, Option<&'static str>) {
     match rng.gen_range(0..11) {
-        0 => (BROKER.into(), Some("POST"), None),                     // initialize (and uploads)
-        1 => (BROKER.into(), None, Some("/upload")),                  // streamed upload
-        2 => (TUS.into(), None, None),                                // TUS
-        3 => (BROKER.into(), Some("GET"), None),                      // overview, search, details, download
-        4 => (BROKER.into(), None, Some("/download")),                // download
-        5 => (BROKER.into(), None, Some("/confirmdownload")),         // confirm
-        6 => (BROKER.into(), None, Some("/details")),                 // the receipt
-        7 => ("/token".into(), None, None),                           // Maskinporten
+        0 => (BROKER.into(), Some("POST"), None),      // initialize (and uploads)
+        1 => (BROKER.into(), None, Some("/upload")),   // streamed upload
+        2 => (TUS.into(), None, None),                 // TUS
+        3 => (BROKER.into(), Some("GET"), None),       // overview, search, details, download
+        4 => (BROKER.into(), None, Some("/download")), // download
+        5 => (BROKER.into(), None, Some("/confirmdownload")), // confirm
+        6 => (BROKER.into(), None, Some("/details")),  // the receipt
+        7 => ("/token".into(), None, None),            // Maskinporten
         8 => (BROKER.into(), Some("GET"), None),
-        _ => (BROKER.into(), None, None),                             // anything in Broker
+        _ => (BROKER.into(), None, None), // anything in Broker
     }
 }
 
