@@ -178,8 +178,11 @@ impl SendQueue {
         Ok(n)
     }
 
-    /// Starts a job's run, unless another copy of the engine runs it. Says
-    /// whether it runs (or will run again) here.
+    /// Starts a job's run. When another copy of the engine runs it, the run
+    /// here waits for that copy to let go (it finishes the job, or stops or
+    /// dies), then reads the job again and goes on only if it is still
+    /// unfinished: a job is never left to a copy that is gone. Says whether
+    /// it runs (or will run) here.
     fn start(self: &Arc<Self>, job: SendJob) -> bool {
         let (tx, rx) = watch::channel(Control::Run);
         let lock = {
@@ -191,11 +194,7 @@ impl SendQueue {
                 return true;
             }
             let lock = match self.store.try_lock(&job_lock(job.id)) {
-                Ok(Some(lock)) => lock,
-                Ok(None) => {
-                    tracing::info!(job = %job.id, "another copy of Budbringer is running this job");
-                    return false;
-                }
+                Ok(lock) => lock,
                 Err(e) => {
                     tracing::error!(job = %job.id, error = %e, "could not take the job's lock");
                     return false;
@@ -208,6 +207,24 @@ impl SendQueue {
         self.runtime.spawn(async move {
             let id = job.id;
             let guard = RunningGuard { queue: me.clone(), id, finished: false };
+            let (lock, job) = match lock {
+                Some(lock) => (lock, job),
+                None => {
+                    tracing::info!(job = %id, "another copy of Budbringer is running this job; waiting for it");
+                    let lock = match me.store.lock(&job_lock(id)).await {
+                        Ok(lock) => lock,
+                        Err(e) => {
+                            tracing::error!(job = %id, error = %e, "could not take the job's lock");
+                            return;
+                        }
+                    };
+                    // Read again: the other copy has moved it on, maybe to its end.
+                    match me.get(id) {
+                        Ok(job) if !job.phase.is_finished() && job.phase != Phase::Paused => (lock, job),
+                        _ => return,
+                    }
+                }
+            };
             // A panic is a bug, but it must not leave the job looking busy forever,
             // beyond the reach of pause, cancel and retry.
             let recorded = match AssertUnwindSafe(me.run_job(job, rx)).catch_unwind().await {
