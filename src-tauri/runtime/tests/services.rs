@@ -262,7 +262,10 @@ async fn one_client_per_environment_while_its_profile_and_secrets_are_unchanged(
     admin.set_api_key(Some("ny-nokkel".into()));
     w.state
         .secrets
-        .set(&budbringer_core::altinn::profile::api_key_secret(env), &budbringer_core::secrets::Secret::new("ny-nokkel"))
+        .set(
+            &budbringer_core::altinn::profile::api_key_secret(env),
+            &budbringer_core::secrets::Secret::new("ny-nokkel"),
+        )
         .unwrap();
     w.state.running_client(env).unwrap().broker_token().await.expect("the new key is used without a restart");
     assert!(tokens() > after_profile, "a changed API key gets a new client");
