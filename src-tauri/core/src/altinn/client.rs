@@ -82,9 +82,7 @@ impl AltinnClient {
             _ => None,
         };
         // The time limits and the identity come from the one builder (crate::http).
-        let builder = crate::http::builder()
-            .https_only(network::https_only(env))
-            .redirect(network::redirect_policy());
+        let builder = crate::http::builder().https_only(network::https_only(env)).redirect(network::redirect_policy());
         let http = proxy
             .apply(builder, password.as_ref().map(|p| p.expose()))?
             .build()
