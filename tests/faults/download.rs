@@ -28,6 +28,7 @@ async fn connection_reset_mid_download_resumes_with_range() {
     let r = receiver(&w, "inbox");
     r.refresh(&w).await.unwrap();
     r.save(&w, id, &content).await.unwrap();
+    assert_eq!(w.sandbox.admin().faults_fired("drop"), 1, "the connection was cut");
 }
 
 #[tokio::test]

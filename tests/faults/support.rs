@@ -161,6 +161,10 @@ impl Receiver {
                 let p = f.saved_path.as_ref().unwrap();
                 assert_eq!(std::fs::read(p).unwrap(), expected, "no file lost: the saved bytes are the sent bytes");
                 assert!(confirmed_on_server(w, id), "confirmed once saved");
+                // The order inside the call: the confirmation reached Altinn only
+                // after the file had its final name (the sandbox records when).
+                let confirmed_at = w.sandbox.admin().confirm_times(id).into_iter().min().unwrap();
+                assert!(named_at(p) <= confirmed_at, "confirmed before the file got its name");
                 let parts: Vec<_> = files_in(&self.dir).into_iter().filter(|n| n.ends_with(".part")).collect();
                 assert!(parts.is_empty(), "no part-file left: {parts:?}");
             }
@@ -175,6 +179,21 @@ impl Receiver {
         }
         r
     }
+}
+
+/// When a file got its name: its inode change time on Unix (a rename sets
+/// it, with the kernel's coarse clock, which never runs ahead of the real
+/// time), its modification time elsewhere.
+#[cfg(unix)]
+pub fn named_at(p: &Path) -> std::time::SystemTime {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    std::time::UNIX_EPOCH + std::time::Duration::new(m.ctime() as u64, m.ctime_nsec() as u32)
+}
+
+#[cfg(not(unix))]
+pub fn named_at(p: &Path) -> std::time::SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
 }
 
 /// Receives a published job's file as B, checking the invariants.

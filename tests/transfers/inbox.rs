@@ -21,6 +21,7 @@ fn seed(w: &World, name: &str, content: &str) -> Uuid {
             content_base64: None,
             senders_reference: None,
             property_list: BTreeMap::new(),
+            ..Default::default()
         })
         .unwrap()
 }

@@ -254,6 +254,7 @@ async fn hostile_server_file_names_stay_in_their_folder() {
                 content_base64: None,
                 senders_reference: None,
                 property_list: BTreeMap::new(),
+                ..Default::default()
             })
             .unwrap();
         let saved = receive(&w.b, id, &inbox).await;

@@ -7,6 +7,7 @@
 pub mod altinn;
 pub mod environment;
 pub mod error;
+pub mod http;
 pub mod logging;
 pub mod network;
 pub mod orgnumber;

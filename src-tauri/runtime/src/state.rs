@@ -2,10 +2,11 @@
 //! Tauri-free: the app manages one (in an `Arc`, so the services can hold it
 //! too), the command line and the tests build their own.
 
+use budbringer_core::altinn::profile;
 use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
-use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, SecretStore};
+use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, Secret, SecretStore};
 use budbringer_core::settings::Settings;
 use budbringer_core::store::{OpenReport, Store};
 use budbringer_core::sync::Locked;
@@ -14,6 +15,30 @@ use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// A client, and what it was made from.
+struct Cached {
+    profile: Profile,
+    secrets: Made,
+    client: AltinnClient,
+}
+
+/// The secrets a client read when it was made: the API key, and the private
+/// key its grants are signed with.
+#[derive(PartialEq, Eq)]
+struct Made {
+    api_key: Option<Secret>,
+    private_key: Option<Secret>,
+}
+
+impl Made {
+    fn now(secrets: &dyn SecretStore, env: Environment) -> AppResult<Made> {
+        Ok(Made {
+            api_key: secrets.get(&profile::api_key_secret(env))?,
+            private_key: secrets.get(&profile::private_key_secret(env))?,
+        })
+    }
+}
 
 /// The keyring service name under which every secret is stored.
 pub const KEYRING_SERVICE: &str = "no.budbringer.desktop";
@@ -40,9 +65,9 @@ pub struct AppState {
     /// Set when the local database was damaged and set aside (or could not be
     /// opened at all), for the UI to tell the user.
     pub store_problem: Option<AppError>,
-    /// One authenticated client per environment, kept while its profile is
-    /// unchanged so that its tokens are reused.
-    clients: Mutex<HashMap<Environment, (Profile, AltinnClient)>>,
+    /// One authenticated client per environment, kept while its profile and
+    /// its secrets are unchanged so that its tokens are reused.
+    clients: Mutex<HashMap<Environment, Cached>>,
     queue: OnceLock<Arc<SendQueue>>,
 }
 
@@ -160,16 +185,23 @@ impl AppState {
     /// asks for its Broker synchronously. The same cached client, but the
     /// sandbox must already run (it does once the sandbox is the chosen
     /// environment: the app starts it then).
+    ///
+    /// A client reads the API key and the private key when it is made, so it
+    /// is kept only while they are what the secret store holds now: a key
+    /// changed anywhere (the Setup page, another copy of the app, the command
+    /// line) reaches sending and the inbox at their next call, and no caller
+    /// has to remember to say so.
     pub fn running_client(&self, env: Environment) -> AppResult<AltinnClient> {
         let profile = self.profiles.get(env);
+        let made = Made::now(self.secrets.as_ref(), env)?;
         let mut clients = self.clients.locked();
-        if let Some((p, c)) = clients.get(&env) {
-            if *p == profile {
-                return Ok(c.clone());
+        if let Some(c) = clients.get(&env) {
+            if c.profile == profile && c.secrets == made {
+                return Ok(c.client.clone());
             }
         }
         let client = self.new_client(profile.clone())?;
-        clients.insert(env, (profile, client.clone()));
+        clients.insert(env, Cached { profile, secrets: made, client: client.clone() });
         Ok(client)
     }
 
@@ -187,10 +219,9 @@ impl AppState {
         self.new_client(self.profiles.get(env))
     }
 
-    /// Drops `env`'s cached client. Called after a secret of its profile
-    /// changes (the API key, the private key): a client reads them when it is
-    /// made, and replacing the API key with another one leaves the profile
-    /// as it was, so the cache would not notice by itself.
+    /// Drops `env`'s cached client at once (its tokens with it). The cache
+    /// notices changed secrets by itself ([`running_client`](Self::running_client));
+    /// this only makes the next call start afresh.
     pub fn forget_client(&self, env: Environment) {
         self.clients.locked().remove(&env);
     }

@@ -94,6 +94,7 @@ async fn seed(w: &World, name: &str, content: &str) -> Uuid {
             content_base64: None,
             senders_reference: None,
             property_list: Default::default(),
+            ..Default::default()
         })
         .unwrap()
 }
@@ -252,7 +253,22 @@ async fn one_client_per_environment_while_its_profile_and_secrets_are_unchanged(
         })
         .unwrap();
     w.state.client(env).await.unwrap().broker_token().await.unwrap();
-    assert!(tokens() > after_forget, "a changed profile gets a new client");
+    let after_profile = tokens();
+    assert!(after_profile > after_forget, "a changed profile gets a new client");
+
+    // A new API key, set in the secret store alone, as the Setup page, another
+    // copy of the app or the command line would, with nobody calling
+    // forget_client (issue 11, case 4): the next call is made with the new key.
+    admin.set_api_key(Some("ny-nokkel".into()));
+    w.state
+        .secrets
+        .set(
+            &budbringer_core::altinn::profile::api_key_secret(env),
+            &budbringer_core::secrets::Secret::new("ny-nokkel"),
+        )
+        .unwrap();
+    w.state.running_client(env).unwrap().broker_token().await.expect("the new key is used without a restart");
+    assert!(tokens() > after_profile, "a changed API key gets a new client");
 }
 
 #[test]

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::errors::json_response;
-use crate::faults::{FaultSpec, Faults};
+use crate::faults::{FaultSpec, Order};
 use crate::model::{
     strip_org, ActorStatus, Client, ClientConfig, FileTransfer, FtStatus, Organisation, OrganisationConfig, PublicJwk,
     Resource, ResourceConfig, SettingsConfig, SystemUserConfig,
@@ -40,6 +40,33 @@ pub struct SeedFile {
     pub content_base64: Option<String>,
     pub senders_reference: Option<String>,
     pub property_list: BTreeMap<String, String>,
+    /// More recipients besides `recipient` (each must confirm before the
+    /// transfer leaves `Published`).
+    pub other_recipients: Vec<String>,
+}
+
+/// A transfer as the server holds it, for checks that must not go through
+/// the API under test.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferInfo {
+    pub id: Uuid,
+    pub file_name: String,
+    pub senders_reference: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub property_list: BTreeMap<String, String>,
+    /// The checksum given at initialize, when one was.
+    pub user_checksum: Option<String>,
+    /// The MD5 of the stored bytes, once Broker has it.
+    pub computed_checksum: Option<String>,
+    /// The current status (`Initialized`, …, `Published`, `Failed`, …).
+    pub status: String,
+    pub status_text: Option<String>,
+    /// Every status it has had, in order.
+    pub history: Vec<String>,
+    pub has_file: bool,
+    /// Each recipient's highest status (`Initialized`, `DownloadStarted`, `DownloadConfirmed`).
+    pub recipient_status: BTreeMap<String, String>,
 }
 
 /// In-process twin of the `/admin` HTTP API.
@@ -150,8 +177,61 @@ impl Admin {
     pub fn add_fault(&self, f: FaultSpec) {
         self.inner.faults.locked().add(&f);
     }
+    /// Removes every pending fault; the count of those that fired is kept.
     pub fn clear_faults(&self) {
-        *self.inner.faults.locked() = Faults::default();
+        self.inner.faults.locked().orders.clear();
+    }
+    /// How often faults of a kind have fired (`"drop"`, `"fail_503"`,
+    /// `"rate_limit_429"`, `"latency"`, `"truncate"`, `"malformed_json"`,
+    /// `"lose_answer"`, `"cut_request"`, `"cut_response"`, `"stall_response"`,
+    /// `"fail_processing"`): a fault test checks that its fault took effect.
+    pub fn faults_fired(&self, kind: &str) -> u64 {
+        self.inner.faults.locked().fired.get(kind).copied().unwrap_or(0)
+    }
+    /// The orders not used up yet.
+    pub fn pending_faults(&self) -> Vec<Order> {
+        self.inner.faults.locked().orders.clone()
+    }
+    /// When each successful confirmation of a transfer's download was carried
+    /// out (wall-clock time), in order.
+    pub fn confirm_times(&self, file_transfer_id: Uuid) -> Vec<std::time::SystemTime> {
+        self.inner.counters.locked().confirms.get(&file_transfer_id).cloned().unwrap_or_default()
+    }
+    /// Every transfer, as the server holds it.
+    pub fn transfers(&self) -> Vec<TransferInfo> {
+        self.inner.read(|s| {
+            s.transfers
+                .values()
+                .map(|ft| {
+                    let cur = ft.current();
+                    let mut hist = ft.history.clone();
+                    hist.sort_by_key(|e| e.at);
+                    TransferInfo {
+                        id: ft.id,
+                        file_name: ft.file_name.clone(),
+                        senders_reference: ft.senders_reference.clone(),
+                        sender: ft.sender.clone(),
+                        recipients: ft.recipients.clone(),
+                        property_list: ft.property_list.clone(),
+                        user_checksum: ft.user_checksum.clone().filter(|c| !c.trim().is_empty()),
+                        computed_checksum: ft.computed_checksum.clone(),
+                        status: format!("{:?}", cur.status),
+                        status_text: cur.text.clone(),
+                        history: hist.iter().map(|e| format!("{:?}", e.status)).collect(),
+                        has_file: ft.has_file,
+                        recipient_status: ft
+                            .recipients
+                            .iter()
+                            .map(|r| (r.clone(), format!("{:?}", ft.recipient_overview(r).0)))
+                            .collect(),
+                    }
+                })
+                .collect()
+        })
+    }
+    /// The bytes Broker holds for a transfer, while it holds them.
+    pub fn stored_bytes(&self, file_transfer_id: Uuid) -> Option<Vec<u8>> {
+        std::fs::read(self.inner.file_path(file_transfer_id)).ok()
     }
     /// Maskinporten tokens issued to a client.
     pub fn tokens_issued(&self, client_id: &str) -> u64 {
@@ -222,6 +302,10 @@ impl Admin {
         };
         let now = app.clock.now();
         let recipient = format!("0192:{}", strip_org(&f.recipient));
+        let mut recipients = vec![recipient];
+        for r in &f.other_recipients {
+            recipients.push(format!("0192:{}", strip_org(r)));
+        }
         let ttl = app.read(|s| s.resources.get(&rid).and_then(|r| r.file_transfer_time_to_live)).unwrap_or(30 * 86400);
         let sender = if f.sender.contains(':') { f.sender.clone() } else { format!("0192:{}", f.sender) };
         let mut ft = FileTransfer {
@@ -230,7 +314,7 @@ impl Admin {
             file_name: f.file_name,
             senders_reference: f.senders_reference.unwrap_or_else(|| format!("sandbox-seed-{}", id.simple())),
             sender,
-            recipients: vec![recipient.clone()],
+            recipients: recipients.clone(),
             property_list: f.property_list,
             user_checksum: Some(String::new()),
             computed_checksum: Some(sum),
@@ -249,7 +333,9 @@ impl Admin {
             tus_sessions: BTreeMap::new(),
             file_location: true,
         };
-        ft.add_actor(&recipient, ActorStatus::Initialized, now);
+        for r in &recipients {
+            ft.add_actor(r, ActorStatus::Initialized, now);
+        }
         ft.set_status(FtStatus::Initialized, None, now);
         ft.set_status(FtStatus::UploadStarted, None, now);
         ft.set_status(FtStatus::UploadProcessing, None, now);
@@ -464,9 +550,22 @@ async fn h_faults_get(State(a): State<App>) -> Response {
 
 async fn h_counters(State(a): State<App>) -> Response {
     let tokens = a.read(|s| s.tokens_issued.clone());
+    let fired = a.faults.locked().fired.clone();
     let c = a.counters.locked();
     let bytes: BTreeMap<String, u64> = c.bytes_received.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    json_response(200, &json!({"tokens_issued": tokens, "bytes_received": bytes, "requests": c.requests}))
+    let confirms: BTreeMap<String, Vec<u128>> = c
+        .confirms
+        .iter()
+        .map(|(k, v)| {
+            let ms = v.iter().filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis());
+            (k.to_string(), ms.collect())
+        })
+        .collect();
+    json_response(
+        200,
+        &json!({"tokens_issued": tokens, "bytes_received": bytes, "requests": c.requests,
+                "confirms_unix_ms": confirms, "faults_fired": fired}),
+    )
 }
 
 async fn h_jobs(State(a): State<App>) -> Response {

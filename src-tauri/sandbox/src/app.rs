@@ -31,6 +31,8 @@ pub(crate) struct Counters {
     /// (endpoint, caller) → (window start unix, count)
     pub rate: HashMap<(String, String), (i64, u32)>,
     pub requests: u64,
+    /// When each successful download confirmation was carried out (wall clock).
+    pub confirms: HashMap<Uuid, Vec<std::time::SystemTime>>,
 }
 
 pub(crate) type App = Arc<Inner>;

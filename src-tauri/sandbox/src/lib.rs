@@ -5,7 +5,7 @@
 //! * `lib.rs`: starts and stops the server ([`Sandbox`], [`SandboxHandle`]); the public API.
 //! * `app.rs`: the state every handler shares: persistent state, clock, key, faults, counters.
 //! * `gateway.rs`: the API gateway layer: subscription key, injected faults, security headers.
-//! * `faults.rs`: fault injection: [`FaultSpec`], [`Faults`] and how each fault takes effect.
+//! * `faults.rs`: fault injection: [`FaultSpec`], [`Faults`], how each fault takes effect and which fired.
 //! * `errors.rs`: the error shapes of Broker, Maskinporten, Altinn and the gateway; [`SandboxError`].
 //! * `signer.rs`: the sandbox's RS256 key, which signs and verifies every token it issues.
 //! * `auth.rs`: Maskinporten (`/token`, metadata, JWKS), the Altinn token exchange, bearer checks.
@@ -69,9 +69,9 @@ use tokio::sync::oneshot;
 
 use app::{App, Inner};
 
-pub use admin::{Admin, SeedFile};
+pub use admin::{Admin, SeedFile, TransferInfo};
 pub use errors::SandboxError;
-pub use faults::{FaultSpec, Faults};
+pub use faults::{FaultSpec, Faults, Kind as FaultKind, Order as FaultOrder};
 pub use model::onboarding::REQUEST_TIMEOUT_DAYS;
 pub use model::{
     valid_org_number, ClientConfig, Clock, OrganisationConfig, PublicJwk, ResourceConfig, SandboxConfig,

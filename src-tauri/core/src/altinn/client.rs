@@ -8,7 +8,6 @@ use crate::network::{self, ProxySettings};
 use crate::secrets::{Secret, SecretStore};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::exchange;
 use super::grant::{GrantClaims, GrantSigner, KeyRef, SystemUserParty};
@@ -82,11 +81,8 @@ impl AltinnClient {
             }
             _ => None,
         };
-        let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .user_agent(concat!("Budbringer/", env!("CARGO_PKG_VERSION")))
-            .https_only(network::https_only(env))
-            .redirect(network::redirect_policy());
+        // The time limits and the identity come from the one builder (crate::http).
+        let builder = crate::http::builder().https_only(network::https_only(env)).redirect(network::redirect_policy());
         let http = proxy
             .apply(builder, password.as_ref().map(|p| p.expose()))?
             .build()

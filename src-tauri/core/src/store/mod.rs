@@ -2,6 +2,14 @@
 //! and received transfers, in SQLite (WAL). A damaged database never stops
 //! the app: it is set aside under a new name, a fresh one is made, and the
 //! caller is told so it can tell the user.
+//!
+//! Beside the database live the locks (`lock.rs`) that give each received
+//! file and each send job one owner across every copy of the engine that
+//! uses the same data folder.
+
+mod lock;
+
+pub use lock::Lock;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -27,6 +35,10 @@ CREATE TABLE IF NOT EXISTS incoming (
     data       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incoming_finished ON incoming(finished, updated);
+CREATE TABLE IF NOT EXISTS meta (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL
+);
 "#;
 
 /// Which list a record belongs to.
@@ -49,6 +61,8 @@ impl Table {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Where the locks live: `<data>/locks`, or a folder of its own for a store in memory.
+    locks: PathBuf,
 }
 
 /// What happened when the store was opened.
@@ -73,7 +87,9 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("budbringer.db");
         match Self::try_open(&path) {
-            Ok(conn) => Ok((Store { conn: Arc::new(Mutex::new(conn)), path }, OpenReport::Fine)),
+            Ok(conn) => {
+                Ok((Store { conn: Arc::new(Mutex::new(conn)), path, locks: dir.join("locks") }, OpenReport::Fine))
+            }
             Err(e) => {
                 let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
                 let aside = dir.join(format!("budbringer.db.damaged-{stamp}"));
@@ -84,7 +100,8 @@ impl Store {
                     let _ = std::fs::rename(&side, format!("{}{ext}", aside.display()));
                 }
                 let conn = Self::try_open(&path).map_err(db_err)?;
-                Ok((Store { conn: Arc::new(Mutex::new(conn)), path }, OpenReport::SetAside(aside)))
+                let locks = dir.join("locks");
+                Ok((Store { conn: Arc::new(Mutex::new(conn)), path, locks }, OpenReport::SetAside(aside)))
             }
         }
     }
@@ -94,7 +111,9 @@ impl Store {
     pub fn memory() -> Store {
         let conn = Connection::open_in_memory().expect("SQLite in memory");
         conn.execute_batch(SCHEMA).expect("schema in memory");
-        Store { conn: Arc::new(Mutex::new(conn)), path: PathBuf::from(":memory:") }
+        // Nobody else can share a store in memory; its locks need a folder of their own.
+        let locks = std::env::temp_dir().join(format!("budbringer-locks-{}", uuid::Uuid::new_v4()));
+        Store { conn: Arc::new(Mutex::new(conn)), path: PathBuf::from(":memory:"), locks }
     }
 
     fn try_open(path: &Path) -> rusqlite::Result<Connection> {
@@ -118,6 +137,33 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Takes the lock `name` (for example `download-<id>`) if no copy of the
+    /// engine over this data folder holds it; `None` when one does.
+    pub fn try_lock(&self, name: &str) -> AppResult<Option<Lock>> {
+        lock::try_lock(&self.locks, name)
+    }
+
+    /// Waits until the lock `name` is free, then takes it.
+    pub async fn lock(&self, name: &str) -> AppResult<Lock> {
+        lock::lock(&self.locks, name).await
+    }
+
+    /// A small value kept between runs (for example where the inbox's search got to).
+    pub fn meta(&self, key: &str) -> AppResult<Option<String>> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional().map_err(db_err)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> AppResult<()> {
+        let conn = self.conn.lock().expect("store lock poisoned");
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![key, value],
+        )
+        .map_err(db_err)?;
+        Ok(())
     }
 
     /// Inserts or replaces a record. `finished` records count towards the

@@ -6,6 +6,7 @@
 use crate::altinn::client::AltinnClient;
 use crate::altinn::problem::error_from_parts;
 use crate::error::{AppError, ErrorCode};
+use crate::http::{self as net, Activity};
 use crate::sync::Locked;
 use futures_util::TryStreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE, RETRY_AFTER};
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 use ts_rs::TS;
 use uuid::Uuid;
@@ -292,6 +293,8 @@ pub struct Search {
     pub role: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Oldest first (Broker's default is newest first).
+    pub order_ascending: Option<bool>,
 }
 
 /// What the engine needs of Broker.
@@ -359,10 +362,14 @@ impl Broker {
         Ok(d)
     }
 
-    /// The newest 100 file-transfer IDs matching `q`.
+    /// At most 100 file-transfer IDs matching `q`, newest first unless `order_ascending`.
     pub async fn search(&self, q: &Search) -> Result<Vec<Uuid>, CallError> {
         let url = self.url("/filetransfer");
+        let ascending = q.order_ascending.map(|a| if a { "true" } else { "false" });
         let mut query: Vec<(&str, &str)> = vec![("resourceId", q.resource_id.as_str())];
+        if let Some(a) = ascending {
+            query.push(("orderAscending", a));
+        }
         for (k, v) in [
             ("status", &q.status),
             ("recipientStatus", &q.recipient_status),
@@ -390,19 +397,21 @@ impl Broker {
     ) -> Result<(), CallError> {
         let url = self.url(&format!("/filetransfer/{id}/upload"));
         let opened = std::sync::Mutex::new(None::<std::io::Error>);
-        let resp = self
-            .client
-            .send_broker(|http| {
-                let req = http.post(&url).header(CONTENT_TYPE, "application/octet-stream").header(CONTENT_LENGTH, size);
-                match std::fs::File::open(path) {
-                    Ok(f) => req.body(counted_body(tokio::fs::File::from_std(f), size, on_bytes.clone())),
-                    Err(e) => {
-                        *opened.locked() = Some(e);
-                        req.body(Body::from(Vec::new()))
-                    }
+        let activity = Activity::default();
+        let sending = self.client.send_broker(|http| {
+            let req = net::transfer(http.post(&url))
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(CONTENT_LENGTH, size);
+            match std::fs::File::open(path) {
+                Ok(f) => req.body(counted_body(id, tokio::fs::File::from_std(f), size, on_bytes.clone(), &activity)),
+                Err(e) => {
+                    *opened.locked() = Some(e);
+                    req.body(Body::from(Vec::new()))
                 }
-            })
-            .await;
+            }
+        });
+        // A server that stops taking the body, or never answers, ends as a stall.
+        let resp = net::idle_bounded("upload", &activity, sending).await.map_err(CallError::from)?;
         if let Some(e) = opened.locked().take() {
             return Err(CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())));
         }
@@ -470,28 +479,32 @@ impl Broker {
         on_bytes: Arc<dyn Fn(u64) + Send + Sync>,
     ) -> Result<u64, TusError> {
         let url = self.tus_url(id);
+        // Opened and positioned here, not on the blocking pool: a file that cannot
+        // be read is the file's fault, never the runtime's (which may be stopping).
         let unreadable = |e: std::io::Error| {
             TusError::Call(CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())))
         };
-        let mut file = tokio::fs::File::open(path).await.map_err(unreadable)?;
-        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(unreadable)?;
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset)).map_err(unreadable)?;
+        let activity = Activity::default();
         // The body can be sent once only; a 401 retry inside send_broker gets
         // an empty body (204, no progress), and the caller goes on from there.
-        let body = std::sync::Mutex::new(Some(counted_body(file, len, on_bytes)));
-        let resp = self
-            .client
-            .send_broker(|http| {
-                let req = http
-                    .patch(&url)
-                    .header("Tus-Resumable", "1.0.0")
-                    .header("Upload-Offset", offset)
-                    .header(CONTENT_TYPE, "application/offset+octet-stream");
-                match body.locked().take() {
-                    Some(b) => req.header(CONTENT_LENGTH, len).body(b),
-                    None => req.header(CONTENT_LENGTH, 0).body(Body::from(Vec::new())),
-                }
-            })
+        let body =
+            std::sync::Mutex::new(Some(counted_body(id, tokio::fs::File::from_std(file), len, on_bytes, &activity)));
+        let sending = self.client.send_broker(|http| {
+            let req = net::transfer(http.patch(&url))
+                .header("Tus-Resumable", "1.0.0")
+                .header("Upload-Offset", offset)
+                .header(CONTENT_TYPE, "application/offset+octet-stream");
+            match body.locked().take() {
+                Some(b) => req.header(CONTENT_LENGTH, len).body(b),
+                None => req.header(CONTENT_LENGTH, 0).body(Body::from(Vec::new())),
+            }
+        });
+        // A server that stops taking the body, or never answers, ends as a stall.
+        let resp = net::idle_bounded("TUS PATCH", &activity, sending)
             .await
+            .map_err(|e| TusError::Call(CallError::from(e)))?
             .map_err(|e| TusError::Call(e.into()))?;
         let status = resp.status();
         if !status.is_success() {
@@ -510,7 +523,8 @@ impl Broker {
         let resp = self
             .client
             .send_broker(|http| {
-                let req = http.get(&url);
+                // A transfer: bounded by idleness (the caller's), not as a whole.
+                let req = net::transfer(http.get(&url));
                 if start > 0 {
                     req.header(RANGE, format!("bytes={start}-"))
                 } else {
@@ -535,11 +549,22 @@ impl Broker {
     }
 }
 
-/// A body of exactly `len` bytes read from `file`, telling `on_bytes` as each
-/// piece goes out. Memory stays flat whatever the size.
-fn counted_body(file: tokio::fs::File, len: u64, on_bytes: Arc<dyn Fn(u64) + Send + Sync>) -> Body {
-    let stream =
-        ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| on_bytes(chunk.len() as u64));
+/// A body of exactly `len` bytes read from `file`, telling `on_bytes` (and the
+/// client's own count, [`super::sent_bytes`]) as each piece goes out. Memory
+/// stays flat whatever the size.
+fn counted_body(
+    id: Uuid,
+    file: tokio::fs::File,
+    len: u64,
+    on_bytes: Arc<dyn Fn(u64) + Send + Sync>,
+    activity: &Activity,
+) -> Body {
+    let activity = activity.clone();
+    let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| {
+        activity.touch();
+        super::sent_bytes::add(id, chunk.len() as u64);
+        on_bytes(chunk.len() as u64)
+    });
     Body::wrap_stream(stream)
 }
 

@@ -40,13 +40,26 @@ pub fn md5_whole_file(path: &Path, mut on_bytes: impl FnMut(u64)) -> std::io::Re
     })
 }
 
+/// MD5 of an open file from where it is positioned to its end (a file held
+/// locked, which on Windows no second handle could read).
+pub fn md5_open_file(file: std::fs::File) -> std::io::Result<String> {
+    let flow = md5_from(file, |_| ControlFlow::<Infallible>::Continue(()))?;
+    Ok(match flow {
+        ControlFlow::Continue(md5) => md5,
+        ControlFlow::Break(never) => match never {},
+    })
+}
+
 /// The hashing itself: `on_bytes` continues or breaks with a `B`, so a
 /// caller whose `B` cannot exist (`Infallible`) gets a digest by type.
-fn md5_until<B>(
-    path: &Path,
+fn md5_until<B>(path: &Path, on_bytes: impl FnMut(u64) -> ControlFlow<B>) -> std::io::Result<ControlFlow<B, String>> {
+    md5_from(std::fs::File::open(path)?, on_bytes)
+}
+
+fn md5_from<B>(
+    mut file: std::fs::File,
     mut on_bytes: impl FnMut(u64) -> ControlFlow<B>,
 ) -> std::io::Result<ControlFlow<B, String>> {
-    let mut file = std::fs::File::open(path)?;
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
     let reader = std::thread::Builder::new().name("md5-read".into()).spawn(move || loop {

@@ -1,18 +1,23 @@
-//! Downloading a file so that it is never lost and never half-there: bytes go
-//! to a hidden part-file beside the destination; a broken download resumes
-//! with `Range`; the whole file must match the sender's MD5; it is flushed to
-//! disk, then given a final name that overwrites nothing (`save.rs`). Only
-//! after that may the caller confirm the download to Altinn.
+//! Downloading a file so that it is never lost, never half-there and never
+//! mixed with another download of it: bytes go to a hidden part-file beside
+//! the destination, which this download holds locked for itself (a second
+//! saver of the same transfer, in this process or another, is refused rather
+//! than appending to it); a broken download resumes with `Range`; a stalled
+//! one is ended by the idle limit ([`crate::http`]) and resumed; once the
+//! bytes are in, the part-file's real length and MD5 *on disk* must match the
+//! sender's; it is flushed, then given a final name that overwrites nothing.
+//! Only after that may the caller confirm the download to Altinn.
 
 use super::broker::{Broker, CallError};
-use super::checksum::{to_hex, BUF_SIZE};
+use super::checksum::{md5_open_file, BUF_SIZE};
 use super::names::sanitize_file_name;
 use super::save::finish;
 use crate::error::{AppError, ErrorCode};
-use futures_util::StreamExt;
-use md5::{Digest, Md5};
+use crate::http::{self, Activity};
+use fs4::FileExt;
 use reqwest::StatusCode;
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,28 +64,39 @@ pub fn io_error(e: std::io::Error) -> AppError {
     AppError::new(code).with_detail(e.to_string())
 }
 
-fn hash_existing(path: &Path) -> std::io::Result<(Md5, u64)> {
-    let mut hasher = Md5::new();
-    let mut len = 0u64;
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((hasher, 0)),
-        Err(e) => return Err(e),
-    };
-    if !f.metadata()?.is_file() {
-        // A device or pipe in the part-file's place (a symlink to /dev/full in
-        // the fault suite): nothing to resume from, and reading it may never end.
-        return Ok((hasher, 0));
+fn permanent_io(e: std::io::Error) -> CallError {
+    CallError::permanent(io_error(e))
+}
+
+/// Opens the part-file for this download alone: created if missing, kept if
+/// there (to resume), and locked. Another saver holding it is a transient
+/// refusal: it will be done, or free, later.
+fn open_exclusive(part: &Path) -> Result<File, CallError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(part)
+        .map_err(permanent_io)?;
+    match FileExt::try_lock(&file) {
+        Ok(()) => Ok(file),
+        Err(fs4::TryLockError::WouldBlock) => Err(CallError {
+            error: AppError::new(ErrorCode::FileSystem)
+                .with_detail(format!("{} is being saved by another copy of Budbringer", part.display())),
+            transient: true,
+            retry_after: None,
+        }),
+        Err(fs4::TryLockError::Error(e)) => Err(permanent_io(e)),
     }
-    let mut buf = vec![0u8; BUF_SIZE];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok((hasher, len));
-        }
-        hasher.update(&buf[..n]);
-        len += n as u64;
-    }
+}
+
+/// The part-file's length, or 0 for something that is not a regular file in
+/// its place (a device such as `/dev/full` in the fault suite: nothing to
+/// resume from, and reading it may never end).
+fn length_of(file: &File) -> std::io::Result<u64> {
+    let meta = file.metadata()?;
+    Ok(if meta.is_file() { meta.len() } else { 0 })
 }
 
 /// Downloads, verifies and saves. `on_progress(done, total)` is called as bytes arrive.
@@ -89,16 +105,16 @@ pub async fn download_verified(
     spec: &DownloadSpec<'_>,
     on_progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
 ) -> Result<Saved, CallError> {
-    std::fs::create_dir_all(spec.dir).map_err(|e| CallError::permanent(io_error(e)))?;
+    std::fs::create_dir_all(spec.dir).map_err(permanent_io)?;
     let part = part_path(spec.dir, spec.id);
-    let (mut hasher, mut have) = hash_existing(&part).map_err(|e| CallError::permanent(io_error(e)))?;
+    // Held until the file has its final name: nobody else writes to it meanwhile.
+    let file = open_exclusive(&part)?;
+    let mut have = length_of(&file).map_err(permanent_io)?;
     let resumed_from = have;
-    if let Some(size) = spec.expected_size {
-        if have > size {
-            // Not ours to keep: start again.
-            std::fs::remove_file(&part).map_err(|e| CallError::permanent(io_error(e)))?;
-            (hasher, have) = (Md5::new(), 0);
-        }
+    if spec.expected_size.is_some_and(|size| have > size) {
+        // Not ours to keep: start again.
+        file.set_len(0).map_err(permanent_io)?;
+        have = 0;
     }
     let total = spec.expected_size.unwrap_or(0);
     let mut attempts = 0u32;
@@ -106,7 +122,7 @@ pub async fn download_verified(
         if spec.expected_size == Some(have) && have > 0 {
             break;
         }
-        match fetch_into(broker, spec.id, &part, &mut hasher, &mut have, total, &on_progress).await {
+        match fetch_into(broker, spec.id, &file, &mut have, total, &on_progress).await {
             Ok(()) => break,
             Err(e) if e.transient && attempts < spec.max_resumes => {
                 attempts += 1;
@@ -117,76 +133,110 @@ pub async fn download_verified(
             Err(e) => return Err(e),
         }
     }
-    let md5 = to_hex(&hasher.finalize());
-    let size_ok = spec.expected_size.is_none_or(|s| s == have);
+    // What is on disk is what counts: its real length and MD5, read back.
+    let (size, md5) = on_disk(&file, &part).await?;
+    let size_ok = spec.expected_size.is_none_or(|s| s == size);
     if !size_ok || !md5.eq_ignore_ascii_case(spec.expected_md5.trim()) {
         // Keep nothing that does not match: the next attempt starts clean.
         let _ = std::fs::remove_file(&part);
         return Err(CallError::permanent(AppError::new(ErrorCode::DownloadChecksumMismatch).with_detail(format!(
-            "expected MD5 {} and {} bytes, received MD5 {md5} and {have} bytes",
+            "expected MD5 {} and {} bytes, the saved file has MD5 {md5} and {size} bytes",
             spec.expected_md5,
             spec.expected_size.map(|s| s.to_string()).unwrap_or_else(|| "?".into())
         ))));
     }
     // Marked as downloaded from the internet before it gets its name (Windows; transfers/zone.rs).
     super::zone::mark_downloaded(&part, Some(&broker.download_url(spec.id)));
-    let path =
-        finish(&part, spec.dir, &sanitize_file_name(spec.file_name)).map_err(|e| CallError::permanent(io_error(e)))?;
-    Ok(Saved { path, size: have, md5, resumed_from })
+    let path = finish(&part, spec.dir, &sanitize_file_name(spec.file_name)).map_err(permanent_io)?;
+    drop(file);
+    Ok(Saved { path, size, md5, resumed_from })
 }
 
-/// One GET (ranged when bytes are already there), appended to the part-file.
-///
-/// The network, the disk and MD5 work at the same time: this task receives,
-/// one thread writes (starting the disk write-back as it goes, so the final
-/// flush is short) and one thread hashes. Both threads get the same pieces in
-/// the same order, so what was written is what was hashed.
+/// The length and MD5 of the part-file as stored, read back from disk. The
+/// path must still be the file we hold (nobody swapped it under us).
+async fn on_disk(file: &File, part: &Path) -> Result<(u64, String), CallError> {
+    file.sync_all().map_err(permanent_io)?;
+    if !same_file(file, part).map_err(permanent_io)? {
+        return Err(CallError::permanent(
+            AppError::new(ErrorCode::FileSystem).with_detail(format!("{} was replaced while saving", part.display())),
+        ));
+    }
+    let size = length_of(file).map_err(permanent_io)?;
+    // Read through our own (locked) file, from its start.
+    let mut reader = file.try_clone().map_err(permanent_io)?;
+    reader.seek(SeekFrom::Start(0)).map_err(permanent_io)?;
+    let md5 = tokio::task::spawn_blocking(move || md5_open_file(reader))
+        .await
+        .map_err(|e| CallError { error: AppError::internal(e.to_string()), transient: true, retry_after: None })?
+        .map_err(permanent_io)?;
+    Ok((size, md5))
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = (file.metadata()?, std::fs::metadata(path)?);
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> std::io::Result<bool> {
+    // Windows does not let a file that is open without FILE_SHARE_DELETE be
+    // replaced; it is enough that it is still there.
+    Ok(path.is_file())
+}
+
+fn network(e: AppError) -> CallError {
+    CallError { error: e, transient: true, retry_after: None }
+}
+
+/// One GET (ranged when bytes are already there), written to the part-file
+/// at its end. The network and the disk work at the same time: this task
+/// receives, one thread writes (starting the disk write-back as it goes, so
+/// the final flush is short). `have` ends as the part-file's real length.
 async fn fetch_into(
     broker: &Broker,
     id: Uuid,
-    part: &Path,
-    hasher: &mut Md5,
+    file: &File,
     have: &mut u64,
     total: u64,
     on_progress: &Arc<dyn Fn(u64, u64) + Send + Sync>,
 ) -> Result<(), CallError> {
-    let resp = match broker.download(id, *have).await {
+    let activity = Activity::default();
+    let answer = http::idle_bounded("download", &activity, broker.download(id, *have)).await.map_err(network)?;
+    let resp = match answer {
         Err(e) if e.error.code == ErrorCode::BrokerRangeInvalid && *have > 0 => {
             // Our part-file is as long as the file or longer: verify what we have.
             return Ok(());
         }
         other => other?,
     };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(part)
-        .map_err(|e| CallError::permanent(io_error(e)))?;
     if resp.status() == StatusCode::OK && *have > 0 {
         // The server sent the whole file: start the part-file over.
-        file.set_len(0).map_err(|e| CallError::permanent(io_error(e)))?;
-        *hasher = Md5::new();
+        file.set_len(0).map_err(permanent_io)?;
         *have = 0;
     }
+    let mut out = file.try_clone().map_err(permanent_io)?;
+    out.seek(SeekFrom::Start(*have)).map_err(permanent_io)?;
     let (write_tx, write_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPELINE_DEPTH);
-    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPELINE_DEPTH);
-    let writer = tokio::task::spawn_blocking(move || write_part(file, write_rx));
-    let mut h = std::mem::replace(hasher, Md5::new());
-    let hashing = tokio::task::spawn_blocking(move || {
-        while let Some(b) = hash_rx.blocking_recv() {
-            h.update(&b);
-        }
-        h
-    });
+    let writer = tokio::task::spawn_blocking(move || write_part(out, write_rx));
     let mut stream = resp.bytes_stream();
     let mut received = 0u64;
     let mut result = Ok(());
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => {
+    loop {
+        let next = match http::next_within("download", &mut stream).await {
+            Ok(n) => n,
+            Err(stall) => {
+                result = Err(network(stall));
+                break;
+            }
+        };
+        match next {
+            None => break,
+            Some(Ok(bytes)) => {
                 let n = bytes.len() as u64;
                 // A closed channel means the writer failed; its error is taken below.
-                if write_tx.send(bytes.clone()).await.is_err() || hash_tx.send(bytes).await.is_err() {
+                if write_tx.send(bytes).await.is_err() {
                     break;
                 }
                 received += n;
@@ -197,33 +247,24 @@ async fn fetch_into(
                     break;
                 }
             }
-            Err(e) => {
-                result = Err(CallError {
-                    error: AppError::new(ErrorCode::Network)
+            Some(Err(e)) => {
+                result = Err(network(
+                    AppError::new(ErrorCode::Network)
                         .with_detail(format!("download broken after {} bytes: {e}", *have + received)),
-                    transient: true,
-                    retry_after: None,
-                });
+                ));
                 break;
             }
         }
     }
-    drop((write_tx, hash_tx));
-    // Whatever happened, what was written must match what was hashed.
-    let written = writer.await.map_err(|e| CallError::permanent(AppError::internal(e.to_string())))?;
-    *hasher = hashing.await.map_err(|e| CallError::permanent(AppError::internal(e.to_string())))?;
-    match written {
-        Err(e) => return Err(CallError::permanent(io_error(e))),
-        Ok(w) => *have += w,
-    }
+    drop(write_tx);
+    let written = writer.await.map_err(|e| network(AppError::internal(e.to_string())))?;
+    *have = length_of(file).map_err(permanent_io)?;
+    written.map_err(permanent_io)?;
     if result.is_ok() && total > 0 && *have < total {
         // The body ended early without an error (a truncated response).
-        return Err(CallError {
-            error: AppError::new(ErrorCode::Network)
-                .with_detail(format!("download ended after {have} of {total} bytes")),
-            transient: true,
-            retry_after: None,
-        });
+        return Err(network(
+            AppError::new(ErrorCode::Network).with_detail(format!("download ended after {have} of {total} bytes")),
+        ));
     }
     result
 }
@@ -234,9 +275,10 @@ const PIPELINE_DEPTH: usize = 64;
 /// waits only for the tail of the file.
 const WRITEBACK_STEP: u64 = 32 * 1024 * 1024;
 
-/// Appends every piece to the part-file and flushes it to disk; returns the
-/// bytes written. Stops at the first error (and so closes the channel).
-fn write_part(file: std::fs::File, mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>) -> std::io::Result<u64> {
+/// Writes every piece to the part-file (from where `file` is positioned) and
+/// flushes it to disk; returns the bytes written. Stops at the first error
+/// (and so closes the channel).
+fn write_part(file: File, mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>) -> std::io::Result<u64> {
     let mut writer = std::io::BufWriter::with_capacity(BUF_SIZE, file);
     let (mut written, mut pending) = (0u64, 0u64);
     while let Some(b) = rx.blocking_recv() {

@@ -1,13 +1,18 @@
 //! The send queue: jobs run a few at a time, can be paused, resumed,
 //! cancelled and retried, and are persisted so that a restart picks up every
 //! unfinished job where it stopped.
+//!
+//! A job runs in one copy of the engine at a time: its run holds the store's
+//! `send-<id>` lock, so a second copy of the app (or the command line beside
+//! it) over the same data folder leaves it to the first, and takes it over
+//! only once the first is gone.
 
 use super::broker::Broker;
 use super::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, Stop, UploadSettings};
 use super::validate::OrgNumber;
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::store::{Store, Table};
+use crate::store::{Lock, Store, Table};
 use crate::sync::Locked;
 use futures_util::FutureExt;
 use std::any::Any;
@@ -48,6 +53,20 @@ pub struct SendQueue {
 
 struct Sink<'a> {
     queue: &'a SendQueue,
+}
+
+/// The lock that gives a send job one owner across copies of the engine.
+fn job_lock(id: Uuid) -> String {
+    format!("send-{id}")
+}
+
+/// What lets this copy of the engine change a job.
+#[allow(dead_code)] // the lock is held for its drop
+enum Claim {
+    /// Its run is here (it holds the lock).
+    RunningHere,
+    /// Not running anywhere: held while the change is made.
+    Locked(Lock),
 }
 
 /// Takes a job out of the running set when its run is over, however it ended:
@@ -151,39 +170,83 @@ impl SendQueue {
         for job in self.list()? {
             if matches!(job.phase, Phase::Queued | Phase::Preparing | Phase::Uploading | Phase::Processing) {
                 tracing::info!(job = %job.id, phase = ?job.phase, "resuming after restart");
-                self.start(job);
-                n += 1;
+                if self.start(job) {
+                    n += 1;
+                }
             }
         }
         Ok(n)
     }
 
-    fn start(self: &Arc<Self>, job: SendJob) {
+    /// Starts a job's run. When another copy of the engine runs it, the run
+    /// here waits for that copy to let go (it finishes the job, or stops or
+    /// dies), then reads the job again and goes on only if it is still
+    /// unfinished: a job is never left to a copy that is gone. Says whether
+    /// it runs (or will run) here.
+    fn start(self: &Arc<Self>, job: SendJob) -> bool {
         let (tx, rx) = watch::channel(Control::Run);
-        {
+        let lock = {
             let mut running = self.running.locked();
             if let Some(r) = running.get_mut(&job.id) {
                 // Still in the set: running, or just ending (it saved its end state,
                 // a retry or resume read it, and it has not left the set yet).
                 r.start_again = true;
-                return;
+                return true;
             }
+            let lock = match self.store.try_lock(&job_lock(job.id)) {
+                Ok(lock) => lock,
+                Err(e) => {
+                    tracing::error!(job = %job.id, error = %e, "could not take the job's lock");
+                    return false;
+                }
+            };
             running.insert(job.id, Running { control: tx, start_again: false });
-        }
+            lock
+        };
         let me = self.clone();
         self.runtime.spawn(async move {
             let id = job.id;
             let guard = RunningGuard { queue: me.clone(), id, finished: false };
+            let (lock, job) = match lock {
+                Some(lock) => (lock, job),
+                None => {
+                    tracing::info!(job = %id, "another copy of Budbringer is running this job; waiting for it");
+                    let lock = match me.store.lock(&job_lock(id)).await {
+                        Ok(lock) => lock,
+                        Err(e) => {
+                            tracing::error!(job = %id, error = %e, "could not take the job's lock");
+                            return;
+                        }
+                    };
+                    // Read again: the other copy has moved it on, maybe to its end.
+                    match me.get(id) {
+                        Ok(job) if !job.phase.is_finished() && job.phase != Phase::Paused => (lock, job),
+                        _ => return,
+                    }
+                }
+            };
             // A panic is a bug, but it must not leave the job looking busy forever,
             // beyond the reach of pause, cancel and retry.
             let recorded = match AssertUnwindSafe(me.run_job(job, rx)).catch_unwind().await {
                 Ok(()) => true,
                 Err(panic) => me.crashed(id, panic.as_ref()),
             };
+            // Released before a start queued meanwhile takes it again.
+            drop(lock);
             if guard.finish() && recorded {
                 me.start_if_queued(id);
             }
         });
+        true
+    }
+
+    /// For a change to a job that is not running here: its lock, or `None`
+    /// when another copy of the engine runs it (the change is then its to make).
+    fn claim(&self, id: Uuid) -> AppResult<Option<Claim>> {
+        if self.running.locked().contains_key(&id) {
+            return Ok(Some(Claim::RunningHere));
+        }
+        Ok(self.store.try_lock(&job_lock(id))?.map(Claim::Locked))
     }
 
     /// Records a run that panicked: the job fails with an internal error, so
@@ -216,7 +279,7 @@ impl SendQueue {
     /// Starts a job that a retry or resume queued while its last run was ending.
     fn start_if_queued(self: &Arc<Self>, id: Uuid) {
         match self.get(id) {
-            Ok(job) if job.phase == Phase::Queued => self.start(job),
+            Ok(job) if job.phase == Phase::Queued => drop(self.start(job)),
             Ok(_) => {}
             Err(e) => tracing::error!(job = %id, error = %e, "could not read a job queued again"),
         }
@@ -235,6 +298,9 @@ impl SendQueue {
         let broker = match (self.broker)(job.environment) {
             Ok(b) => b,
             Err(e) => {
+                // The app may be stopping (its state is gone): then this task is
+                // dropped at the yield, and the job stays as it was, to resume.
+                tokio::task::yield_now().await;
                 job.phase = Phase::Failed;
                 job.error = Some(e);
                 let _ = self.save(&job);
@@ -274,6 +340,7 @@ impl SendQueue {
     /// Pauses a job; a TUS upload later continues from the server's offset.
     pub fn pause(&self, id: Uuid) -> AppResult<()> {
         if !self.signal(id, Control::Pause) {
+            let Some(_claim) = self.claim(id)? else { return Ok(()) };
             let mut job = self.get(id)?;
             if job.phase == Phase::Queued {
                 self.stopped(&mut job, Stop::Pause);
@@ -283,57 +350,93 @@ impl SendQueue {
     }
 
     pub fn resume(self: &Arc<Self>, id: Uuid) -> AppResult<()> {
-        let mut job = self.get(id)?;
-        if job.phase == Phase::Paused {
+        let job = {
+            let Some(_claim) = self.claim(id)? else { return Ok(()) };
+            let mut job = self.get(id)?;
+            if job.phase != Phase::Paused {
+                return Ok(());
+            }
             job.phase = Phase::Queued;
             self.save(&job)?;
-            (self.listener)(SendUpdate { job: job.clone(), progress: None });
-            self.start(job);
-        }
+            job
+        };
+        (self.listener)(SendUpdate { job: job.clone(), progress: None });
+        self.start(job);
         Ok(())
     }
 
+    /// Cancels a job that has not delivered its file yet. Once the file's
+    /// bytes are with Altinn there is nothing to cancel (Broker has none): a
+    /// job in `Processing` goes on to its receipt, and a cancel that races the
+    /// last bytes finds that out from Altinn (`send::run`).
     pub fn cancel(&self, id: Uuid) -> AppResult<()> {
+        let job = self.get(id)?;
+        if job.phase == Phase::Processing {
+            return Ok(());
+        }
         if !self.signal(id, Control::Cancel) {
+            let Some(_claim) = self.claim(id)? else { return Ok(()) };
             let mut job = self.get(id)?;
-            if !job.phase.is_finished() {
+            if !job.phase.is_finished() && job.phase != Phase::Processing {
                 self.stopped(&mut job, Stop::Cancel);
             }
         }
         Ok(())
     }
 
-    /// Tries a failed or cancelled job again. When Altinn already marked its
-    /// transfer failed, a new transfer (with a new reference) is made; the file
-    /// is hashed again in case it was fixed.
+    /// Tries a failed or cancelled job again, after asking Altinn about its
+    /// transfer: one that Altinn failed is replaced by a new transfer (with a
+    /// new key, and a new reference unless the user gave one; the file is
+    /// hashed again in case it was fixed); in any other state the transfer
+    /// lives on and the job goes on with it: still uploading, or delivered
+    /// after all (Published or later: the run just fetches its receipt), as a
+    /// new transfer would deliver the file twice. A file that changed since
+    /// its transfer was made, which got none of its bytes, gets a new one too.
     pub async fn retry(self: &Arc<Self>, id: Uuid) -> AppResult<()> {
-        let mut job = self.get(id)?;
+        let job = self.get(id)?;
         if !matches!(job.phase, Phase::Failed | Phase::Cancelled) {
             return Ok(());
         }
-        if let Some(ft) = job.file_transfer_id {
-            let status = match (self.broker)(job.environment) {
+        let status = match job.file_transfer_id {
+            Some(ft) => match (self.broker)(job.environment) {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
-            };
-            // Only a transfer Altinn failed needs a new one. In any other state it
-            // lives on: still uploading, or the upload arrived after all (its last
-            // bytes went out just before a cancel or a crash), and a new transfer
-            // would deliver the file twice.
-            if status.as_deref().is_some_and(|s| s == "Failed" || s == "Cancelled") {
-                job.file_transfer_id = None;
-                job.initialize_sent = false;
+            },
+            None => None,
+        };
+        let job = {
+            let Some(_claim) = self.claim(id)? else { return Ok(()) };
+            // Read again under the claim: another copy may have moved it on.
+            let mut job = self.get(id)?;
+            if !matches!(job.phase, Phase::Failed | Phase::Cancelled) {
+                return Ok(());
+            }
+            let failed = status.as_deref().is_some_and(|s| s == "Failed" || s == "Cancelled");
+            let untouched = status.as_deref().is_some_and(|s| s == "Initialized");
+            if job.file_transfer_id.is_none() {
+                // Hashed again in case the file was fixed; an initialize that may
+                // have arrived is still looked for by the job's key before another.
+                job.md5 = None;
+                job.modified_ms = None;
+            } else if failed || (untouched && send::file_changed(&job)) {
+                job.transfer_key = send::key_for(&job.properties);
                 if job.reference.starts_with("budbringer-") {
                     job.reference = format!("budbringer-{}", Uuid::new_v4());
                 }
+                job.file_transfer_id = None;
+                job.initialize_sent = false;
+                job.initialize_sent_at = None;
+                job.md5 = None;
+                job.modified_ms = None;
             }
-        }
-        job.md5 = None;
-        job.modified_ms = None;
-        job.error = None;
-        job.bytes_sent = 0;
-        job.phase = Phase::Queued;
-        self.save(&job)?;
+            // Keeping its transfer, the job keeps its checksum: it is the one the
+            // transfer was made with, and the upload is checked against it.
+            job.error = None;
+            job.bytes_sent = 0;
+            job.phase = Phase::Queued;
+            self.save(&job)?;
+            job
+        };
         (self.listener)(SendUpdate { job: job.clone(), progress: None });
         self.start(job);
         Ok(())

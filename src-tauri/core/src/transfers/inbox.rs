@@ -1,17 +1,21 @@
 //! The inbox: finds files Altinn holds for this organisation (a desktop has
-//! no public webhook endpoint, so it polls within Broker's rate limits),
-//! downloads them safely and confirms a download only after the file is
-//! saved, checked and on disk.
+//! no public webhook endpoint, so it polls within Broker's rate limits; how it
+//! looks is `inbox_scan.rs`), downloads them safely and confirms a download
+//! only after the file is saved, checked and on disk.
+//!
+//! Each received file has one owner at a time, whichever copy of the engine
+//! over this data folder asks (the poller's auto-save, the Download button, a
+//! second copy of the app): the store's `download-<id>` lock is held from the
+//! first byte to the confirmation.
 
-use super::broker::{Broker, CallError, Overview, Search};
+use super::broker::{Broker, CallError, Overview};
 use super::download::{download_verified, DownloadSpec};
+use super::inbox_scan::{self, Limits};
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{Store, Table};
 use crate::sync::Locked;
-use futures_util::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +23,7 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 /// How many overviews are fetched at once.
-pub const OVERVIEW_CONCURRENCY: usize = 16;
+pub const OVERVIEW_CONCURRENCY: usize = inbox_scan::OVERVIEW_CONCURRENCY;
 /// A file this close to its expiry gets a warning.
 pub const EXPIRY_WARNING: time::Duration = time::Duration::days(3);
 
@@ -75,6 +79,10 @@ pub struct RefreshReport {
     pub auto_saved: Vec<Uuid>,
     pub failed: Vec<(Uuid, AppError)>,
     pub expiring_soon: usize,
+    /// The look stopped at its share of the rate limits; the next one goes on.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub more: bool,
 }
 
 /// Told `(file, bytes done, bytes in all)` while a file downloads.
@@ -85,6 +93,20 @@ pub struct Inbox {
     environment: Environment,
     me: String,
     progress: Option<DownloadProgress>,
+    limits: Limits,
+}
+
+/// Whether a save waits for another owner of the same file to finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// Wait for it (a user's Download: they get the result either way).
+    Wait,
+    /// Leave the file to it (the auto-save: the owner is already saving it).
+    Skip,
+}
+
+fn owner_lock(id: Uuid) -> String {
+    format!("download-{id}")
 }
 
 fn now_rfc3339() -> String {
@@ -94,7 +116,19 @@ fn now_rfc3339() -> String {
 impl Inbox {
     /// `org` is this organisation's number; `environment` tags what is stored.
     pub fn new(store: Store, environment: Environment, org: &str) -> Self {
-        Inbox { store, environment, me: format!("0192:{}", org.trim_start_matches("0192:")), progress: None }
+        Inbox {
+            store,
+            environment,
+            me: format!("0192:{}", org.trim_start_matches("0192:")),
+            progress: None,
+            limits: Limits::for_interval(60),
+        }
+    }
+
+    /// What one look may spend of the rate limits (by default a 60 s poll's share).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Reports download progress (throttled to ten times a second per file).
@@ -122,74 +156,47 @@ impl Inbox {
         self.store.put(Table::Incoming, &f.id.to_string(), f.phase == InboxPhase::Confirmed, f)
     }
 
-    /// Looks for published files addressed to us on `resources`, fetches the
-    /// overviews of those not already handled (a bounded number at a time),
-    /// and stores them. With `auto_save`, downloads and confirms them too.
+    /// Looks for published files addressed to us on `resources` that are still
+    /// ours to fetch, fetches the overviews of those not known yet, and stores
+    /// them. With `auto_save`, downloads and confirms what is not done.
     pub async fn refresh(
         &self,
         broker: &Broker,
         resources: &[String],
         auto_save: Option<&Path>,
     ) -> Result<RefreshReport, CallError> {
-        let mut ids = Vec::new();
-        for r in resources {
-            let q = Search {
-                resource_id: r.clone(),
-                status: Some("Published".into()),
-                role: Some("Recipient".into()),
-                ..Default::default()
-            };
-            ids.extend(broker.search(&q).await?);
-        }
-        let known: BTreeMap<Uuid, InboxPhase> =
-            self.list().map_err(CallError::from)?.into_iter().map(|f| (f.id, f.phase)).collect();
-        let todo: Vec<Uuid> =
-            ids.into_iter().filter(|id| !matches!(known.get(id), Some(InboxPhase::Confirmed))).collect();
-        let overviews: Vec<(Uuid, Result<Overview, CallError>)> = stream::iter(todo)
-            .map(|id| async move { (id, broker.overview(id).await) })
-            .buffer_unordered(OVERVIEW_CONCURRENCY)
-            .collect()
-            .await;
+        self.recover_interrupted().map_err(CallError::from)?;
         let mut report = RefreshReport::default();
-        for (id, o) in overviews {
-            let o = match o {
-                Ok(o) => o,
-                Err(e) if e.transient => return Err(e),
-                Err(e) => {
-                    report.failed.push((id, e.error));
-                    continue;
-                }
-            };
+        let key = format!("inbox/{}/{}", self.environment.as_str(), self.me);
+        let known = |id: Uuid| -> Option<Option<String>> {
+            let f = self.store.get::<IncomingFile>(Table::Incoming, &id.to_string()).ok()??;
+            Some(f.overview.published)
+        };
+        let mut new = Vec::new();
+        let mut store_new = |o: Overview| -> Result<(), CallError> {
+            let id = o.file_transfer_id;
             let mine = o.recipients.iter().find(|r| r.recipient == self.me);
             let confirmed = mine.and_then(|r| r.current_recipient_file_transfer_status_code.as_deref())
                 == Some("DownloadConfirmed");
-            let mut file =
-                match self.store.get::<IncomingFile>(Table::Incoming, &id.to_string()).map_err(CallError::from)? {
-                    Some(mut f) => {
-                        f.overview = o;
-                        f
-                    }
-                    None => {
-                        report.new.push(id);
-                        IncomingFile {
-                            id,
-                            environment: self.environment,
-                            overview: o,
-                            phase: InboxPhase::New,
-                            saved_path: None,
-                            error: None,
-                            first_seen: now_rfc3339(),
-                        }
-                    }
-                };
-            if confirmed {
-                // Confirmed elsewhere (another installation, or before a crash).
-                if file.phase != InboxPhase::Saved {
-                    file.phase = InboxPhase::Confirmed;
-                }
-            }
+            let file = IncomingFile {
+                id,
+                environment: self.environment,
+                overview: o,
+                // Confirmed elsewhere (another installation) since the search.
+                phase: if confirmed { InboxPhase::Confirmed } else { InboxPhase::New },
+                saved_path: None,
+                error: None,
+                first_seen: now_rfc3339(),
+            };
             self.save(&file).map_err(CallError::from)?;
-        }
+            new.push(id);
+            Ok(())
+        };
+        let scanned =
+            inbox_scan::scan(broker, &self.store, &key, resources, self.limits, &known, &mut store_new).await?;
+        report.new = new;
+        report.failed = scanned.failed;
+        report.more = scanned.more;
         let now = time::OffsetDateTime::now_utc();
         let all = self.list().map_err(CallError::from)?;
         report.expiring_soon = all.iter().filter(|f| f.expires_soon(now)).count();
@@ -197,8 +204,9 @@ impl Inbox {
             for f in
                 all.iter().filter(|f| matches!(f.phase, InboxPhase::New | InboxPhase::Saved | InboxPhase::Downloading))
             {
-                match self.save_and_confirm(broker, f.id, dir, true).await {
-                    Ok(_) => report.auto_saved.push(f.id),
+                match self.save_as(broker, f.id, dir, true, Owner::Skip).await {
+                    Ok(Some(_)) => report.auto_saved.push(f.id),
+                    Ok(None) => {}
                     Err(e) if e.transient => return Err(e),
                     Err(e) => report.failed.push((f.id, e.error)),
                 }
@@ -207,9 +215,31 @@ impl Inbox {
         Ok(report)
     }
 
+    /// A file left `Downloading` by a copy of the engine that stopped (quit,
+    /// crashed) goes back to `New`: its part-file stays, so saving it again
+    /// resumes. One still being saved (its owner holds the lock) is left alone.
+    pub fn recover_interrupted(&self) -> AppResult<usize> {
+        let mut n = 0;
+        for mut f in self.list()?.into_iter().filter(|f| f.phase == InboxPhase::Downloading) {
+            let Some(_owner) = self.store.try_lock(&owner_lock(f.id))? else { continue };
+            // Read again under the lock: the owner may have finished just now.
+            if let Some(now) = self.store.get::<IncomingFile>(Table::Incoming, &f.id.to_string())? {
+                f = now;
+            }
+            if f.phase == InboxPhase::Downloading {
+                f.phase = InboxPhase::New;
+                self.save(&f)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Downloads a file into `dir` (unless it is already saved), verifies it,
     /// and, when `confirm` is set, confirms the download, which Altinn takes
     /// as "received": it is sent only after the file is safely on disk.
+    /// When another copy of the engine is saving the same file, this waits
+    /// for it and then goes on from where it left the file (usually: done).
     pub async fn save_and_confirm(
         &self,
         broker: &Broker,
@@ -217,7 +247,32 @@ impl Inbox {
         dir: &Path,
         confirm: bool,
     ) -> Result<IncomingFile, CallError> {
+        let saved = self.save_as(broker, id, dir, confirm, Owner::Wait).await?;
+        saved.ok_or_else(|| CallError::permanent(AppError::internal("a waiting save came back without the file")))
+    }
+
+    /// [`save_and_confirm`](Self::save_and_confirm) as the file's one owner;
+    /// `None` when it had another owner and `owner` says to leave it.
+    async fn save_as(
+        &self,
+        broker: &Broker,
+        id: Uuid,
+        dir: &Path,
+        confirm: bool,
+        owner: Owner,
+    ) -> Result<Option<IncomingFile>, CallError> {
+        let _owner = match owner {
+            Owner::Wait => self.store.lock(&owner_lock(id)).await.map_err(CallError::from)?,
+            Owner::Skip => match self.store.try_lock(&owner_lock(id)).map_err(CallError::from)? {
+                Some(l) => l,
+                None => return Ok(None),
+            },
+        };
+        // Read under the lock: another owner may have saved or confirmed it meanwhile.
         let mut file = self.get(id).map_err(CallError::from)?;
+        if file.phase == InboxPhase::Confirmed && owner == Owner::Skip {
+            return Ok(None);
+        }
         let saved_ok = file.saved_path.as_ref().is_some_and(|p| p.is_file());
         if !saved_ok {
             let expected = file.overview.checksum.clone().filter(|c| !c.is_empty()).ok_or_else(|| {
@@ -270,7 +325,7 @@ impl Inbox {
         if confirm && file.phase != InboxPhase::Confirmed {
             self.confirm(broker, &mut file).await?;
         }
-        Ok(file)
+        Ok(Some(file))
     }
 
     async fn confirm(&self, broker: &Broker, file: &mut IncomingFile) -> Result<(), CallError> {

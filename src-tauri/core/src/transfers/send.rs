@@ -20,6 +20,11 @@ use std::time::{Duration, SystemTime};
 use ts_rs::TS;
 use uuid::Uuid;
 
+/// The transfer property that carries a job's [`SendJob::transfer_key`].
+/// Broker allows 10 properties: when the user gave 10, the job has no key and
+/// a lost initialize is matched by reference, name and checksum alone.
+pub const KEY_PROPERTY: &str = "budbringer-id";
+
 /// Upload tuning. Chunks are at least 8 MiB (and at least 1/50 000 of the
 /// file, Broker's block limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,9 +114,21 @@ pub struct SendJob {
     pub sender: String,
     pub recipients: Vec<String>,
     pub properties: BTreeMap<String, String>,
-    /// `sendersFileTransferReference`: unique per attempt, so an initialize
-    /// whose answer was lost can be found again instead of repeated.
+    /// `sendersFileTransferReference`: the user's reference (shown to the
+    /// recipient; one send's files may share it), or one made per attempt.
     pub reference: String,
+    /// This job's own key, new for each transfer it makes, sent as the
+    /// transfer's property [`KEY_PROPERTY`], so that an initialize whose
+    /// answer was lost is found again by it, never by the shared reference.
+    /// `None` for jobs stored before it existed, or with no room for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub transfer_key: Option<Uuid>,
+    /// When the first initialize of the current transfer went out (RFC 3339):
+    /// where the search for a lost one starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub initialize_sent_at: Option<String>,
     pub file_transfer_id: Option<Uuid>,
     /// An initialize was sent and its answer may have been lost.
     pub initialize_sent: bool,
@@ -188,6 +205,8 @@ impl SendJob {
             recipients: recipients.iter().map(|r| r.actor_id()).collect(),
             properties: req.properties.clone(),
             reference,
+            transfer_key: key_for(&req.properties),
+            initialize_sent_at: None,
             file_transfer_id: None,
             initialize_sent: false,
             method: if meta.len() >= settings.tus_threshold { Method::Tus } else { Method::Stream },
@@ -199,6 +218,11 @@ impl SendJob {
             cleared: false,
         })
     }
+}
+
+/// A new key for a transfer, when the property list has room for it.
+pub fn key_for(properties: &BTreeMap<String, String>) -> Option<Uuid> {
+    (properties.len() < 10 && !properties.contains_key(KEY_PROPERTY)).then(Uuid::new_v4)
 }
 
 /// What a running job reports.
@@ -225,6 +249,10 @@ pub enum Stop {
 
 /// Runs a job until it is published, fails, or `stop` resolves. Transient
 /// failures are retried with backoff; permanent ones end the job.
+///
+/// A cancel that comes once the file's bytes are with Altinn does not take:
+/// Broker has no cancel, and the file will be published; the job goes on to
+/// its receipt instead (`docs/ALTINN.md#statuses`).
 pub async fn run(
     job: &mut SendJob,
     broker: &Broker,
@@ -233,10 +261,29 @@ pub async fn run(
     stop: impl std::future::Future<Output = Stop>,
 ) {
     tokio::pin!(stop);
-    let outcome = tokio::select! {
+    let mut outcome = tokio::select! {
         r = drive(job, broker, settings, sink) => r.map(|_| None),
         s = &mut stop => Ok(Some(s)),
     };
+    if matches!(outcome, Ok(Some(Stop::Cancel))) {
+        outcome = match delivered_anyway(job, broker, settings).await {
+            // Too late to cancel: follow it to its receipt (a second cancel cannot stop that either).
+            Ok(true) => {
+                tracing::info!(job = %job.id, "cancel came after the upload; Altinn has the file");
+                drive(job, broker, settings, sink).await.map(|_| None)
+            }
+            Ok(false) => Ok(Some(Stop::Cancel)),
+            Err(e) => Err(e),
+        };
+    }
+    if let Err(e) = &outcome {
+        // An error while the runtime itself is stopping (the app quitting) is
+        // not the job's: its file reads and connections were cut under it. The
+        // task is dropped at this yield then, and the job keeps its last saved
+        // phase, so the next start resumes it.
+        tracing::debug!(job = %job.id, error = %e, "send failed; recording it unless the app is stopping");
+        tokio::task::yield_now().await;
+    }
     match outcome {
         Ok(None) => job.phase = Phase::Published,
         Ok(Some(Stop::Pause)) => job.phase = Phase::Paused,
@@ -254,6 +301,19 @@ pub async fn run(
         tracing::error!(job = %job.id, error = %e, "could not save the job");
     }
     sink.report(SendUpdate { job: job.clone(), progress: None });
+}
+
+/// After a cancel: did the upload reach Altinn all the same (its last bytes
+/// went out as the user pressed Cancel)? Altinn is asked; when it cannot be
+/// asked, a job whose bytes were all sent cannot be called cancelled, so it
+/// fails with the reason and a retry finds out.
+async fn delivered_anyway(job: &SendJob, broker: &Broker, settings: &UploadSettings) -> AppResult<bool> {
+    let Some(id) = job.file_transfer_id else { return Ok(false) };
+    match retrying("overview", settings, || broker.overview(id)).await {
+        Ok(o) => Ok(matches!(o.status(), "UploadProcessing" | "Published" | "AllConfirmedDownloaded" | "Purged")),
+        Err(_) if job.bytes_sent < job.size => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn backoff(attempt: u32, hint: Option<Duration>) -> Duration {
@@ -348,6 +408,13 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
     sink.save(job)
 }
 
+/// Whether the file is no longer the one the job's checksum was made of
+/// (its size or modification time differ). An unreadable file is not
+/// "changed": reading it fails with its own error.
+pub fn file_changed(job: &SendJob) -> bool {
+    std::fs::metadata(&job.path).is_ok_and(|m| m.len() != job.size || modified_ms(&m) != job.modified_ms)
+}
+
 fn check_unchanged(job: &SendJob) -> AppResult<()> {
     let meta = std::fs::metadata(&job.path).map_err(|e| unreadable(&job.path, e))?;
     if meta.len() != job.size || modified_ms(&meta) != job.modified_ms {
@@ -361,30 +428,34 @@ fn check_unchanged(job: &SendJob) -> AppResult<()> {
     Ok(())
 }
 
-/// Initialize exactly once per reference: when an earlier initialize may
+/// Initialize exactly once per transfer: when an earlier initialize may
 /// have reached the server (its answer lost, or the app died), look for the
-/// transfer by its reference before sending another. Returns the transfer's
-/// id, saved in the job before it is returned.
+/// transfer it made before sending another. Returns the transfer's id, saved
+/// in the job before it is returned.
 async fn initialize(
     job: &mut SendJob,
     broker: &Broker,
     settings: &UploadSettings,
     sink: &dyn SendSink,
 ) -> AppResult<Uuid> {
+    let mut property_list = job.properties.clone();
+    if let Some(key) = job.transfer_key {
+        property_list.insert(KEY_PROPERTY.to_owned(), key.to_string());
+    }
     let req = InitializeRequest {
         file_name: job.file_name.clone(),
         resource_id: job.resource_id.clone(),
         senders_file_transfer_reference: job.reference.clone(),
         sender: job.sender.clone(),
         recipients: job.recipients.clone(),
-        property_list: job.properties.clone(),
+        property_list,
         checksum: job.md5.clone(),
         disable_virus_scan: false,
     };
     let mut attempt = 0;
     loop {
         if job.initialize_sent {
-            if let Some(found) = find_by_reference(job, broker, settings).await? {
+            if let Some(found) = find_lost_initialize(job, broker, settings).await? {
                 tracing::info!(job = %job.id, id = %found, "found the transfer an earlier initialize made");
                 job.file_transfer_id = Some(found);
                 sink.save(job)?;
@@ -392,6 +463,9 @@ async fn initialize(
             }
         }
         job.initialize_sent = true;
+        if job.initialize_sent_at.is_none() {
+            job.initialize_sent_at = Some(now_rfc3339());
+        }
         sink.save(job)?;
         match broker.initialize(&req).await {
             Ok(id) => {
@@ -409,6 +483,7 @@ async fn initialize(
                 if !e.transient {
                     // The server answered with a refusal: nothing was created.
                     job.initialize_sent = false;
+                    job.initialize_sent_at = None;
                 }
                 return Err(e.error);
             }
@@ -416,28 +491,72 @@ async fn initialize(
     }
 }
 
-/// Our own recent transfers on the resource, matched by reference.
-async fn find_by_reference(job: &SendJob, broker: &Broker, settings: &UploadSettings) -> AppResult<Option<Uuid>> {
-    let search = Search {
-        resource_id: job.resource_id.clone(),
-        role: Some("Sender".into()),
-        from: Some(
-            (time::OffsetDateTime::parse(&job.created, &time::format_description::well_known::Rfc3339)
-                .unwrap_or(time::OffsetDateTime::now_utc())
-                - time::Duration::minutes(5))
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        ),
-        ..Default::default()
-    };
-    let ids = retrying("search", settings, || broker.search(&search)).await?;
-    for id in ids {
-        let o = retrying("overview", settings, || broker.overview(id)).await?;
-        if o.senders_file_transfer_reference.as_deref() == Some(job.reference.as_str()) {
-            return Ok(Some(id));
+/// How far before our first initialize the search for it starts: our clock
+/// is within 5 s of Altinn's (`altinn/client.rs`), with room to spare.
+const LOOKUP_MARGIN: time::Duration = time::Duration::minutes(2);
+/// The most pages of 100 the lookup reads before it gives up and initializes anew.
+const LOOKUP_PAGES: usize = 5;
+
+/// The transfer an earlier initialize of this job made, if it reached the
+/// server. Nothing has been uploaded to it (we never knew its id), so it is
+/// `Initialized`, made after our first try: the search asks for just those,
+/// oldest first, a page of 100 at a time. A candidate is ours when it
+/// carries this job's key, name and checksum; the reference alone proves
+/// nothing (the files of one send share it).
+async fn find_lost_initialize(job: &SendJob, broker: &Broker, settings: &UploadSettings) -> AppResult<Option<Uuid>> {
+    let rfc = &time::format_description::well_known::Rfc3339;
+    let since = job
+        .initialize_sent_at
+        .as_deref()
+        .or(Some(job.created.as_str()))
+        .and_then(|t| time::OffsetDateTime::parse(t, rfc).ok())
+        .unwrap_or(time::OffsetDateTime::now_utc())
+        - LOOKUP_MARGIN;
+    let mut from = since;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..LOOKUP_PAGES {
+        let search = Search {
+            resource_id: job.resource_id.clone(),
+            role: Some("Sender".into()),
+            status: Some("Initialized".into()),
+            from: Some(from.format(rfc).unwrap_or_default()),
+            order_ascending: Some(true),
+            ..Default::default()
+        };
+        let ids = retrying("search", settings, || broker.search(&search)).await?;
+        let mut latest = None;
+        for id in ids.iter().filter(|id| seen.insert(**id)) {
+            let o = retrying("overview", settings, || broker.overview(*id)).await?;
+            if is_ours(job, &o) {
+                return Ok(Some(*id));
+            }
+            latest = o.created.as_deref().and_then(|t| time::OffsetDateTime::parse(t, rfc).ok()).max(latest);
+        }
+        match latest {
+            Some(t) if ids.len() >= 100 && t > from => from = t - time::Duration::microseconds(1),
+            _ => return Ok(None),
         }
     }
+    tracing::warn!(job = %job.id, "the lost initialize was not found in {LOOKUP_PAGES} pages; initializing anew");
     Ok(None)
+}
+
+/// Whether a transfer is the one this job's initialize made.
+fn is_ours(job: &SendJob, o: &super::broker::Overview) -> bool {
+    let key_matches = match job.transfer_key {
+        Some(key) => o.property_list.get(KEY_PROPERTY) == Some(&key.to_string()),
+        // A job without a key (no room for it, or stored before keys): the
+        // reference with the name and the checksum must do.
+        None => o.senders_file_transfer_reference.as_deref() == Some(job.reference.as_str()),
+    };
+    let checksum_matches = match (&job.md5, &o.checksum) {
+        (Some(ours), Some(theirs)) => ours.eq_ignore_ascii_case(theirs),
+        (None, None) => true,
+        _ => false,
+    };
+    // Broker learns the size only from the upload, which never happened: 0 until then.
+    let size_matches = o.file_transfer_size.is_none_or(|n| n == 0 || n == job.size);
+    key_matches && o.file_name.as_deref() == Some(job.file_name.as_str()) && checksum_matches && size_matches
 }
 
 fn progress_callback(

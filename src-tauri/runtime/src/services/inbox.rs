@@ -9,6 +9,7 @@ use budbringer_core::altinn::Profile;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::transfers::broker::{Broker, CallError};
 use budbringer_core::transfers::inbox::{Inbox, IncomingFile, RefreshReport};
+use budbringer_core::transfers::inbox_scan::Limits;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +36,13 @@ impl From<RefreshError> for AppError {
     }
 }
 
-/// The active environment's inbox, and the profile it receives for.
+/// The active environment's inbox, and the profile it receives for. Each
+/// look spends the poll interval's share of Broker's rate limits.
 pub fn active(state: &AppState) -> (Inbox, Profile) {
-    let env = state.settings().environment;
-    let profile = state.profiles.get(env);
-    (Inbox::new(state.store.clone(), env, &profile.org_number), profile)
+    let settings = state.settings();
+    let profile = state.profiles.get(settings.environment);
+    let limits = Limits::for_interval(settings.poll_interval_secs);
+    (Inbox::new(state.store.clone(), settings.environment, &profile.org_number).with_limits(limits), profile)
 }
 
 /// [`active`], telling `events` how downloads progress.

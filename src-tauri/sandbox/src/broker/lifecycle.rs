@@ -158,6 +158,10 @@ async fn process(app: &App, id: Uuid) {
         app.update_transfer(id, |f| f.processing_pending = false);
         return;
     }
+    if app.faults.locked().take_fail_processing() {
+        fail(app, id, "Upload failed: the file could not be processed (sandbox fault injection)");
+        return;
+    }
     if ft.user_checksum_given() && !ft.user_checksum.as_deref().unwrap_or_default().eq_ignore_ascii_case(&sum) {
         fail(app, id, "Checksum mismatch");
         return;
