@@ -6,6 +6,7 @@ pub mod checksum;
 pub mod download;
 pub mod engine;
 pub mod inbox;
+pub mod md5_cache;
 pub mod names;
 pub mod opening;
 pub mod progress;
