@@ -146,8 +146,8 @@ step "Measuring the transfers ($RUNS runs per timed measure, median)"
 rm -f "$WORK/small.bin" "$WORK/large.bin" "$WORK/shaped.bin"
 
 if [ "$QUICK" = 1 ]; then
-  # A debug build of the app loads its pages from the Vite dev server, not
-  # ui/dist: it never paints without one, so quick mode leaves this part out.
+  # The debug app never reported its first page here (no app_painted within
+  # 60 s; cause not found yet), so quick mode leaves this part out.
   say "quick mode: the app's start-up and memory need a release build; skipped"
 else
 step "Measuring the app's start-up and idle memory (a desktop session under Xvfb)"
