@@ -1,5 +1,6 @@
-//! MD5s made before they are needed: the Send page asks for a file's checksum
-//! as soon as the file is added ([`Md5Cache::start`]), so that by the time
+//! MD5s made before they are needed: a file's checksum can be started as soon
+//! as the file is added on the Send page ([`Md5Cache::start`]; not wired to
+//! the page yet, which now passes file handles), so that by the time
 //! Send is pressed the job's *preparing* step finds it done
 //! ([`Md5Cache::md5`]) instead of reading the whole file then (about 1.2 s a
 //! GiB here; docs/BENCHMARKS.md, issue 16).
