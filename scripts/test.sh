@@ -42,6 +42,8 @@ say "Rust: build"
 cargo build --locked --workspace --all-targets
 say "Rust: unit and integration tests"
 cargo test --locked --workspace
+say "Benchmarks: quick mode (small files, one run; fails only when a measure breaks)"
+QUICK=1 scripts/bench.sh
 
 say "Keyring: no usable keyring (no D-Bus, a kernel session keyring we may not use)"
 KEYRING_TEST=(cargo test --locked -p budbringer-core --lib secrets::tests::os_keyring_backends -- --exact --ignored)

@@ -2,7 +2,7 @@
 
 #[cfg(debug_assertions)]
 use crate::commands::testing;
-use crate::commands::{self, dialogs, inbox, practice, send, settings, setup};
+use crate::commands::{self, dialogs, inbox, practice, send, settings, setup, startup};
 use crate::desktop;
 use crate::services::{self, events::Watchers, picked::Picked};
 use budbringer_core::environment::Environment;
@@ -10,7 +10,8 @@ use budbringer_core::logging;
 use budbringer_core::settings::paths;
 use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
 /// Where the app keeps its data and logs (`budbringer_core::settings::paths`):
@@ -22,7 +23,14 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
     Ok((f.data, f.logs))
 }
 
+/// When the process started (as near as the app can tell: when `run` began).
+pub fn started() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
 pub fn run() {
+    started();
     // Single instance, start at login, close to the tray (src-tauri/desktop/).
     desktop::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
@@ -86,6 +94,7 @@ macro_rules! with_commands {
             settings::set_upload_tuning,
             desktop::set_background,
             settings::set_proxy,
+            startup::app_painted,
             // Transfer events, for the Send, Sent and Inbox pages
             commands::transfers_watch,
             // Send and Sent

@@ -8,6 +8,7 @@ pub mod practice;
 pub mod send;
 pub mod settings;
 pub mod setup;
+pub mod startup;
 #[cfg(debug_assertions)]
 pub mod testing;
 

@@ -145,6 +145,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
           b.jobs.push(j);
           return { file: h, job: j, error: null } satisfies SendOutcome;
         });
+      case 'app_painted': return null;
       case 'send_pause': case 'send_resume': case 'send_cancel': case 'send_retry': return null;
       case 'send_retry_all': return 1;
       case 'send_refresh_receipt': {

@@ -343,6 +343,35 @@ impl Admin {
         app.mutate(|s| s.transfers.insert(id, ft));
         Ok(id)
     }
+    /// Seeds `f` and then `count - 1` copies of it in one save, each a second
+    /// older than the one before (the original is the newest), with the same
+    /// bytes (hard links where the file system allows). For benchmarks of a
+    /// large inbox: seeding one at a time writes the whole state every time.
+    pub fn seed_copies(&self, f: SeedFile, count: usize) -> Result<Vec<Uuid>, String> {
+        let first = self.seed_file(f)?;
+        let app = &self.inner;
+        let ft = app.read(|s| s.transfers.get(&first).cloned()).ok_or("the seeded transfer is gone")?;
+        let mut ids = vec![first];
+        let mut copies = Vec::with_capacity(count.saturating_sub(1));
+        for i in 1..count {
+            let id = Uuid::new_v4();
+            if std::fs::hard_link(app.file_path(first), app.file_path(id)).is_err() {
+                std::fs::copy(app.file_path(first), app.file_path(id)).map_err(|e| e.to_string())?;
+            }
+            let older = time::Duration::seconds(i as i64);
+            let mut c = ft.clone();
+            c.id = id;
+            c.senders_reference = format!("sandbox-seed-{}", id.simple());
+            c.created -= older;
+            c.expiration -= older;
+            c.history.iter_mut().for_each(|e| e.at -= older);
+            c.recipient_history.iter_mut().for_each(|e| e.at -= older);
+            ids.push(id);
+            copies.push(c);
+        }
+        app.mutate(|s| s.transfers.extend(copies.into_iter().map(|c| (c.id, c))));
+        Ok(ids)
+    }
     /// A JSON summary of the whole state (without file bytes and key).
     pub fn snapshot(&self) -> Value {
         self.inner.read(|s| {

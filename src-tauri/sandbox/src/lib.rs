@@ -15,6 +15,7 @@
 //!   keys, scopes), the service desk and Digdir (grants, vendor registration, test organisations),
 //!   the approval page and the service owner's access lists. The realistic mode walks them.
 //! * `events.rs`: Altinn Events polling for Broker's CloudEvents.
+//! * `shaping.rs`: an optional per-connection bandwidth and round trip (`ALTINN_SANDBOX_LINK`), for benchmarks.
 //! * `admin.rs`: the `/admin` API and its in-process twin [`Admin`].
 //! * `model/mod.rs`: re-exports the data types below.
 //! * `model/config.rs`: the configuration ([`SandboxConfig`]) and the practice set-up.
@@ -59,6 +60,7 @@ mod gateway;
 mod model;
 mod platform;
 mod portal;
+mod shaping;
 mod signer;
 
 use std::net::SocketAddr;
@@ -78,6 +80,7 @@ pub use model::{
     SettingsConfig, SystemUserConfig, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE, PRACTICE_SCOPES,
     REHEARSAL_ORGS, REHEARSAL_RESOURCES, REHEARSAL_SERVICE_OWNER,
 };
+pub use shaping::{Link, LINK_ENV};
 
 /// Entry point.
 pub struct Sandbox;
@@ -132,15 +135,15 @@ impl Sandbox {
 }
 
 fn router(inner: App) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(auth::routes())
         .merge(platform::routes())
         .merge(portal::routes())
         .merge(broker::routes())
         .merge(events::routes())
         .merge(admin::routes())
-        .layer(axum::middleware::from_fn_with_state(inner.clone(), gateway::layer))
-        .with_state(inner)
+        .layer(axum::middleware::from_fn_with_state(inner.clone(), gateway::layer));
+    shaping::apply(routes).with_state(inner)
 }
 
 /// A running sandbox. Dropping it stops the server.

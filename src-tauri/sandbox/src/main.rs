@@ -1,5 +1,5 @@
 //! Standalone practice sandbox:
-//! `cargo run --bin altinn-sandbox -- --port N [--config FILE] [--data DIR] [--realistic]`.
+//! `cargo run --bin altinn-sandbox -- --port N [--config FILE] [--data DIR] [--realistic] [--link 40mbit,20ms]`.
 //! `--realistic` treats every organisation as a rehearsal organisation: nothing
 //! is provisioned, and the onboarding is walked in the pages under `/sandbox`.
 //! Prints its base URL on the first line of stdout.
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use budbringer_sandbox::{Sandbox, SandboxConfig};
 
 fn usage() -> ! {
-    eprintln!("usage: altinn-sandbox [--port N] [--config FILE.toml|FILE.json] [--data DIR] [--realistic]");
+    eprintln!("usage: altinn-sandbox [--port N] [--config FILE.toml|FILE.json] [--data DIR] [--realistic] [--link 40mbit,20ms]");
     std::process::exit(2);
 }
 
@@ -26,6 +26,15 @@ async fn main() {
             "--config" => config = Some(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
             "--data" => data = Some(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
             "--realistic" => realistic = true,
+            // Per-connection bandwidth and round trip (shaping.rs); the same as ALTINN_SANDBOX_LINK.
+            "--link" => {
+                let link = args.next().unwrap_or_else(|| usage());
+                if let Err(e) = budbringer_sandbox::Link::parse(&link) {
+                    eprintln!("--link: {e}");
+                    std::process::exit(2);
+                }
+                std::env::set_var(budbringer_sandbox::LINK_ENV, link);
+            }
             "-h" | "--help" => usage(),
             _ => usage(),
         }

@@ -78,6 +78,7 @@ export const api = {
   /** `files`: handles from pickFiles or a drop (the page never names a path). */
   sendFiles: (a: { files: string[]; recipients: string[]; resourceId?: string; reference?: string; properties?: Record<string, string> }) =>
     call<SendOutcome[]>('send_files', a),
+  appPainted: () => call<void>('app_painted'),
   sendList: () => call<SendJob[]>('send_list'),
   sendPause: (id: string) => call<void>('send_pause', { id }),
   sendResume: (id: string) => call<void>('send_resume', { id }),

@@ -5,7 +5,7 @@
 //! transfer for the same file.
 
 use super::broker::{Broker, CallError, Details, InitializeRequest, Search, TusError};
-use super::checksum::md5_whole_file;
+use super::md5_cache;
 use super::progress::{Progress, ProgressMeter};
 use super::tus_retry::{pause_for, position, NoProgress, Pause, Position};
 use super::validate::{self, OrgNumber};
@@ -374,13 +374,14 @@ async fn drive(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, si
     Ok(())
 }
 
+/// The file's MD5: usually made already, when the file was added on the Send
+/// page ([`md5_cache`]); else made now, with progress.
 async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
     job.phase = Phase::Preparing;
     sink.save(job)?;
-    let meta = std::fs::metadata(&job.path).map_err(|e| unreadable(&job.path, e))?;
     let path = job.path.clone();
-    let size = meta.len();
     let snapshot = job.clone();
+    let size = std::fs::metadata(&path).map_err(|e| unreadable(&job.path, e))?.len();
     let sink_report = {
         // Progress from the blocking thread goes through a shared meter.
         let meter = Arc::new(Mutex::new(ProgressMeter::new(size, 0)));
@@ -388,7 +389,7 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
     let hashing = tokio::task::spawn_blocking(move || {
-        md5_whole_file(&path, |n| {
+        md5_cache::global().md5(&path, |n| {
             if let Some(p) = sink_report(n) {
                 let _ = tx.send(p);
             }
@@ -401,10 +402,11 @@ async fn prepare(job: &mut SendJob, sink: &dyn SendSink) -> AppResult<()> {
             r = &mut hashing => break r,
         }
     };
-    let md5 = result.map_err(|e| AppError::internal(e.to_string()))?.map_err(|e| unreadable(&job.path, e))?;
-    job.md5 = Some(md5);
-    job.size = size;
-    job.modified_ms = modified_ms(&meta);
+    let sum = result.map_err(|e| AppError::internal(e.to_string()))?.map_err(|e| unreadable(&job.path, e))?;
+    tracing::debug!(job = %job.id, cached = sum.cached, "checksum ready");
+    job.md5 = Some(sum.md5);
+    job.size = sum.key.size;
+    job.modified_ms = sum.key.modified_ms;
     sink.save(job)
 }
 
@@ -718,9 +720,10 @@ pub fn failure_from_text(text: &str) -> AppError {
     AppError::new(code).with_detail(text.to_owned())
 }
 
-/// Polls the overview until Published (or beyond) or Failed.
+/// Polls the overview until Published (or beyond) or Failed, on the
+/// schedule of [`poll_delay`].
 async fn wait_published(broker: &Broker, settings: &UploadSettings, id: Uuid) -> AppResult<()> {
-    let mut delay = Duration::from_millis(200);
+    let start = tokio::time::Instant::now();
     loop {
         let o = retrying("overview", settings, || broker.overview(id)).await?;
         match o.status() {
@@ -728,9 +731,20 @@ async fn wait_published(broker: &Broker, settings: &UploadSettings, id: Uuid) ->
             "Failed" => return Err(failure_from_text(o.file_transfer_status_text.as_deref().unwrap_or(""))),
             _ => {}
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
+        tokio::time::sleep(poll_delay(start.elapsed())).await;
     }
+}
+
+/// The wait before the next look at a processing transfer, `elapsed` after
+/// the first: an eighth of the time waited so far, at least 50 ms and at
+/// most 5 s. Tight at first, because a small file (and any file in the
+/// sandbox) is published within a second of its last byte and the user is
+/// watching, so Published shows at most an eighth later than it happened;
+/// gentle later, because a virus scan of a large file takes minutes. The
+/// first minute costs about 50 overview calls, so two jobs processing at
+/// once stay under Broker's 120 a minute (`docs/ALTINN.md#rate-limits`).
+pub fn poll_delay(elapsed: Duration) -> Duration {
+    (elapsed / 8).clamp(Duration::from_millis(50), Duration::from_secs(5))
 }
 
 #[cfg(test)]
@@ -743,6 +757,24 @@ mod tests {
         assert_eq!(s.chunk_for(100), MIN_CHUNK_SIZE);
         let huge = 1_000_000 * MIN_CHUNK_SIZE;
         assert_eq!(s.chunk_for(huge), huge.div_ceil(50_000));
+    }
+
+    #[test]
+    fn the_status_poll_is_tight_first_and_gentle_later() {
+        // The times of the looks, as wait_published makes them.
+        let mut looks = vec![Duration::ZERO];
+        while *looks.last().unwrap() < Duration::from_secs(600) {
+            let t = *looks.last().unwrap();
+            looks.push(t + poll_delay(t));
+        }
+        let within = |d: Duration| looks.iter().filter(|&&t| t < d).count();
+        assert!(within(Duration::from_secs(1)) >= 10, "tight at first: {}", within(Duration::from_secs(1)));
+        assert!(within(Duration::from_secs(60)) <= 55, "{} looks in the first minute", within(Duration::from_secs(60)));
+        for w in looks.windows(2) {
+            // Published is seen at most an eighth (or 50 ms) after it happened.
+            assert!(w[1] - w[0] <= (w[0] / 8).max(Duration::from_millis(50)), "{w:?}");
+        }
+        assert_eq!(poll_delay(Duration::from_secs(3600)), Duration::from_secs(5), "never slower than every 5 s");
     }
 
     #[test]

@@ -1,0 +1,17 @@
+//! Start-up: the UI says when its first page is on screen, so that the time
+//! from process start to a painted page can be logged and measured (the
+//! start-up row of docs/BENCHMARKS.md, issue 16).
+
+/// The first page is painted. Logs how long the start took; when
+/// `BUDBRINGER_STARTUP_PROBE` names a file, writes `painted` there for the
+/// benchmark that started the app.
+#[tauri::command]
+pub fn app_painted() {
+    let since_start = crate::app::started().elapsed();
+    tracing::info!(ms = since_start.as_millis() as u64, "first page painted");
+    if let Some(probe) = std::env::var_os("BUDBRINGER_STARTUP_PROBE").filter(|p| !p.is_empty()) {
+        if let Err(e) = std::fs::write(&probe, "painted\n") {
+            tracing::warn!(error = %e, "could not write the start-up probe");
+        }
+    }
+}
