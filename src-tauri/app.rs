@@ -2,7 +2,7 @@
 
 #[cfg(debug_assertions)]
 use crate::commands::testing;
-use crate::commands::{self, dialogs, inbox, practice, send, settings, setup, startup};
+use crate::commands::{self, dialogs, inbox, names, practice, send, settings, setup, startup};
 use crate::desktop;
 use crate::services::{self, events::Watchers, picked::Picked};
 use budbringer_core::environment::Environment;
@@ -95,6 +95,10 @@ macro_rules! with_commands {
             desktop::set_background,
             settings::set_proxy,
             startup::app_painted,
+            // Names for numbers, on every page
+            names::names_orgs,
+            names::names_services,
+            names::names_search,
             // Transfer events, for the Send, Sent and Inbox pages
             commands::transfers_watch,
             // Send and Sent

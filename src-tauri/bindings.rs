@@ -22,6 +22,7 @@ use budbringer_core::altinn::setup::{KeyInfo, SystemUserStatus};
 use budbringer_core::altinn::systemuser::SystemUserRequestInfo;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, ErrorCode};
+use budbringer_core::registers::{OrgInfo, ServiceInfo};
 use budbringer_core::settings::{Language, Settings};
 use budbringer_core::transfers::inbox::RefreshReport;
 use budbringer_core::transfers::send::SendJob;
@@ -60,6 +61,8 @@ fn roots(c: &mut Collector) {
     // What the pickers give instead of paths (services/picked.rs).
     c.visit::<PickedFile>();
     c.visit::<PickedFolder>();
+    c.visit::<OrgInfo>();
+    c.visit::<ServiceInfo>();
     // The error every command can return.
     c.visit::<AppError>();
     c.visit::<ErrorCode>();

@@ -4,6 +4,7 @@
 
 pub mod dialogs;
 pub mod inbox;
+pub mod names;
 pub mod practice;
 pub mod send;
 pub mod settings;

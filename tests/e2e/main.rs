@@ -184,6 +184,13 @@ async fn send_and_receive_in_the_sandbox() {
     app.click("[data-testid=add-recipient]").await;
     app.wait_for_text("[data-testid=recipients]", "310 000 027").await;
     app.type_into("[data-testid=reference]", "Sak 2026/42").await;
+    // A property (Broker's propertyList) that the recipient sees.
+    app.click("[data-testid=add-property]").await;
+    app.type_into("[data-testid=property-key]", "saksnummer").await;
+    app.type_into("[data-testid=property-value]", "2026/42-7").await;
+    // Names from the sandbox's registers: the recipient and the service.
+    app.wait_for_text("[data-testid=recipients]", "Øvingsetaten Mottaker (310 000 027)").await;
+    app.wait_for_text("[data-testid=resource]", "Øvingstjeneste for Budbringer").await;
     app.screenshot("nb-send-ready").await;
     app.click("[data-testid=send]").await;
     let job = app.find_slow("[data-testid=jobs-finished] [data-testid=job][data-phase=published]", 120).await;
@@ -205,11 +212,15 @@ async fn send_and_receive_in_the_sandbox() {
     app.click("[data-testid=inbox-refresh]").await;
     app.find_slow("[data-testid=inbox-row][data-phase=new]", 60).await;
     app.wait_for_text("[data-testid=inbox-table]", name).await;
-    app.wait_for_text("[data-testid=inbox-table]", "310 000 019").await;
+    app.wait_for_text("[data-testid=inbox-table]", "Øvingsetaten Avsender (310 000 019)").await;
     app.screenshot("nb-inbox").await;
     app.click("[data-testid=inbox-row] [data-testid=inbox-details]").await;
     app.find("[data-testid=inbox-details-dialog] [data-testid=altinn-label]").await;
     app.wait_for_text("[data-testid=inbox-details-dialog]", "Sak 2026/42").await;
+    app.wait_for_text("[data-testid=inbox-details-dialog]", "saksnummer").await;
+    app.wait_for_text("[data-testid=inbox-details-dialog]", "2026/42-7").await;
+    app.wait_for_text("[data-testid=inbox-details-dialog] [data-testid=service-name]", "Øvingstjeneste for Budbringer")
+        .await;
     app.screenshot("nb-inbox-details").await;
     app.click("[data-testid=dialog-close]").await;
 
@@ -232,7 +243,10 @@ async fn send_and_receive_in_the_sandbox() {
     let recipient =
         app.find_slow("[data-testid=sent-row] [data-testid=sent-recipient][data-status=DownloadConfirmed]", 30).await;
     let text = recipient.text().await.unwrap();
-    assert!(text.contains("310 000 027") && text.contains("Har hentet filen"), "recipient row: {text}");
+    assert!(
+        text.contains("Øvingsetaten Mottaker (310 000 027)") && text.contains("Har hentet filen"),
+        "recipient row: {text}"
+    );
     app.screenshot("nb-sent").await;
     app.click("[data-testid=sent-row] [data-testid=receipt]").await;
     app.find("[data-testid=receipt-dialog] [data-testid=altinn-label]").await;
@@ -260,5 +274,31 @@ async fn send_and_receive_in_the_sandbox() {
     app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data from Altinn").await;
     app.wait_for_text("[data-testid=inbox-table]", name).await;
     app.screenshot("en-inbox").await;
+
+    // And in Nynorsk: every page, the receipt and every wizard step, names included.
+    app.click("[data-testid=nav-settings]").await;
+    app.find("[data-testid=language]").await.select_by_value("nn").await.unwrap();
+    app.wait_for_text("[data-testid=nav-settings]", "Innstillingar").await;
+    assert_eq!(app.find("html").await.attr("lang").await.unwrap().as_deref(), Some("nn"));
+    app.click("[data-testid=nav-inbox]").await;
+    app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data frå Altinn").await;
+    app.wait_for_text("[data-testid=inbox-table]", "Øvingsetaten Avsender (310 000 019)").await;
+    app.screenshot("nn-inbox").await;
+    app.click("[data-testid=inbox-row] [data-testid=inbox-details]").await;
+    app.wait_for_text("[data-testid=inbox-details-dialog] [data-testid=service-name]", "Øvingsteneste for Budbringer")
+        .await;
+    app.screenshot("nn-inbox-details").await;
+    app.click("[data-testid=dialog-close]").await;
+    practise_as(&app, ORG_A, Some("nn-wizard-8-test-result")).await;
+    for page in ["send", "sent", "settings"] {
+        page_screenshot(&app, "nn", page).await;
+    }
+    app.click("[data-testid=nav-sent]").await;
+    app.click("[data-testid=sent-row] [data-testid=receipt]").await;
+    app.wait_for_text("[data-testid=receipt-dialog] [data-testid=altinn-label]", "Data frå Altinn").await;
+    app.wait_for_text("[data-testid=receipt-recipients]", "Øvingsetaten Mottaker (310 000 027)").await;
+    app.screenshot("nn-sent-receipt").await;
+    app.click("[data-testid=dialog-close]").await;
+    wizard_screenshots(&app, "nn").await;
     app.quit().await;
 }

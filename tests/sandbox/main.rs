@@ -11,6 +11,7 @@ mod gateway_and_models;
 mod lifecycle;
 mod maskinporten;
 mod platform;
+mod registers;
 mod tus;
 mod tus_client;
 mod tus_conformance;

@@ -42,7 +42,7 @@ describe('accessibility (axe-core)', () => {
     document.body.innerHTML = '';
   });
 
-  for (const lang of ['nb', 'en'] as const) {
+  for (const lang of ['nb', 'nn', 'en'] as const) {
     it(`has no serious or critical violations on any page or wizard step (${lang})`, { timeout: 30_000 }, async () => {
       setLang(lang);
       render(App);

@@ -3,12 +3,15 @@
 // change that the UI must follow breaks these mocks at type-check time too.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
-  AppInfo, ConnectionReport, IncomingView, Overview, PickedFile, PickedFolder, ProfilePart, ProfileView, RefreshReport, SendJob,
-  SendOutcome, Settings,
+  AppInfo, ConnectionReport, IncomingView, OrgInfo, Overview, PickedFile, PickedFolder, ProfilePart, ProfileView, RefreshReport, SendJob,
+  SendOutcome, ServiceInfo, Settings,
   SystemUserRequestInfo, SystemUserStatus, TransferDetails,
 } from '../src/lib/api';
 
 export interface Call { cmd: string; args: any }
+
+/** The mock Enhetsregisteret: the practice sender has a name, other numbers are not in the register. */
+export const NAMES: Record<string, string> = { '310000019': 'Øvingsetaten Avsender' };
 
 export function settings(over: Partial<Settings> = {}): Settings {
   return { language: 'nb', environment: 'sandbox', pollIntervalSecs: 60, downloadDir: null, autoSave: false, tusThresholdMib: 32, chunkMib: 16,
@@ -61,7 +64,7 @@ export function profile(over: Partial<ProfileView> = {}): ProfileView {
     certificateChain: [], scopes: ['altinn:broker.write', 'altinn:broker.read'], resourceIds: ['budbringer-ovelse'], apiKeySet: false,
     tokenMode: 'direct', tokenModeVerifiedAt: null,
     systemUser: { enabled: true, systemId: '310000019_budbringer', requestId: 'r1', externalRef: null, requestStatus: 'Accepted', confirmUrl: 'http://127.0.0.1:5555/confirm/r1', systemUserId: 'su-1', requestTimedOut: false, rights: [], change: null },
-    endpoints: { maskinportenIssuer: 'x', maskinportenToken: 'x', platformBase: 'x', brokerBase: 'x', selfService: null },
+    endpoints: { maskinportenIssuer: 'x', maskinportenToken: 'x', platformBase: 'x', brokerBase: 'x', selfService: null, resourceRegistryBase: 'x', registerBase: 'x' },
     key: { environment: 'sandbox', kid: 'kid-1', source: 'generated', jwk: null, jwkJson: '{"kty":"RSA"}', pem: '-----BEGIN PUBLIC KEY-----\nMII\n-----END PUBLIC KEY-----',
       created: 1763877600, expires: 1795413600, expiryWarning: false, certificateOrg: null, durableStorage: true },
     missing: [], pending: null, onboarding: { role: null, checklist: [] }, pendingKey: null,
@@ -177,6 +180,12 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
       case 'inbox_reveal': return null;
       case 'pick_files': return pickedFiles(b, ['/home/u/picked.txt']);
       case 'pick_folder': b.picked['folder-1'] = '/home/u/Arkiv'; return { handle: 'folder-1', path: '/home/u/Arkiv' } satisfies PickedFolder;
+      case 'names_orgs':
+        return args.numbers.map((n: string) => (NAMES[n]
+          ? { orgNumber: n, status: 'found', registeredName: NAMES[n].toUpperCase(), name: NAMES[n], form: { code: 'ORGL', description: 'Organisasjonsledd' }, municipality: 'Oslo', parent: null, subUnit: false, deleted: null, fetched: 1, stale: false }
+          : { orgNumber: n, status: 'notInRegister', registeredName: null, name: null, form: null, municipality: null, parent: null, subUnit: false, deleted: null, fetched: 1, stale: false }) satisfies OrgInfo);
+      case 'names_services':
+        return args.ids.map((id: string) => ({ resourceId: id, status: 'found', title: { nb: 'Øvingstjeneste', nn: 'Øvingsteneste', en: 'Practice service' }, ownerOrg: '310000019', ownerCode: 'ovelse', ownerName: { nb: 'Øvingsetaten Avsender' }, resourceType: 'BrokerService', fetched: 1, stale: false }) satisfies ServiceInfo);
     }
     throw new Error(`unexpected command ${cmd}`);
   });

@@ -28,7 +28,17 @@ pub struct Endpoints {
     pub broker_base: String,
     /// Samarbeidsportalen self-service, where the public key is registered.
     pub self_service: Option<String>,
+    /// Altinn's Resource Registry, `{platform}/resourceregistry/api/v1`: the
+    /// services' titles and owners (docs/ALTINN.md#names-for-numbers).
+    pub resource_registry_base: String,
+    /// Enhetsregisteret's open API (Brønnøysundregistrene): organisation names.
+    /// TT02 asks the real register too: its synthetic organisations are not
+    /// there, and the app then shows the number (docs/ALTINN.md#names-for-numbers).
+    pub register_base: String,
 }
+
+/// Enhetsregisteret's open API, for TT02 and production alike.
+pub const ENHETSREGISTERET: &str = "https://data.brreg.no/enhetsregisteret/api";
 
 impl Environment {
     pub const ALL: [Environment; 3] = [Environment::Sandbox, Environment::Tt02, Environment::Production];
@@ -61,10 +71,17 @@ impl Environment {
                 Some("https://sjolvbetjening.samarbeid.digdir.no".to_owned()),
             ),
         };
+        // The sandbox serves the register under the same path as data.brreg.no.
+        let register_base = match self {
+            Environment::Sandbox => format!("{platform}/enhetsregisteret/api"),
+            Environment::Tt02 | Environment::Production => ENHETSREGISTERET.to_owned(),
+        };
         Some(Endpoints {
             maskinporten_token: format!("{mp}token"),
             maskinporten_issuer: mp,
             broker_base: format!("{platform}/broker/api/v1"),
+            resource_registry_base: format!("{platform}/resourceregistry/api/v1"),
+            register_base,
             platform_base: platform,
             self_service,
         })
@@ -81,9 +98,13 @@ mod tests {
         assert_eq!(t.maskinporten_issuer, "https://test.maskinporten.no/");
         assert_eq!(t.maskinporten_token, "https://test.maskinporten.no/token");
         assert_eq!(t.broker_base, "https://platform.tt02.altinn.no/broker/api/v1");
+        assert_eq!(t.resource_registry_base, "https://platform.tt02.altinn.no/resourceregistry/api/v1");
+        assert_eq!(t.register_base, "https://data.brreg.no/enhetsregisteret/api");
         let p = Environment::Production.endpoints(None).unwrap();
         assert_eq!(p.maskinporten_issuer, "https://maskinporten.no/");
         assert_eq!(p.platform_base, "https://platform.altinn.no");
+        assert_eq!(p.resource_registry_base, "https://platform.altinn.no/resourceregistry/api/v1");
+        assert_eq!(p.register_base, "https://data.brreg.no/enhetsregisteret/api");
     }
 
     #[test]
@@ -92,5 +113,7 @@ mod tests {
         let s = Environment::Sandbox.endpoints(Some("http://127.0.0.1:5000/")).unwrap();
         assert_eq!(s.maskinporten_issuer, "http://127.0.0.1:5000/");
         assert_eq!(s.broker_base, "http://127.0.0.1:5000/broker/api/v1");
+        assert_eq!(s.register_base, "http://127.0.0.1:5000/enhetsregisteret/api");
+        assert_eq!(s.resource_registry_base, "http://127.0.0.1:5000/resourceregistry/api/v1");
     }
 }

@@ -179,6 +179,9 @@ error_codes! {
     ServiceUnavailable => "SERVICE_UNAVAILABLE", "The Altinn service is temporarily unavailable.";
     BrokerError => "BROKER_ERROR", "Broker refused the request.";
     StoreSetAside => "STORE_SET_ASIDE", "The local history was damaged; it was set aside and a new one started.";
+    // Names for numbers (docs/ALTINN.md#names-for-numbers).
+    /// Enhetsregisteret or the Resource Registry could not be asked; numbers are shown instead of names.
+    RegisterUnavailable => "REGISTER_UNAVAILABLE", "The register of names could not be reached.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -429,13 +432,14 @@ mod tests {
                 "SERVICE_UNAVAILABLE",
                 "BROKER_ERROR",
                 "STORE_SET_ASIDE",
+                "REGISTER_UNAVAILABLE",
             ]
         );
     }
 
     #[test]
-    fn every_code_is_translated_in_both_locales() {
-        for lang in ["nb", "en"] {
+    fn every_code_is_translated_in_every_locale() {
+        for lang in ["nb", "nn", "en"] {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/locales/").to_owned() + lang + ".json";
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -9,6 +9,7 @@
 //! [`services::Notifier`]; the command line and the tests use it directly.
 
 pub mod locale;
+pub mod names;
 pub mod practice;
 pub mod services;
 pub mod state;

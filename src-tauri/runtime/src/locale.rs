@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 const NB: &str = include_str!("../../../ui/src/locales/nb.json");
+const NN: &str = include_str!("../../../ui/src/locales/nn.json");
 const EN: &str = include_str!("../../../ui/src/locales/en.json");
 
 /// The keys the Rust side uses (a test checks them in every locale file).
@@ -20,13 +21,14 @@ pub const NEW_FILES_TITLE: &str = "notification.newFilesTitle";
 pub const NEW_FILES_BODY: &str = "notification.newFilesBody";
 
 fn dictionary(lang: Language) -> &'static Value {
-    static DICTS: OnceLock<[Value; 2]> = OnceLock::new();
+    static DICTS: OnceLock<[Value; 3]> = OnceLock::new();
     // The files are part of the build and checked by the tests: a parse error is a build defect.
     let parse = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
-    let dicts = DICTS.get_or_init(|| [parse(NB), parse(EN)]);
+    let dicts = DICTS.get_or_init(|| [parse(NB), parse(NN), parse(EN)]);
     match lang {
         Language::Nb => &dicts[0],
-        Language::En => &dicts[1],
+        Language::Nn => &dicts[1],
+        Language::En => &dicts[2],
     }
 }
 
@@ -60,8 +62,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_key_is_in_both_locale_files() {
-        for lang in [Language::Nb, Language::En] {
+    fn every_key_is_in_every_locale_file() {
+        for lang in Language::ALL {
             for key in KEYS {
                 assert!(lookup(lang, key).is_some_and(|t| !t.trim().is_empty()), "{key} missing in {lang:?}");
             }
@@ -77,6 +79,14 @@ mod tests {
         assert_eq!(
             new_files_notice(Language::Nb, 3),
             ("Nye filer fra Altinn".to_owned(), "3 nye filer i innboksen.".to_owned())
+        );
+        assert_eq!(
+            new_files_notice(Language::Nn, 1),
+            ("Ny fil frå Altinn".to_owned(), "1 ny fil i innboksen.".to_owned())
+        );
+        assert_eq!(
+            new_files_notice(Language::Nn, 4),
+            ("Nye filer frå Altinn".to_owned(), "4 nye filer i innboksen.".to_owned())
         );
         assert_eq!(
             new_files_notice(Language::En, 1),

@@ -15,6 +15,7 @@
 //!   keys, scopes), the service desk and Digdir (grants, vendor registration, test organisations),
 //!   the approval page and the service owner's access lists. The realistic mode walks them.
 //! * `events.rs`: Altinn Events polling for Broker's CloudEvents.
+//! * `registers.rs`: Enhetsregisteret and the Resource Registry, for the sandbox's names.
 //! * `shaping.rs`: an optional per-connection bandwidth and round trip (`ALTINN_SANDBOX_LINK`), for benchmarks.
 //! * `admin.rs`: the `/admin` API and its in-process twin [`Admin`].
 //! * `model/mod.rs`: re-exports the data types below.
@@ -40,6 +41,7 @@
 //! * Altinn platform: `{base}/authentication/api/v1/...`;
 //! * Broker: `{base}/broker/api/v1/...`;
 //! * Altinn Events polling for Broker's CloudEvents: `{base}/events/api/v1/events`;
+//! * Enhetsregisteret: `{base}/enhetsregisteret/api/...`; the Resource Registry: `{base}/resourceregistry/api/v1/...`;
 //! * the approval page: `{base}/accessmanagement/ui/systemuser/request?id=…` (as Altinn's);
 //! * the simulated portals: `{base}/sandbox/…` (index at `{base}/sandbox`);
 //! * the admin API (JSON): `{base}/admin/...`.
@@ -60,6 +62,7 @@ mod gateway;
 mod model;
 mod platform;
 mod portal;
+mod registers;
 mod shaping;
 mod signer;
 
@@ -141,6 +144,7 @@ fn router(inner: App) -> Router {
         .merge(portal::routes())
         .merge(broker::routes())
         .merge(events::routes())
+        .merge(registers::routes())
         .merge(admin::routes())
         .layer(axum::middleware::from_fn_with_state(inner.clone(), gateway::layer));
     shaping::apply(routes).with_state(inner)

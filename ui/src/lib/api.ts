@@ -4,8 +4,8 @@
 // src-tauri/bindings.rs; a Rust test fails when that file is stale).
 import { invoke, Channel } from '@tauri-apps/api/core';
 import type {
-  AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, Profile, ProfileEdit,
-  PickedFile, PickedFolder, ProfileView, RefreshReport, SendJob, SendOutcome, Settings, SystemUserRequestInfo, SystemUserStatus,
+  AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, OrgInfo, Profile, ProfileEdit,
+  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, Settings, SystemUserRequestInfo, SystemUserStatus,
   TransferEvent,
 } from './generated/wire';
 import { allOf } from './union';
@@ -51,6 +51,10 @@ export const api = {
   /** `password` goes to the keyring: absent keeps the stored one, empty removes it. */
   setProxy: (proxy: string | null, noProxy: string | null, proxyUser: string | null, password?: string) =>
     call<Settings>('set_proxy', { proxy, noProxy, proxyUser, password }),
+
+  namesOrgs: (numbers: string[]) => call<OrgInfo[]>('names_orgs', { numbers }),
+  namesServices: (ids: string[]) => call<ServiceInfo[]>('names_services', { ids }),
+  namesSearch: (query: string) => call<OrgInfo[]>('names_search', { query }),
 
   practiceUseOrg: (org: string) => call<Profile>('practice_use_org', { org }),
 

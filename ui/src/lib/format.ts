@@ -1,8 +1,8 @@
 // Numbers, sizes and dates in the user's language.
-import { lang, t } from './i18n.svelte';
+import { localeTag, t } from './i18n.svelte';
 
 function locale(): string {
-  return lang() === 'nb' ? 'nb-NO' : 'en-GB';
+  return localeTag();
 }
 
 export function formatBytes(n: number | null | undefined): string {

@@ -1,16 +1,17 @@
 // Translations. Every visible string comes from src/locales/<lang>.json;
-// tests/i18n.test.ts fails when a key is missing in either language.
+// tests/i18n.test.ts fails when a key or a placeholder differs between them.
 import nb from '../locales/nb.json';
+import nn from '../locales/nn.json';
 import en from '../locales/en.json';
 import type { Language } from './generated/wire';
 import { allOf } from './union';
 
 /** The UI languages: the Rust settings' `Language`. */
 export type Lang = Language;
-export const LANGS = allOf<Lang>()(['nb', 'en']);
+export const LANGS = allOf<Lang>()(['nb', 'nn', 'en']);
 
 type Dict = { [key: string]: string | Dict };
-export const dictionaries: Record<Lang, Dict> = { nb, en };
+export const dictionaries: Record<Lang, Dict> = { nb, nn, en };
 
 const current = $state({ lang: 'nb' as Lang });
 
@@ -41,6 +42,11 @@ export function t(key: string, params: Record<string, string | number> = {}): st
 /** True when `key` exists in the current language (used for error codes). */
 export function has(key: string): boolean {
   return lookup(dictionaries[current.lang], key) !== undefined;
+}
+
+/** The BCP 47 tag for dates and numbers in `l`. */
+export function localeTag(l: Lang = current.lang): string {
+  return l === 'nb' ? 'nb-NO' : l === 'nn' ? 'nn-NO' : 'en-GB';
 }
 
 /** All leaf keys of a dictionary, dotted. */

@@ -171,15 +171,21 @@ impl Settings {
             return Settings::from_json(v);
         }
         let path = defaults_path();
+        // The operating system's language, unless the machine's defaults name one.
+        let os = Settings { language: super::os_language::os_language(), ..Settings::default() };
         match read(&path) {
             Ok(Some(d)) => {
                 tracing::info!(path = %path.display(), "first start: machine defaults applied");
-                Settings::with_machine_defaults(&d)
+                let mut s = Settings::with_machine_defaults(&d);
+                if d.language.is_none() {
+                    s.language = os.language;
+                }
+                s
             }
-            Ok(None) => Settings::default(),
+            Ok(None) => os,
             Err(e) => {
                 tracing::warn!(error = %e, "machine defaults could not be read; using built-in defaults");
-                Settings::default()
+                os
             }
         }
     }

@@ -79,16 +79,20 @@ fn the_defaults_apply_at_first_start_only() {
     let file = dir.path().join("defaults.json");
     std::env::set_var(DEFAULTS_ENV, &file);
     assert_eq!(defaults_path(), file);
-    // No file: the built-in defaults.
-    assert_eq!(Settings::load_or_first_start(None), Settings::default());
+    // No file: the built-in defaults, in the operating system's language.
+    let builtin = Settings { language: crate::settings::os_language::os_language(), ..Settings::default() };
+    assert_eq!(Settings::load_or_first_start(None), builtin);
     std::fs::write(&file, r#"{"environment": "production", "tray": true}"#).unwrap();
     let first = Settings::load_or_first_start(None);
     assert_eq!((first.environment, first.tray), (Environment::Production, true));
+    assert_eq!(first.language, builtin.language, "no language in the file: the operating system's");
+    std::fs::write(&file, r#"{"language": "en"}"#).unwrap();
+    assert_eq!(Settings::load_or_first_start(None).language, Language::En, "the machine's choice wins");
     // A user who has settings keeps them, whatever the machine says.
     let mine = Settings::load_or_first_start(Some(&json!({"environment": "sandbox"})));
     assert_eq!((mine.environment, mine.tray), (Environment::Sandbox, false));
     // A damaged file never stops the app.
     std::fs::write(&file, "{ not json").unwrap();
-    assert_eq!(Settings::load_or_first_start(None), Settings::default());
+    assert_eq!(Settings::load_or_first_start(None), builtin);
     std::env::remove_var(DEFAULTS_ENV);
 }

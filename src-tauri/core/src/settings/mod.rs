@@ -7,6 +7,7 @@
 pub mod defaults;
 pub mod expand;
 pub mod file;
+pub mod os_language;
 pub mod paths;
 pub mod proxy;
 mod rules;
@@ -22,15 +23,28 @@ pub enum Language {
     /// Norwegian Bokmål, the default.
     #[default]
     Nb,
+    /// Norwegian Nynorsk.
+    Nn,
     En,
 }
 
 impl Language {
+    pub const ALL: [Language; 3] = [Language::Nb, Language::Nn, Language::En];
+
     pub fn parse(s: &str) -> AppResult<Self> {
         match s {
             "nb" => Ok(Language::Nb),
+            "nn" => Ok(Language::Nn),
             "en" => Ok(Language::En),
-            other => Err(AppError::invalid_input(format!("unknown language '{other}': use 'nb' or 'en'"))),
+            other => Err(AppError::invalid_input(format!("unknown language '{other}': use 'nb', 'nn' or 'en'"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Nb => "nb",
+            Language::Nn => "nn",
+            Language::En => "en",
         }
     }
 }

@@ -11,6 +11,8 @@ mod lock;
 
 pub use lock::Lock;
 
+mod cache;
+
 use crate::error::{AppError, AppResult, ErrorCode};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{de::DeserializeOwned, Serialize};
@@ -38,6 +40,11 @@ CREATE INDEX IF NOT EXISTS incoming_finished ON incoming(finished, updated);
 CREATE TABLE IF NOT EXISTS meta (
     key        TEXT PRIMARY KEY,
     value      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key        TEXT PRIMARY KEY,
+    fetched    INTEGER NOT NULL,
+    data       TEXT NOT NULL
 );
 "#;
 
@@ -73,7 +80,7 @@ pub enum OpenReport {
     SetAside(PathBuf),
 }
 
-fn db_err(e: rusqlite::Error) -> AppError {
+pub(crate) fn db_err(e: rusqlite::Error) -> AppError {
     AppError::new(ErrorCode::FileSystem).with_detail(format!("local database: {e}"))
 }
 

@@ -64,6 +64,9 @@ pub struct ResourceConfig {
     pub service_owner: String,
     /// Whether the resource exists in the Resource Registry (false → BRO-00005).
     pub in_resource_registry: bool,
+    /// Its title in the Resource Registry by language (`nb`, `nn`, `en`);
+    /// empty: the registry answers with the ID as the title.
+    pub title: BTreeMap<String, String>,
     /// Whether the resource is configured in Broker's own resource table.
     pub configured: bool,
     pub max_file_transfer_size: Option<i64>,
@@ -95,6 +98,7 @@ impl Default for ResourceConfig {
             resource_id: String::new(),
             service_owner: String::new(),
             in_resource_registry: true,
+            title: BTreeMap::new(),
             configured: true,
             max_file_transfer_size: None,
             file_transfer_time_to_live: None,
@@ -226,6 +230,14 @@ impl SandboxConfig {
             resources: vec![ResourceConfig {
                 resource_id: PRACTICE_RESOURCE.into(),
                 service_owner: PRACTICE_ORG_A.into(),
+                title: [
+                    ("nb", "Øvingstjeneste for Budbringer"),
+                    ("nn", "Øvingsteneste for Budbringer"),
+                    ("en", "Budbringer practice service"),
+                ]
+                .into_iter()
+                .map(|(l, t)| (l.to_owned(), t.to_owned()))
+                .collect(),
                 access_list: vec![PRACTICE_ORG_A.into(), PRACTICE_ORG_B.into()],
                 ..Default::default()
             }],

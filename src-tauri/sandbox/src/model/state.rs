@@ -48,6 +48,9 @@ pub struct Resource {
     pub resource_id: String,
     pub service_owner: String,
     pub in_resource_registry: bool,
+    /// The Resource Registry's title by language (see `registers.rs`).
+    #[serde(default)]
+    pub title: BTreeMap<String, String>,
     pub configured: bool,
     pub max_file_transfer_size: Option<i64>,
     /// seconds
@@ -82,6 +85,7 @@ impl Resource {
             resource_id: c.resource_id.clone(),
             service_owner: strip_org(&c.service_owner),
             in_resource_registry: c.in_resource_registry,
+            title: c.title.clone(),
             configured: c.configured,
             max_file_transfer_size: c.max_file_transfer_size,
             file_transfer_time_to_live: ttl,

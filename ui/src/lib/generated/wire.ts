@@ -96,6 +96,17 @@ export type Endpoints = {
    * Samarbeidsportalen self-service, where the public key is registered.
    */
   selfService: string | null,
+  /**
+   * Altinn's Resource Registry, `{platform}/resourceregistry/api/v1`: the
+   * services' titles and owners (docs/ALTINN.md#names-for-numbers).
+   */
+  resourceRegistryBase: string,
+  /**
+   * Enhetsregisteret's open API (Brønnøysundregistrene): organisation names.
+   * TT02 asks the real register too: its synthetic organisations are not
+   * there, and the app then shows the number (docs/ALTINN.md#names-for-numbers).
+   */
+  registerBase: string,
 };
 
 export type Environment = "sandbox" | "tt02" | "production";
@@ -215,7 +226,8 @@ export type ErrorCode =
   | "BROKER_SERVER_ERROR"
   | "SERVICE_UNAVAILABLE"
   | "BROKER_ERROR"
-  | "STORE_SET_ASIDE";
+  | "STORE_SET_ASIDE"
+  | "REGISTER_UNAVAILABLE";
 
 /**
  * The risk of opening a file, as the inbox shows it.
@@ -302,7 +314,12 @@ export type KeyInfo = {
  */
 export type KeySource = "generated" | "importedPkcs1Pem" | "importedPkcs8Pem" | "importedJwk" | "certificate";
 
-export type Language = "nb" | "en";
+export type Language = "nb" | "nn" | "en";
+
+/**
+ * How much the app knows about a name.
+ */
+export type NameStatus = "found" | "notInRegister" | "unavailable";
 
 /**
  * Where the wizard is for this profile: what the user chose and ticked.
@@ -318,6 +335,61 @@ export type OnboardingState = {
    * The prerequisites the user has ticked off (checklist item ids).
    */
   checklist: Array<string>,
+};
+
+/**
+ * An organisation form from Enhetsregisteret ("KOMM", "Kommune").
+ */
+export type OrgForm = {
+  code: string,
+  description: string,
+};
+
+/**
+ * One organisation number and what Enhetsregisteret says about it.
+ */
+export type OrgInfo = {
+  /**
+   * Nine digits.
+   */
+  orgNumber: string,
+  status: NameStatus,
+  /**
+   * The name as registered (the register writes it in capitals).
+   */
+  registeredName: string | null,
+  /**
+   * The name to show ("Nordre Follo kommune").
+   */
+  name: string | null,
+  /**
+   * The organisation form ("Kommune", "Aksjeselskap", "Bedrift").
+   */
+  form: OrgForm | null,
+  /**
+   * The municipality of its business address (its location, for a sub-unit).
+   */
+  municipality: string | null,
+  /**
+   * The main unit a sub-unit belongs to (nine digits).
+   */
+  parent: string | null,
+  /**
+   * A sub-unit (underenhet): found under `/underenheter`.
+   */
+  subUnit: boolean,
+  /**
+   * The day it was deleted from the register (ISO date), when it was.
+   */
+  deleted: string | null,
+  /**
+   * When the register answered (Unix seconds); `None` when it never did.
+   */
+  fetched: number | null,
+  /**
+   * An earlier answer, kept because the register could not be asked now.
+   */
+  stale: boolean,
 };
 
 /**
@@ -635,8 +707,8 @@ export type SendJob = {
   recipients: Array<string>,
   properties: { [key in string]: string },
   /**
-   * `sendersFileTransferReference`: unique per attempt, so an initialize
-   * whose answer was lost can be found again instead of repeated.
+   * `sendersFileTransferReference`: the user's reference (shown to the
+   * recipient; one send's files may share it), or one made per attempt.
    */
   reference: string,
   fileTransferId: string | null,
@@ -677,6 +749,36 @@ export type SendOutcome = {
  * Where a job is. The UI shows these words.
  */
 export type SendPhase = "queued" | "preparing" | "uploading" | "processing" | "published" | "failed" | "paused" | "cancelled";
+
+/**
+ * One Broker resource (a "service") and what Altinn's Resource Registry says about it.
+ */
+export type ServiceInfo = {
+  resourceId: string,
+  status: NameStatus,
+  /**
+   * The title by language code (`nb`, `nn`, `en`), as the registry has it.
+   */
+  title: { [key in string]: string },
+  /**
+   * The service owner (`hasCompetentAuthority`): its organisation number,
+   */
+  ownerOrg: string | null,
+  /**
+   * its short code ("digdir"),
+   */
+  ownerCode: string | null,
+  /**
+   * and its name by language code.
+   */
+  ownerName: { [key in string]: string },
+  /**
+   * `BrokerService` for a Broker resource.
+   */
+  resourceType: string | null,
+  fetched: number | null,
+  stale: boolean,
+};
 
 /**
  * The answer to a change of services: the profile, and the change request
