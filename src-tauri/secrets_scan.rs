@@ -215,6 +215,11 @@ fn every_command_answer_is_free_of_secrets() {
     assert_eq!(saved["phase"], "confirmed", "{saved}");
     // Opening and showing are asked about an unknown file: nothing is launched in a test.
     let nobody = uuid::Uuid::new_v4();
+    // Names from the registers (the sandbox's own Enhetsregisteret and Resource Registry).
+    let _ = w.call("names_orgs", json!({ "numbers": [PRACTICE_ORG_A, PRACTICE_ORG_B, "974760673"] }));
+    let _ = w.call("names_services", json!({ "ids": [PRACTICE_RESOURCE, "unknown-resource"] }));
+    let _ = w.call("names_search", json!({ "query": "Øving" }));
+    w.ok("app_painted", json!({}));
     assert!(w.call("inbox_open", json!({ "id": nobody })).is_err());
     assert!(w.call("inbox_reveal", json!({ "id": nobody })).is_err());
     // Services, the change request and a key change, as Settings and Setup call them: answers
