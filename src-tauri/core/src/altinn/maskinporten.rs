@@ -54,7 +54,12 @@ pub async fn request_token(
     };
     let parsed: TokenBody = match serde_json::from_str(&body) {
         Ok(b) => b,
-        Err(e) => return (Err(AppError::internal(format!("Maskinporten answered 200 without a token: {e}"))), date),
+        // A 200 whose body is not a token was broken off on the way (a cut
+        // connection, a proxy): a network failure, tried again, not a bug of ours.
+        Err(e) => {
+            let detail = format!("Maskinporten's answer broke off or was not a token: {e}");
+            return (Err(AppError::new(crate::error::ErrorCode::Network).with_detail(detail)), date);
+        }
     };
     crate::logging::register_token(
         &parsed.access_token,
