@@ -201,6 +201,49 @@ impl ErrorCode {
     pub fn parse(s: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
     }
+
+    /// A problem with the connection to Altinn (credentials, access, the network),
+    /// not with one particular file: fixed once, every file goes through again, so a
+    /// received file it hit is tried again, not marked failed. (A full disk is shown
+    /// on the file: the user frees space and presses Download.)
+    pub fn is_about_the_connection(self) -> bool {
+        use ErrorCode::*;
+        matches!(
+            self,
+            Network
+                | ServiceUnavailable
+                | BrokerServerError
+                | RateLimited
+                | SecretStoreUnavailable
+                | SecretStoreFailed
+                | ClockSkew
+                | KeyMissing
+                | ProfileIncomplete
+                | ProfileNoServices
+                | MaskinportenUnknownClient
+                | MaskinportenUnknownKey
+                | MaskinportenInvalidAssertion
+                | MaskinportenWrongAudience
+                | MaskinportenKeyExpired
+                | MaskinportenError
+                | CertificateInvalid
+                | CertificateWrongOrganisation
+                | GrantReused
+                | ScopeNotGranted
+                | ScopeNotAvailable
+                | ClientWrongType
+                | SystemUserDetailsInvalid
+                | SystemUserNotApproved
+                | SystemUserNotFound
+                | TokenRejected
+                | TokenExchangeFailed
+                | ApiKeyMissingOrWrong
+                | BrokerNoAccess
+                | BrokerScopeMissing
+                | BrokerNotConfigured
+                | NotOnAccessList
+        )
+    }
 }
 
 /// Errors are kept in the transfer history, so they read back too. A code

@@ -314,6 +314,16 @@ impl Inbox {
                     file.phase = InboxPhase::Saved;
                     self.save(&file).map_err(CallError::from)?;
                 }
+                // A broken connection, a refused key or a full disk is not this file's
+                // fault: it goes back to New (its part-file stays) and the next look
+                // (auto-save) tries it again once the problem is gone. Found by the
+                // simulation (seed 5): after a new API key, files a download had
+                // started with the old one stayed Failed for good.
+                Err(e) if e.transient || e.error.code.is_about_the_connection() => {
+                    file.phase = InboxPhase::New;
+                    let _ = self.save(&file);
+                    return Err(e);
+                }
                 Err(e) => {
                     file.phase = InboxPhase::Failed;
                     file.error = Some(e.error.clone());
