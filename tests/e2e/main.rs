@@ -300,7 +300,7 @@ async fn send_and_receive_in_the_sandbox() {
         .await;
     app.screenshot("nn-inbox-details").await;
     app.click("[data-testid=dialog-close]").await;
-    practise_as(&app, ORG_A, Some("nn-wizard-8-test-result")).await;
+    practise_as(&app, ORG_A, Some("nn-wizard-9-test-result")).await;
     for page in ["send", "sent", "settings"] {
         page_screenshot(&app, "nn", page).await;
     }
