@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
 
 mod harness;
+mod onboard;
 
 use harness::App;
 
@@ -70,8 +71,18 @@ async fn shell_every_page_in_both_languages() {
     app.quit().await;
 }
 
-const WIZARD: [&str; 9] =
-    ["environment", "organisation", "apiKey", "client", "scopes", "systemUser", "resource", "test", "done"];
+const WIZARD: [&str; 10] = [
+    "environment",
+    "role",
+    "prerequisites",
+    "organisation",
+    "client",
+    "resource",
+    "accessList",
+    "systemUser",
+    "test",
+    "done",
+];
 const ORG_A: &str = "310000019";
 const ORG_B: &str = "310000027";
 
@@ -82,7 +93,7 @@ async fn wizard_screenshots(app: &App, lang: &str) {
         app.click(&format!("[data-testid=wizard-step-{step}]")).await;
         app.find(&format!("[data-testid=wizard-{step}]")).await;
         app.screenshot(&format!("{lang}-wizard-{}-{step}", i + 1)).await;
-        if ["environment", "apiKey", "client", "systemUser"].contains(step) {
+        if ["environment", "prerequisites", "client", "systemUser", "done"].contains(step) {
             scroll_main(app, true).await;
             app.screenshot(&format!("{lang}-wizard-{}-{step}-end", i + 1)).await;
             scroll_main(app, false).await;
@@ -150,12 +161,12 @@ async fn send_and_receive_in_the_sandbox() {
     app.wait_for_text("[data-testid=usage-rules]", "ikke laget av Altinn").await;
     wizard_screenshots(&app, "nb").await;
 
-    // 1. Complete the wizard in Sandbox mode (the practice shortcut for steps 2–7).
-    practise_as(&app, ORG_A, Some("nb-wizard-8-test-result")).await;
+    // 1. Complete the wizard in Sandbox mode (the practice shortcut for steps 2–8).
+    practise_as(&app, ORG_A, Some("nb-wizard-9-test-result")).await;
     app.click("[data-testid=wizard-next]").await;
     app.wait_for_text("[data-testid=summary]", "310 000 019").await;
     app.wait_for_text("[data-testid=summary]", "budbringer-ovelse").await;
-    app.screenshot("nb-wizard-9-done-filled").await;
+    app.screenshot("nb-wizard-10-done-filled").await;
     app.click("[data-testid=wizard-finish]").await;
     app.find("[data-testid=page-send] [data-testid=dropzone]").await;
 
@@ -269,7 +280,7 @@ async fn send_and_receive_in_the_sandbox() {
     app.screenshot("en-sent-receipt").await;
     app.click("[data-testid=dialog-close]").await;
     wizard_screenshots(&app, "en").await;
-    practise_as(&app, ORG_B, Some("en-wizard-8-test-result")).await;
+    practise_as(&app, ORG_B, Some("en-wizard-9-test-result")).await;
     app.click("[data-testid=nav-inbox]").await;
     app.wait_for_text("[data-testid=page-inbox] [data-testid=altinn-label]", "Data from Altinn").await;
     app.wait_for_text("[data-testid=inbox-table]", name).await;
@@ -289,7 +300,7 @@ async fn send_and_receive_in_the_sandbox() {
         .await;
     app.screenshot("nn-inbox-details").await;
     app.click("[data-testid=dialog-close]").await;
-    practise_as(&app, ORG_A, Some("nn-wizard-8-test-result")).await;
+    practise_as(&app, ORG_A, Some("nn-wizard-9-test-result")).await;
     for page in ["send", "sent", "settings"] {
         page_screenshot(&app, "nn", page).await;
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { dictionaries, LANGS } from '../src/lib/i18n.svelte';
 
 // Advice that names a place in the app must name one that exists: a wizard
-// step is written «<its short name>» and must be a step the Setup page shows;
+// step is written «<its short name>» and must be a step the Setup page shows (pages/setup/wizard.svelte.ts);
 // a page is written "under <its menu label>" and must be in the main menu.
 // (Issue 12: every Altinn error the wizard can meet names a real next step.)
 const SRC = join(__dirname, '..', 'src');
@@ -14,7 +14,7 @@ const listed = (file: string, name: string): string[] => {
   expect(m, `${name} in ${file}`).toBeTruthy();
   return [...m![1].matchAll(/'([^']+)'/g)].map((x) => x[1]);
 };
-const STEPS = listed('pages/Setup.svelte', 'STEPS');
+const STEPS = listed('pages/setup/wizard.svelte.ts', 'STEPS');
 const PAGES = listed('App.svelte', 'PAGES');
 
 describe('error advice', () => {

@@ -65,8 +65,24 @@ describe('accessibility (axe-core)', () => {
       await fireEvent.click(screen.getByTestId('dialog-close'));
       // Each wizard step, and the test result.
       await fireEvent.click(screen.getByTestId('nav-setup'));
-      for (const s of ['environment', 'organisation', 'apiKey', 'client', 'scopes', 'systemUser', 'resource', 'test', 'done']) {
+      for (const s of ['environment', 'role', 'prerequisites', 'organisation', 'client', 'resource', 'accessList', 'systemUser', 'test', 'done']) {
         await fireEvent.click(screen.getByTestId(`wizard-step-${s}`));
+        await new Promise((r) => setTimeout(r, 20));
+        if (s === 'client') {
+          // The folded parts too (the advanced API key, the Altinn 2 history).
+          document.querySelectorAll('details').forEach((d) => (d.open = true));
+        }
+        if (s === 'systemUser') {
+          await fireEvent.click(screen.getByTestId('request-system-user'));
+          await screen.findByTestId('approval');
+        }
+        if (s === 'done') {
+          await fireEvent.input(screen.getByTestId('services-change'), { target: { value: 'budbringer-ovelse, ny' } });
+          await fireEvent.click(screen.getByTestId('services-change-save'));
+          await screen.findByTestId('change-request');
+          await fireEvent.click(screen.getByTestId('rotation-start'));
+          await screen.findByTestId('rotation-finish');
+        }
         if (s === 'test') {
           await fireEvent.click(screen.getByTestId('run-test'));
           await screen.findByTestId('test-report');

@@ -4,7 +4,7 @@
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AppInfo, ConnectionReport, IncomingView, OrgInfo, Overview, PickedFile, PickedFolder, ProfilePart, ProfileView, RefreshReport, SendJob,
-  SendOutcome, ServiceInfo, Settings,
+  SendOutcome, ServiceInfo, ServicesAnswer, Settings,
   SystemUserRequestInfo, SystemUserStatus, TransferDetails,
 } from '../src/lib/api';
 
@@ -119,7 +119,37 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         b.settings = { ...b.settings, tusThresholdMib: args.tusThresholdMib, chunkMib: args.chunkMib }; return b.settings;
       case 'auth_get_profile': return b.profile;
       case 'auth_get_profiles': return [b.profile];
-      case 'auth_save_profile': b.profile = profile({ ...b.profile, ...args.edit, missing: undefined }); return b.profile;
+      case 'auth_save_profile': {
+        // role and checklist live in onboarding (Rust's Profile::apply_edit); the role also sets the scopes.
+        const { role, checklist, ...edit } = args.edit;
+        const onboarding = { role: role ?? b.profile.onboarding.role, checklist: checklist ?? b.profile.onboarding.checklist };
+        const scopes = role === 'send' ? ['altinn:broker.write'] : role === 'receive' ? ['altinn:broker.read'] : role ? ['altinn:broker.write', 'altinn:broker.read'] : b.profile.scopes;
+        b.profile = profile({ ...b.profile, ...edit, onboarding, scopes, missing: undefined }); return b.profile;
+      }
+      case 'auth_set_services': {
+        const before = b.profile.resourceIds;
+        const ids: string[] = args.resourceIds;
+        const change = b.profile.systemUser.systemUserId && ids.join() !== before.join()
+          ? { id: 'c1', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/c1', add: ids.filter((r) => !before.includes(r)), remove: before.filter((r) => !ids.includes(r)), timedOut: false }
+          : null;
+        b.profile = profile({ ...b.profile, resourceIds: ids, systemUser: { ...b.profile.systemUser, change }, missing: undefined });
+        return { profile: b.profile, change } satisfies ServicesAnswer;
+      }
+      case 'auth_change_status': {
+        b.profile = profile({ ...b.profile, systemUser: { ...b.profile.systemUser, rights: b.profile.resourceIds, change: null } });
+        return { profile: b.profile, change: null } satisfies ServicesAnswer;
+      }
+      case 'auth_renew_system_user_request':
+        return { id: 'r2', status: 'New', confirmUrl: 'http://127.0.0.1:5555/confirm/r2', externalRef: null, systemId: '310000019_budbringer', timedOut: false } satisfies SystemUserRequestInfo;
+      case 'auth_rotation_start': {
+        const k = { ...profile().key!, kid: 'kid-2' };
+        b.profile = { ...b.profile, pending: k, pendingKey: { kid: 'kid-2', created: 1763877600, testedAt: null } };
+        return k;
+      }
+      case 'auth_rotation_test': b.profile = { ...b.profile, pendingKey: { ...b.profile.pendingKey!, testedAt: 1763877700 } }; return b.profile;
+      case 'auth_rotation_finish': { const old = b.profile.kid; b.profile = { ...b.profile, kid: 'kid-2', key: b.profile.pending, pending: null, pendingKey: null }; return old; }
+      case 'auth_rotation_cancel': b.profile = { ...b.profile, pending: null, pendingKey: null }; return b.profile;
+      case 'auth_export_key_backup': return 'budbringer-sandbox-nokkel.p8.pem';
       case 'auth_generate_key': { const k = profile().key!; b.profile = { ...b.profile, key: k, kid: k.kid, keySource: 'generated' }; return k; }
       case 'auth_set_api_key': b.profile = { ...b.profile, apiKeySet: !!args.key }; return b.profile.apiKeySet;
       case 'auth_clear_api_key': b.profile = { ...b.profile, apiKeySet: false }; return false;

@@ -5,8 +5,8 @@
 import { invoke, Channel } from '@tauri-apps/api/core';
 import type {
   AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, OrgInfo, Profile, ProfileEdit,
-  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, Settings, SystemUserRequestInfo, SystemUserStatus,
-  TransferEvent,
+  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, ServicesAnswer, Settings, SystemUserRequestInfo,
+  SystemUserStatus, TransferEvent,
 } from './generated/wire';
 import { allOf } from './union';
 
@@ -73,6 +73,19 @@ export const api = {
     call<SystemUserRequestInfo>('auth_request_system_user', { environment, externalRef }),
   systemUserStatus: (environment: Environment) => call<SystemUserStatus>('auth_system_user_status', { environment }),
   connectionTest: (environment: Environment) => call<ConnectionReport>('auth_connection_test', { environment }),
+  /** Chooses the services; with a system user, sends the change request (its approval link comes back). */
+  setServices: (environment: Environment, resourceIds: string[]) =>
+    call<ServicesAnswer>('auth_set_services', { environment, resourceIds }),
+  changeStatus: (environment: Environment) => call<ServicesAnswer>('auth_change_status', { environment }),
+  renewSystemUserRequest: (environment: Environment) =>
+    call<SystemUserRequestInfo>('auth_renew_system_user_request', { environment }),
+  rotationStart: (environment: Environment) => call<KeyInfo>('auth_rotation_start', { environment }),
+  rotationTest: (environment: Environment) => call<ProfileView>('auth_rotation_test', { environment }),
+  rotationFinish: (environment: Environment) => call<string>('auth_rotation_finish', { environment }),
+  rotationCancel: (environment: Environment) => call<ProfileView>('auth_rotation_cancel', { environment }),
+  /** Saves an encrypted key backup through the native save dialog; the file name, or null when cancelled. */
+  exportKeyBackup: (environment: Environment, passphrase: string) =>
+    call<string | null>('auth_export_key_backup', { environment, passphrase }),
 
   watchTransfers: (onEvent: (e: TransferEvent) => void) => {
     const channel = new Channel<TransferEvent>();
