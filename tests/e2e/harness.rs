@@ -104,28 +104,23 @@ impl App {
 
     /// Calls a Tauri command from the page, the way @tauri-apps/api does.
     pub async fn invoke(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
-        let script = "const [cmd, args, done] = arguments; \
-            window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));";
-        let v = self
-            .client
-            .execute_async(script, vec![cmd.into(), args])
-            .await
-            .unwrap_or_else(|e| panic!("invoke {cmd}: {e}"));
+        let v = self.invoke_raw(cmd, args).await;
         assert!(v.get("err").is_none(), "{cmd} failed: {v}");
         v["ok"].clone()
     }
 
     /// Like [`App::invoke`], for a call that must fail: its error.
     pub async fn invoke_err(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
-        let script = "const [cmd, args, done] = arguments; \
-            window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));";
-        let v = self
-            .client
-            .execute_async(script, vec![cmd.into(), args])
-            .await
-            .unwrap_or_else(|e| panic!("invoke {cmd}: {e}"));
+        let v = self.invoke_raw(cmd, args).await;
         assert!(v.get("ok").is_none(), "{cmd} should have failed: {v}");
         v["err"].clone()
+    }
+
+    /// `{ok: value}` or `{err: error}` of a command called from the page.
+    async fn invoke_raw(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
+        let script = "const [cmd, args, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));";
+        self.client.execute_async(script, vec![cmd.into(), args]).await.unwrap_or_else(|e| panic!("invoke {cmd}: {e}"))
     }
 
     pub async fn text(&self, css: &str) -> String {

@@ -198,7 +198,13 @@ pub async fn text_capped(resp: reqwest::Response, cap: usize, what: &str) -> App
 
 /// At most `cap` bytes of the body as text, for error answers (which are only
 /// parsed for a code and shown); the rest is not read.
-pub async fn text_prefix(mut resp: reqwest::Response, cap: usize) -> String {
+pub async fn text_prefix(resp: reqwest::Response, cap: usize) -> String {
+    String::from_utf8_lossy(&bytes_prefix(resp, cap).await).into_owned()
+}
+
+/// At most `cap` bytes of the body; the rest is not read, and a body that
+/// breaks off gives what came.
+async fn bytes_prefix(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
     let mut buf = Vec::new();
     while let Ok(Some(chunk)) = resp.chunk().await {
         let room = cap - buf.len();
@@ -207,7 +213,7 @@ pub async fn text_prefix(mut resp: reqwest::Response, cap: usize) -> String {
             break;
         }
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    buf
 }
 
 fn network(e: &reqwest::Error) -> AppError {

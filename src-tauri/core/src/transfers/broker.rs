@@ -112,7 +112,7 @@ fn number_after(text: &str, label: &str) -> Option<u64> {
 pub async fn failure(resp: Response) -> CallError {
     let status = resp.status();
     let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = String::from_utf8_lossy(&read_prefix(resp, MAX_ERROR_BODY).await).into_owned();
+    let body = crate::network::text_prefix(resp, MAX_ERROR_BODY).await;
     let error = error_from_parts(status.as_u16(), retry_after.as_deref(), &body);
     let transient = status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
@@ -147,19 +147,6 @@ async fn read_capped(mut resp: Response, cap: usize, what: &str) -> Result<Vec<u
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
-}
-
-/// At most `cap` bytes of the body (for error texts, which are only shown).
-async fn read_prefix(mut resp: Response, cap: usize) -> Vec<u8> {
-    let mut buf = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        let room = cap - buf.len();
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= cap {
-            break;
-        }
-    }
-    buf
 }
 
 /// `Retry-After` as seconds or an HTTP date.
