@@ -58,6 +58,25 @@ pub struct Row {
     pub verdict: Verdict,
 }
 
+/// Ours over the reference's, as the report prints it.
+pub fn ratio(o: f64, t: f64) -> String {
+    format!("{:.2}", o / t)
+}
+
+impl Row {
+    /// A row of two times in seconds, ours against the reference's, and their ratio.
+    pub fn seconds(measure: impl Into<String>, target: &str, ours: f64, theirs: f64, verdict: Verdict) -> Row {
+        Row {
+            measure: measure.into(),
+            target: target.into(),
+            ours: format!("{ours:.2} s"),
+            theirs: format!("{theirs:.2} s"),
+            value: ratio(ours, theirs),
+            verdict,
+        }
+    }
+}
+
 /// Where rows go as soon as they are measured, so that a report is written
 /// however far the run gets.
 #[derive(Clone)]

@@ -24,7 +24,7 @@ mod startup;
 use budbringer_core::transfers::broker::{Broker, Search};
 use budbringer_sandbox::{PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use clap::{Parser, Subcommand};
-use common::{file_size, say, size_name, tokens_issued, Ctx, Row, Rows, Verdict};
+use common::{file_size, ratio, say, size_name, tokens_issued, Ctx, Row, Rows, Verdict};
 use published::{Head, Sides};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,10 +89,6 @@ enum Part {
         #[arg(long, default_value_t = 10)]
         idle_secs: u64,
     },
-}
-
-fn ratio(o: f64, t: f64) -> String {
-    format!("{:.2}", o / t)
 }
 
 #[tokio::main]
@@ -281,17 +277,16 @@ impl Transfers {
                 let sides = Sides { head: Head::ChecksumReady, parallel: 4 };
                 let (o, t, id) = published::compare(&ctx2, &f2, runs, sides, &js2).await;
                 *k.lock().unwrap() = Some(id);
-                r2.push(Row {
-                    measure: format!(
+                r2.push(Row::seconds(
+                    format!(
                         "Time to Published, {}: Send pressed → Published, the send queue (checksum made when the file was added) vs tus-js-client (8 MiB chunks, 4 parallel parts) + a 50 ms status poll",
                         size_name(size)
                     ),
-                    target: "≤ 0.80".into(),
-                    ours: format!("{o:.2} s"),
-                    theirs: format!("{t:.2} s"),
-                    value: ratio(o, t),
-                    verdict: Verdict::of(o / t <= 0.80),
-                });
+                    "≤ 0.80",
+                    o,
+                    t,
+                    Verdict::of(o / t <= 0.80),
+                ));
             })
             .await;
         let (f3, r3, ctx3, js3) = (f.clone(), r.clone(), ctx.clone(), js.clone());
@@ -301,17 +296,16 @@ impl Transfers {
                 let sides = Sides { head: Head::None, parallel: 4 };
                 let (o, t, id) = published::compare(&ctx3, &f3, runs.min(3), sides, &js3).await;
                 ctx3.discard(id);
-                r3.push(Row {
-                    measure: format!(
+                r3.push(Row::seconds(
+                    format!(
                         "Time to Published, {}, Send pressed the moment the file is added (the checksum made while the user waits), same reference",
                         size_name(size)
                     ),
-                    target: "–".into(),
-                    ours: format!("{o:.2} s"),
-                    theirs: format!("{t:.2} s"),
-                    value: ratio(o, t),
-                    verdict: Verdict::Info,
-                });
+                    "–",
+                    o,
+                    t,
+                    Verdict::Info,
+                ));
             })
             .await;
         let id = *kept.lock().unwrap();
@@ -322,17 +316,16 @@ impl Transfers {
             .guarded(&format!("Download of {}", size_name(size)), async move {
                 let (o, t) = files::download(&ctx4, id, &sum, size, &work, runs).await;
                 ctx4.discard(id);
-                r.push(Row {
-                    measure: format!(
+                r.push(Row::seconds(
+                    format!(
                         "Download of {} with MD5 check, flushed to disk, vs `curl -o` + `md5sum` + `sync` of the file",
                         size_name(size)
                     ),
-                    target: "≤ 1.0".into(),
-                    ours: format!("{o:.2} s"),
-                    theirs: format!("{t:.2} s"),
-                    value: ratio(o, t),
-                    verdict: Verdict::of(o / t <= 1.0),
-                });
+                    "≤ 1.0",
+                    o,
+                    t,
+                    Verdict::of(o / t <= 1.0),
+                ));
             })
             .await;
         ok
@@ -353,17 +346,16 @@ impl Transfers {
                     let sides = Sides { head: Head::ChecksumReady, parallel };
                     let (o, t, id) = published::compare(&ctx, &f, runs, sides, &js).await;
                     ctx.discard(id);
-                    r.push(Row {
-                        measure: format!(
+                    r.push(Row::seconds(
+                        format!(
                             "Time to Published, {size} over a {link} link (per connection): one TUS stream (ours) vs tus-js-client with {parallel} part{}",
                             if parallel == 1 { "" } else { "s in parallel" }
                         ),
-                        target: "–".into(),
-                        ours: format!("{o:.2} s"),
-                        theirs: format!("{t:.2} s"),
-                        value: ratio(o, t),
-                        verdict: Verdict::Info,
-                    });
+                        "–",
+                        o,
+                        t,
+                        Verdict::Info,
+                    ));
                 }
             })
             .await
