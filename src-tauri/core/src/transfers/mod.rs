@@ -7,6 +7,7 @@ pub mod download;
 pub mod engine;
 pub mod inbox;
 pub mod inbox_scan;
+pub mod late_cancel;
 pub mod md5_cache;
 pub mod names;
 pub mod opening;
