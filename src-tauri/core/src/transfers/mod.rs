@@ -14,6 +14,7 @@ pub mod opening;
 pub mod progress;
 pub mod save;
 pub mod send;
+pub mod send_types;
 pub mod sent_bytes;
 pub mod tus_retry;
 pub mod validate;
