@@ -29,6 +29,12 @@ async fn connection_reset_mid_download_resumes_with_range() {
     r.refresh(&w).await.unwrap();
     r.save(&w, id, &content).await.unwrap();
     assert_eq!(w.sandbox.admin().faults_fired("drop"), 1, "the connection was cut");
+    // The second request resumed where the part-file ended (`Range: bytes=N-`,
+    // N > 0), not from byte 0 again.
+    let starts = w.sandbox.admin().download_starts(id);
+    assert!(starts.len() >= 2, "cut once, so asked at least twice: {starts:?}");
+    assert_eq!(starts[0], 0, "the first request begins at 0: {starts:?}");
+    assert!(starts[1..].iter().all(|&s| s > 0), "every later request resumes with a Range: {starts:?}");
 }
 
 #[tokio::test]

@@ -24,6 +24,11 @@ pub enum Step {
     Send {
         files: Vec<FileSpec>,
         shared_reference: Option<String>,
+        /// Just before sending, the answers of this many initializes
+        /// (`POST /broker/api/v1/filetransfer`) are lost after Broker acted:
+        /// with a shared reference, the lost-initialize lookup must find each
+        /// file's own transfer, not a sibling's (issue 11, case 2).
+        lose_initialize: Option<u32>,
     },
     /// The user acts on the `pick`-th job (modulo how many there are).
     Pause {
@@ -77,13 +82,16 @@ pub enum Step {
 
 pub fn schedule(seed: u64) -> Vec<Step> {
     let mut rng = StdRng::seed_from_u64(seed);
+    // Lost initialize answers on shared references are drawn from a stream of
+    // their own, so that adding them left every other step of a seed as it was.
+    let mut lost = StdRng::seed_from_u64(seed ^ 0x1057_1417);
     let n = rng.gen_range(22..36);
     let mut steps = Vec::with_capacity(n + 4);
     // Something to work on from the start.
-    steps.push(send_step(&mut rng));
+    steps.push(send_step(&mut rng, &mut lost));
     for _ in 0..n {
         let step = match rng.gen_range(0..100) {
-            0..=15 => send_step(&mut rng),
+            0..=15 => send_step(&mut rng, &mut lost),
             16..=19 => Step::Pause { pick: rng.gen() },
             20..=23 => Step::Resume { pick: rng.gen() },
             24..=27 => Step::Cancel { pick: rng.gen() },
@@ -106,9 +114,9 @@ pub fn schedule(seed: u64) -> Vec<Step> {
     steps
 }
 
-fn send_step(rng: &mut StdRng) -> Step {
+fn send_step(rng: &mut StdRng, lost: &mut StdRng) -> Step {
     let count = rng.gen_range(1..4);
-    let files = (0..count)
+    let files: Vec<FileSpec> = (0..count)
         .map(|_| FileSpec {
             size: match rng.gen_range(0..10) {
                 0..=5 => rng.gen_range(1_000..200_000),
@@ -120,7 +128,23 @@ fn send_step(rng: &mut StdRng) -> Step {
         })
         .collect();
     let shared_reference = rng.gen_bool(0.5).then(|| format!("sak-{}", rng.gen_range(1000..9999)));
-    Step::Send { files, shared_reference }
+    // Case 2 needs two files with one reference and the second one's answer
+    // lost: with more than one file and a shared reference, half the time
+    // every initialize of this send loses its answer.
+    let lose_initialize =
+        (shared_reference.is_some() && files.len() > 1 && lost.gen_bool(0.5)).then_some(files.len() as u32);
+    Step::Send { files, shared_reference, lose_initialize }
+}
+
+/// The answers of the next `n` initializes are lost after Broker acted.
+pub fn lose_initialize(n: u32) -> FaultSpec {
+    FaultSpec {
+        path_prefix: Some(BROKER.into()),
+        path_suffix: Some("/filetransfer".into()),
+        method: Some("POST".into()),
+        lose_answer: Some(n),
+        ..Default::default()
+    }
 }
 
 /// A path prefix, optionally a method and suffix, that one fault hits.

@@ -197,6 +197,12 @@ impl Admin {
     pub fn confirm_times(&self, file_transfer_id: Uuid) -> Vec<std::time::SystemTime> {
         self.inner.counters.locked().confirms.get(&file_transfer_id).cloned().unwrap_or_default()
     }
+    /// Where each download request of a transfer began, in order: the start
+    /// of its `Range` (`bytes=N-`), 0 for a request without one. A resumed
+    /// download shows as a later entry above 0.
+    pub fn download_starts(&self, file_transfer_id: Uuid) -> Vec<u64> {
+        self.inner.counters.locked().download_starts.get(&file_transfer_id).cloned().unwrap_or_default()
+    }
     /// Every transfer, as the server holds it.
     pub fn transfers(&self) -> Vec<TransferInfo> {
         self.inner.read(|s| {

@@ -33,6 +33,9 @@ pub(crate) struct Counters {
     pub requests: u64,
     /// When each successful download confirmation was carried out (wall clock).
     pub confirms: HashMap<Uuid, Vec<std::time::SystemTime>>,
+    /// Where each download request of a transfer began: the `Range` start,
+    /// 0 without one (a resumed download must not begin at 0 again).
+    pub download_starts: HashMap<Uuid, Vec<u64>>,
 }
 
 pub(crate) type App = Arc<Inner>;

@@ -290,7 +290,11 @@ impl SendQueue {
         let permit = tokio::select! {
             p = self.slots.clone().acquire_owned() => p.ok(),
             s = stop_signal(ctl.clone()) => {
-                self.stopped(&mut job, s);
+                if s == Stop::Cancel && job.file_transfer_id.is_some() {
+                    self.cancel_asking(job).await;
+                } else {
+                    self.stopped(&mut job, s);
+                }
                 return;
             }
         };
@@ -313,6 +317,19 @@ impl SendQueue {
         let settings = self.settings();
         send::run(&mut job, &broker, &settings, &sink, stop).await;
         let _ = ctl.borrow_and_update();
+    }
+
+    /// Cancels a job that is not running but has a transfer: Altinn may have
+    /// all its bytes from the run that stopped (a pause or a restart racing
+    /// the last of them), and then the job follows it to its receipt instead.
+    async fn cancel_asking(self: &Arc<Self>, mut job: SendJob) {
+        match (self.broker)(job.environment) {
+            Ok(broker) => {
+                let settings = self.settings();
+                send::cancel_stopped(&mut job, &broker, &settings, &Sink { queue: self }).await;
+            }
+            Err(_) => self.stopped(&mut job, Stop::Cancel),
+        }
     }
 
     fn stopped(&self, job: &mut SendJob, s: Stop) {
@@ -369,7 +386,7 @@ impl SendQueue {
     /// bytes are with Altinn there is nothing to cancel (Broker has none): a
     /// job in `Processing` goes on to its receipt, and a cancel that races the
     /// last bytes finds that out from Altinn (`send::run`).
-    pub fn cancel(&self, id: Uuid) -> AppResult<()> {
+    pub fn cancel(self: &Arc<Self>, id: Uuid) -> AppResult<()> {
         let job = self.get(id)?;
         if job.phase == Phase::Processing {
             return Ok(());
@@ -377,9 +394,19 @@ impl SendQueue {
         if !self.signal(id, Control::Cancel) {
             let Some(_claim) = self.claim(id)? else { return Ok(()) };
             let mut job = self.get(id)?;
-            if !job.phase.is_finished() && job.phase != Phase::Processing {
-                self.stopped(&mut job, Stop::Cancel);
+            if job.phase.is_finished() || job.phase == Phase::Processing {
+                return Ok(());
             }
+            if job.file_transfer_id.is_none() {
+                self.stopped(&mut job, Stop::Cancel);
+                return Ok(());
+            }
+            // Ask Altinn first, holding the job's lock until that is settled.
+            let me = self.clone();
+            self.runtime.spawn(async move {
+                let _claim = _claim;
+                me.cancel_asking(job).await;
+            });
         }
         Ok(())
     }

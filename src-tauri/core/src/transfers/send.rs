@@ -5,6 +5,7 @@
 //! transfer for the same file.
 
 use super::broker::{Broker, CallError, Details, InitializeRequest, Search, TusError};
+use super::late_cancel;
 use super::md5_cache;
 use super::progress::{Progress, ProgressMeter};
 use super::tus_retry::{pause_for, position, NoProgress, Pause, Position};
@@ -15,6 +16,7 @@ use crate::sync::Locked;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use ts_rs::TS;
@@ -25,76 +27,7 @@ use uuid::Uuid;
 /// a lost initialize is matched by reference, name and checksum alone.
 pub const KEY_PROPERTY: &str = "budbringer-id";
 
-/// Upload tuning. Chunks are at least 8 MiB (and at least 1/50 000 of the
-/// file, Broker's block limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UploadSettings {
-    /// Files of at least this size go through TUS; smaller ones as one request.
-    pub tus_threshold: u64,
-    pub chunk_size: u64,
-    /// Attempts for a transient failure of one step before the job fails.
-    pub max_attempts: u32,
-}
-
-pub const MIN_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
-
-impl Default for UploadSettings {
-    fn default() -> Self {
-        UploadSettings { tus_threshold: 32 * 1024 * 1024, chunk_size: 16 * 1024 * 1024, max_attempts: 8 }
-    }
-}
-
-impl UploadSettings {
-    pub fn chunk_for(&self, size: u64) -> u64 {
-        self.chunk_size.max(MIN_CHUNK_SIZE).max(size.div_ceil(50_000))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(rename = "SendMethod")]
-pub enum Method {
-    /// One `POST /upload` with the whole file.
-    Stream,
-    /// TUS, resumable.
-    Tus,
-}
-
-/// Where a job is. The UI shows these words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(rename = "SendPhase")]
-pub enum Phase {
-    Queued,
-    Preparing,
-    Uploading,
-    Processing,
-    Published,
-    Failed,
-    Paused,
-    Cancelled,
-}
-
-impl Phase {
-    pub fn is_finished(self) -> bool {
-        matches!(self, Phase::Published | Phase::Failed | Phase::Cancelled)
-    }
-}
-
-/// What the user asked to send.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SendRequest {
-    pub path: PathBuf,
-    pub resource_id: String,
-    pub recipients: Vec<String>,
-    #[serde(default)]
-    pub properties: BTreeMap<String, String>,
-    /// The user's own reference, shown to the recipient; one is made when empty.
-    #[serde(default)]
-    pub reference: Option<String>,
-}
+pub use super::send_types::{Method, Phase, SendRequest, UploadSettings, MIN_CHUNK_SIZE};
 
 /// A persisted outgoing job.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -135,6 +68,11 @@ pub struct SendJob {
     pub method: Method,
     pub phase: Phase,
     pub bytes_sent: u64,
+    /// Bytes of the current upload request handed to the network so far (not
+    /// stored): a cancel after the last of them may have reached Altinn.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub handed: Arc<AtomicU64>,
     pub error: Option<AppError>,
     /// Broker's details at the end: every status and each recipient's.
     pub receipt: Option<Details>,
@@ -212,6 +150,7 @@ impl SendJob {
             method: if meta.len() >= settings.tus_threshold { Method::Tus } else { Method::Stream },
             phase: Phase::Queued,
             bytes_sent: 0,
+            handed: Arc::default(),
             error: None,
             receipt: None,
             created: now_rfc3339(),
@@ -261,10 +200,27 @@ pub async fn run(
     stop: impl std::future::Future<Output = Stop>,
 ) {
     tokio::pin!(stop);
-    let mut outcome = tokio::select! {
+    let outcome = tokio::select! {
         r = drive(job, broker, settings, sink) => r.map(|_| None),
         s = &mut stop => Ok(Some(s)),
     };
+    end(job, broker, settings, sink, outcome).await;
+}
+
+/// Cancels a job that is not running (paused, or waiting for its turn) but
+/// has a transfer: its last run may have handed Altinn every byte before it
+/// stopped, so Altinn is asked as after any cancel.
+pub async fn cancel_stopped(job: &mut SendJob, broker: &Broker, settings: &UploadSettings, sink: &dyn SendSink) {
+    end(job, broker, settings, sink, Ok(Some(Stop::Cancel))).await;
+}
+
+async fn end(
+    job: &mut SendJob,
+    broker: &Broker,
+    settings: &UploadSettings,
+    sink: &dyn SendSink,
+    mut outcome: AppResult<Option<Stop>>,
+) {
     if matches!(outcome, Ok(Some(Stop::Cancel))) {
         outcome = match delivered_anyway(job, broker, settings).await {
             // Too late to cancel: follow it to its receipt (a second cancel cannot stop that either).
@@ -304,14 +260,21 @@ pub async fn run(
 }
 
 /// After a cancel: did the upload reach Altinn all the same (its last bytes
-/// went out as the user pressed Cancel)? Altinn is asked; when it cannot be
-/// asked, a job whose bytes were all sent cannot be called cancelled, so it
-/// fails with the reason and a retry finds out.
+/// went out as the user pressed Cancel)? Altinn is asked, and while it still
+/// says `UploadStarted` after every byte was handed over, asked again for a
+/// while (`late_cancel.rs`); when it cannot be asked, a job whose bytes were
+/// all sent cannot be called cancelled, so it fails with the reason and a
+/// retry finds out.
 async fn delivered_anyway(job: &SendJob, broker: &Broker, settings: &UploadSettings) -> AppResult<bool> {
     let Some(id) = job.file_transfer_id else { return Ok(false) };
+    let all_handed = job.size > 0 && job.handed.load(Ordering::Relaxed).max(job.bytes_sent) >= job.size;
     match retrying("overview", settings, || broker.overview(id)).await {
-        Ok(o) => Ok(matches!(o.status(), "UploadProcessing" | "Published" | "AllConfirmedDownloaded" | "Purged")),
-        Err(_) if job.bytes_sent < job.size => Ok(false),
+        // Broker may still be taking the last bytes: wait until it says.
+        Ok(o) if o.status() == "UploadStarted" && all_handed => {
+            Ok(late_cancel::took_the_file_after_all(broker, id).await)
+        }
+        Ok(o) => Ok(late_cancel::has_the_file(o.status())),
+        Err(_) if !all_handed => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -567,7 +530,10 @@ fn progress_callback(
     start: u64,
 ) -> Arc<dyn Fn(u64) + Send + Sync> {
     let meter = Arc::new(Mutex::new(ProgressMeter::new(job.size, start)));
+    let handed = job.handed.clone();
+    handed.store(start, Ordering::Relaxed);
     Arc::new(move |n| {
+        handed.fetch_add(n, Ordering::Relaxed);
         if let Some(p) = meter.locked().advance(n) {
             let _ = sink_tx.send(p);
         }

@@ -415,6 +415,7 @@ pub(super) async fn download(State(app): State<App>, Path(id): Path<String>, hea
         RangeReq::None => (0, size.saturating_sub(1), false),
         RangeReq::Range(a, b) => (a, b, true),
     };
+    app.counters.locked().download_starts.entry(id).or_default().push(start);
     let actor = caller_actor(&c);
     let now = app.clock.now();
     app.update_transfer(id, |ft| {
