@@ -10,8 +10,7 @@ use budbringer_core::logging;
 use budbringer_core::settings::paths;
 use budbringer_runtime::state::AppState;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 use tauri::{DragDropEvent, Manager, WindowEvent};
 
 /// Where the app keeps its data and logs (`budbringer_core::settings::paths`):
@@ -23,14 +22,8 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
     Ok((f.data, f.logs))
 }
 
-/// When the process started (as near as the app can tell: when `run` began).
-pub fn started() -> Instant {
-    static START: OnceLock<Instant> = OnceLock::new();
-    *START.get_or_init(Instant::now)
-}
-
 pub fn run() {
-    started();
+    startup::started();
     // Single instance, start at login, close to the tray (src-tauri/desktop/).
     desktop::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
