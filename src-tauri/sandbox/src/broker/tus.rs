@@ -325,18 +325,20 @@ fn mark_started(app: &App, id: Uuid) {
     });
 }
 
+/// What a creation (plain or partial) checks first, in tusdotnet's order: the
+/// length, the metadata, then Broker's size limit for the resource.
+fn creation_checks(up: &Upload, headers: &HeaderMap) -> Result<(u64, Option<String>), Response> {
+    let length = upload_length_for_create(headers).map_err(|m| tus_text(400, &m))?;
+    let metadata = check_metadata(headers)?;
+    validate_upload_size(&up.app, up.id, length)?;
+    Ok((length, metadata))
+}
+
 async fn create(up: Upload, headers: HeaderMap, body: Body) -> Response {
-    let length = match upload_length_for_create(&headers) {
-        Ok(l) => l,
-        Err(m) => return tus_text(400, &m),
-    };
-    let metadata = match check_metadata(&headers) {
-        Ok(m) => m,
+    let (length, metadata) = match creation_checks(&up, &headers) {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = validate_upload_size(&up.app, up.id, length) {
-        return r;
-    }
     let (app, id) = (&up.app, up.id);
     if tokio::fs::File::create(app.file_path(id)).await.is_err() {
         return tus_text(500, "Could not create file");
@@ -403,17 +405,10 @@ async fn concat(up: Upload, headers: HeaderMap, body: Body) -> Response {
     match kind {
         Concat::Final(files) => concat_final(up, &headers, files),
         Concat::Partial => {
-            let length = match upload_length_for_create(&headers) {
-                Ok(l) => l,
-                Err(m) => return tus_text(400, &m),
-            };
-            let metadata = match check_metadata(&headers) {
-                Ok(m) => m,
+            let (length, metadata) = match creation_checks(&up, &headers) {
+                Ok(v) => v,
                 Err(r) => return r,
             };
-            if let Err(r) = validate_upload_size(&up.app, up.id, length) {
-                return r;
-            }
             let pid = Uuid::new_v4().simple().to_string();
             if tokio::fs::File::create(up.app.partial_path(up.id, &pid)).await.is_err() {
                 return tus_text(500, "Could not create file");
