@@ -272,3 +272,15 @@ impl Ctx {
         }
     }
 }
+
+/// A send of `file` from organisation A to B on the practice service, as the
+/// Send page makes it (no reference, no properties).
+pub fn practice_request(file: &Path) -> budbringer_core::transfers::send::SendRequest {
+    budbringer_core::transfers::send::SendRequest {
+        path: file.to_owned(),
+        resource_id: budbringer_sandbox::PRACTICE_RESOURCE.into(),
+        recipients: vec![PRACTICE_ORG_B.into()],
+        properties: Default::default(),
+        reference: None,
+    }
+}

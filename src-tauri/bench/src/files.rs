@@ -7,11 +7,10 @@ use budbringer_core::environment::Environment;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::checksum::md5_file;
 use budbringer_core::transfers::download::{download_verified, DownloadSpec};
-use budbringer_core::transfers::send::{self, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings};
+use budbringer_core::transfers::send::{self, Phase, SendJob, SendSink, SendUpdate, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
-use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -168,13 +167,7 @@ pub async fn tus_drop(a: &Broker, http: &reqwest::Client, base: &str, file: &Pat
         }
     });
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let req = SendRequest {
-        path: file.to_owned(),
-        resource_id: PRACTICE_RESOURCE.into(),
-        recipients: vec![PRACTICE_ORG_B.into()],
-        properties: BTreeMap::new(),
-        reference: None,
-    };
+    let req = crate::common::practice_request(file);
     let mut job = SendJob::new(&req, Environment::Sandbox, &sender, None, &settings).unwrap();
     send::run(&mut job, a, &settings, &Watch(tx), std::future::pending()).await;
     assert!(armer.await.unwrap(), "the drop was armed");

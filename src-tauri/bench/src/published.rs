@@ -10,10 +10,9 @@ use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::md5_cache;
-use budbringer_core::transfers::send::{Phase, SendRequest, UploadSettings};
+use budbringer_core::transfers::send::{Phase, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
 use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -71,13 +70,7 @@ impl Queue {
             Head::None => md5_cache::global().forget(&[file.to_owned()]),
         }
         let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-        let req = SendRequest {
-            path: file.to_owned(),
-            resource_id: PRACTICE_RESOURCE.into(),
-            recipients: vec![PRACTICE_ORG_B.into()],
-            properties: BTreeMap::new(),
-            reference: None,
-        };
+        let req = crate::common::practice_request(file);
         let t = Instant::now();
         let job = self.queue.enqueue(&req, Environment::Sandbox, &sender, None).expect("enqueue");
         loop {
