@@ -6,6 +6,9 @@
 
 mod harness;
 mod onboard;
+mod onboard_en;
+mod onboard_exchange;
+mod onboard_keyring;
 
 use harness::App;
 
