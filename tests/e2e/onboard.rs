@@ -39,7 +39,8 @@ impl Browser {
     /// The browser for the sandbox whose address the first wizard step shows.
     pub async fn of(app: &App) -> Browser {
         let text = app.text("[data-testid=sandbox-url]").await;
-        let base = text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL").to_owned();
+        let base =
+            text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).expect("sandbox URL").to_owned();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { base, http }
     }
@@ -80,7 +81,8 @@ impl Browser {
         let (status, loc) = self.post("/sandbox/samarbeid/ny", &me, &form).await;
         assert_eq!(status, 303, "{loc}");
         let client_id = loc.trim_start_matches("/sandbox/samarbeid/klient/").split('?').next().unwrap().to_owned();
-        let (status, loc) = self.post(&format!("/sandbox/samarbeid/klient/{client_id}/nokkel"), &me, &[("key", jwk)]).await;
+        let (status, loc) =
+            self.post(&format!("/sandbox/samarbeid/klient/{client_id}/nokkel"), &me, &[("key", jwk)]).await;
         assert_eq!(status, 303, "{loc}");
         client_id
     }
@@ -94,7 +96,10 @@ impl Browser {
     /// The service owner puts `org` on `resource`'s access list.
     pub async fn owner_adds(&self, resource: &str, org: &str) {
         let so = format!("sb_so={SERVICE_OWNER}");
-        assert_eq!(self.post(&format!("/sandbox/tjenesteeier/ressurs/{resource}/legg-til"), &so, &[("member", org)]).await.0, 303);
+        assert_eq!(
+            self.post(&format!("/sandbox/tjenesteeier/ressurs/{resource}/legg-til"), &so, &[("member", org)]).await.0,
+            303
+        );
     }
 
     /// The daglig leder answers a system-user request (or, with `change`, a
@@ -255,5 +260,9 @@ async fn two_organisations_onboard_by_hand_and_exchange_a_file() {
     let app = App::start_as(&a).await;
     crate::onboard_exchange::a_receives(&app, root.path(), &sent).await;
     app.quit().await;
-    eprintln!("B sends, A receives: {:.0} s; in all {:.0} s", lap.elapsed().as_secs_f64(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "B sends, A receives: {:.0} s; in all {:.0} s",
+        lap.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
 }

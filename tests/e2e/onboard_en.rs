@@ -151,9 +151,13 @@ pub async fn stumble_in_english(app: &App) {
     assert!(change.contains("/accessmanagement/ui/systemuser/changerequest?id="), "{change}");
     app.click("[data-testid=wizard-step-test]").await;
     connection_test(app).await;
-    advice(app, &l, "CHANGE_REQUEST_PENDING", "approver", "service-later").await;
+    advice(app, &l, "CHANGE_REQUEST_PENDING", "«Services»", "service-later").await;
+    // The step the advice names shows the change and its link.
+    app.click("[data-testid=wizard-step-resource]").await;
+    assert_eq!(app.text("[data-testid=change-link]").await, change);
     web.owner_adds(LATER, ORG_B).await;
     assert_eq!(web.approver_answers(&change, "approve").await.0, 303);
+    app.click("[data-testid=wizard-step-test]").await;
     let report = connection_test(app).await;
     assert_eq!(report.attr("data-ok").await.unwrap().as_deref(), Some("true"), "{}", report.text().await.unwrap());
 

@@ -28,12 +28,27 @@ async fn the_kernel_keyring_is_not_called_safe() {
     app.wait_for_text("[data-testid=wizard-status]", "Lagret").await;
     next(&app, &l, "client", 5).await;
     app.click("[data-testid=generate-key]").await;
+    // The kernel keyring outlives the test's session keyring (keyutils links the key to the
+    // user's persistent keyring), so an earlier run's key may be there: replace it.
+    if let Ok(confirm) = app.client.find(fantoccini::Locator::Css("[data-testid=replace-key-confirm]")).await {
+        confirm.click().await.unwrap();
+    }
+    app.wait_for_text("[data-testid=wizard-status]", &l.t("wizard.client.generated", &[])).await;
     app.find_slow("[data-testid=public-key]", 60).await;
     let warning = l.t("wizard.client.notDurable", &[]);
     assert!(warning.contains("«Ferdig»"), "{warning}");
     app.wait_for_text("[data-testid=key-not-durable]", &warning).await;
+    app.client
+        .execute(
+            "const m = document.getElementById('main'); \
+             m.scrollTop += document.querySelector('[data-testid=key-not-durable]').getBoundingClientRect().top - 300;",
+            vec![],
+        )
+        .await
+        .unwrap();
     app.screenshot("nb-keyring-not-durable-key").await;
     // The webview's storage outlives the data folder: leave the wizard where a first start expects it.
+    crate::scroll_main(&app, false).await;
     app.click("[data-testid=wizard-step-environment]").await;
     app.find("[data-testid=wizard-environment]").await;
     app.quit().await;
