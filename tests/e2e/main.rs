@@ -9,6 +9,7 @@ mod onboard;
 mod onboard_en;
 mod onboard_exchange;
 mod onboard_keyring;
+mod onboard_web;
 
 use harness::App;
 

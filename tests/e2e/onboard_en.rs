@@ -8,7 +8,7 @@
 //! Screenshots: `en-onboard-<n>-<step>.png` and `en-onboard-missing-<what>.png`.
 
 use crate::harness::App;
-use crate::onboard::{next, value, Browser, Locale, BROKER_SCOPES, LATER, ORG_B, RESOURCE, VENDOR_SCOPES};
+use crate::onboard_web::{next, value, Browser, Locale, BROKER_SCOPES, LATER, ORG_B, RESOURCE, VENDOR_SCOPES};
 
 /// Waits for the advice box of `code` and asserts that it shows the locale's
 /// text for that code, and that the text names `place` (where the fix is made).

@@ -6,7 +6,7 @@
 //! chosen in the system's folder dialog), as in the practice test.
 
 use crate::harness::App;
-use crate::onboard::{Locale, ORG_A, RESOURCE};
+use crate::onboard_web::{Locale, ORG_A, RESOURCE};
 use std::path::{Path, PathBuf};
 
 pub struct Sent {

@@ -4,7 +4,7 @@
 //! step (a key backup, a desktop session with a keyring).
 
 use crate::harness::App;
-use crate::onboard::{next, Locale, ORG_A};
+use crate::onboard_web::{next, Locale, ORG_A};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a display and tauri-driver: run by scripts/test.sh"]
