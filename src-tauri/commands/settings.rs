@@ -24,6 +24,10 @@ pub struct AppInfo {
     pub settings: Settings,
     /// Which keyring holds the secrets (`secret-service`, `kernel-keyring`, `memory`, …).
     pub secret_store: &'static str,
+    /// Whether the secret store survives a restart of the computer: false for
+    /// the Linux kernel keyring and the memory store, which the UI must not
+    /// call safe storage (issue 12).
+    pub secret_store_durable: bool,
     /// Why no OS keyring could be used, when that is the case.
     pub secret_store_problem: Option<AppError>,
     /// Where the embedded practice sandbox listens, once started.
@@ -38,6 +42,7 @@ pub fn app_info(state: State<'_, Arc<AppState>>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         settings: state.settings(),
         secret_store: state.secrets.backend(),
+        secret_store_durable: state.secrets.durable(),
         secret_store_problem: state.secret_store_problem.clone(),
         sandbox_url: state.sandbox_base_url(),
         store_problem: state.store_problem.clone(),

@@ -13,8 +13,67 @@ use std::time::{Duration, Instant};
 pub struct App {
     pub client: Client,
     driver: Child,
-    /// The app's data folder (`BUDBRINGER_DATA_DIR`), fresh for each test.
-    pub data_dir: tempfile::TempDir,
+    /// The app's data folder (`BUDBRINGER_DATA_DIR`), fresh for each test
+    /// unless the test keeps one across starts ([`App::start_as`]).
+    pub data_dir: DataDir,
+    /// Set when the app runs in a desktop session of its own ([`App::start_as`]):
+    /// the driver leads a process group that [`App::quit`] ends as a whole.
+    own_session: bool,
+}
+
+/// Where an app keeps its data: a fresh temporary folder, or one a test keeps.
+pub enum DataDir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl DataDir {
+    pub fn path(&self) -> &Path {
+        match self {
+            DataDir::Temp(t) => t.path(),
+            DataDir::Kept(p) => p,
+        }
+    }
+}
+
+/// One computer of an organisation, for tests that start an app more than
+/// once (issue 12: two organisations, one after the other, against one
+/// sandbox): its data folder and its own desktop session's keyring.
+pub struct Computer {
+    /// `BUDBRINGER_DATA_DIR`.
+    pub data: PathBuf,
+    /// The XDG data home of the computer's desktop session: its GNOME Keyring
+    /// (`keyrings/login.keyring`) and the webview's storage live here, so they
+    /// survive a restart of the app and are shared with no other computer.
+    pub home: PathBuf,
+}
+
+impl Computer {
+    pub fn new(root: &Path, name: &str) -> Computer {
+        let c = Computer { data: root.join(name).join("budbringer"), home: root.join(name).join("home") };
+        for d in [&c.data, &c.home, &c.home.join("run")] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        #[cfg(unix)]
+        std::fs::set_permissions(c.home.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        c
+    }
+
+    /// The embedded sandbox's folder (`<data>/data/sandbox`): the state it saves
+    /// after every change, and reloads (on the same port) when it starts again.
+    pub fn sandbox_dir(&self) -> PathBuf {
+        self.data.join("data/sandbox")
+    }
+
+    /// Makes this computer's embedded sandbox the one of `other`: the two apps,
+    /// run one after the other, then talk to one sandbox, as two organisations
+    /// talk to one Altinn.
+    pub fn share_sandbox_of(&self, other: &Computer) {
+        std::fs::create_dir_all(self.data.join("data")).unwrap();
+        std::fs::create_dir_all(other.sandbox_dir()).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(other.sandbox_dir(), self.sandbox_dir()).unwrap();
+    }
 }
 
 fn free_port() -> u16 {
@@ -48,13 +107,49 @@ pub fn screenshot_dir() -> PathBuf {
 impl App {
     /// Starts the app with a fresh data folder and opens a session.
     pub async fn start() -> App {
+        App::launch(DataDir::Temp(tempfile::tempdir().unwrap()), None, &[]).await
+    }
+
+    /// Starts the app with a fresh data folder and these environment variables set.
+    pub async fn start_with_env(vars: &[(&str, &str)]) -> App {
+        App::launch(DataDir::Temp(tempfile::tempdir().unwrap()), None, vars).await
+    }
+
+    /// Starts the app on `computer`: its kept data folder, in a desktop session
+    /// of its own (a private D-Bus session with its own unlocked GNOME Keyring,
+    /// as scripts/desktop-session.sh makes for the whole test run), so that the
+    /// secrets of one computer are not the other's and survive a restart.
+    pub async fn start_as(computer: &Computer) -> App {
+        App::launch(DataDir::Kept(computer.data.clone()), Some(&computer.home), &[]).await
+    }
+
+    async fn launch(data_dir: DataDir, home: Option<&Path>, vars: &[(&str, &str)]) -> App {
         assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run through scripts/desktop-session.sh (xvfb-run)");
-        let data_dir = tempfile::tempdir().unwrap();
         let (port, native_port) = (free_port(), free_port());
-        let driver = Command::new(tauri_driver())
+        let mut command = match home {
+            None => Command::new(tauri_driver()),
+            Some(home) => {
+                // The same steps as scripts/desktop-session.sh, for this computer only.
+                let mut c = Command::new("dbus-run-session");
+                c.args(["--", "sh", "-c"])
+                    .arg(
+                        "eval \"$(printf budbringer-session | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)\" >/dev/null; \
+                         export GNOME_KEYRING_CONTROL; exec \"$@\"",
+                    )
+                    .arg("sh")
+                    .arg(tauri_driver())
+                    .env("XDG_DATA_HOME", home)
+                    .env("XDG_RUNTIME_DIR", home.join("run"));
+                #[cfg(unix)]
+                std::os::unix::process::CommandExt::process_group(&mut c, 0);
+                c
+            }
+        };
+        let driver = command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("BUDBRINGER_DATA_DIR", data_dir.path())
+            .envs(vars.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -73,7 +168,7 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session on the app");
-        App { client, driver, data_dir }
+        App { client, driver, data_dir, own_session: home.is_some() }
     }
 
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
@@ -227,13 +322,25 @@ impl App {
 
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
+        self.end_session();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+
+    /// Ends the app's own desktop session (the D-Bus daemon, the keyring, the
+    /// driver and the app: one process group), so that the next start of the
+    /// same computer opens its keyring afresh.
+    fn end_session(&self) {
+        if self.own_session {
+            let group = format!("-{}", self.driver.id());
+            let _ = Command::new("kill").args(["-TERM", "--", group.as_str()]).status();
+        }
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
+        self.end_session();
         let _ = self.driver.kill();
     }
 }

@@ -6,6 +6,10 @@
 
 mod harness;
 mod onboard;
+mod onboard_en;
+mod onboard_exchange;
+mod onboard_keyring;
+mod onboard_web;
 
 use harness::App;
 

@@ -101,7 +101,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
     if (b.fail[cmd]) throw b.fail[cmd];
     switch (cmd) {
       case 'app_info':
-        return { version: '0.1.0', settings: b.settings, secretStore: 'memory', secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555', storeProblem: null } satisfies AppInfo;
+        return { version: '0.1.0', settings: b.settings, secretStore: 'memory', secretStoreDurable: true, secretStoreProblem: null, sandboxUrl: 'http://127.0.0.1:5555', storeProblem: null } satisfies AppInfo;
       case 'set_language': b.settings = { ...b.settings, language: args.language }; return b.settings;
       case 'set_environment': b.settings = { ...b.settings, environment: args.environment }; return b.settings;
       case 'set_poll_interval':

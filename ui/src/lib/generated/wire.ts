@@ -23,6 +23,12 @@ export type AppInfo = {
    */
   secretStore: string,
   /**
+   * Whether the secret store survives a restart of the computer: false for
+   * the Linux kernel keyring and the memory store, which the UI must not
+   * call safe storage (issue 12).
+   */
+  secretStoreDurable: boolean,
+  /**
    * Why no OS keyring could be used, when that is the case.
    */
   secretStoreProblem: AppError | null,
