@@ -126,7 +126,10 @@ async fn lists_at_ten_thousand_entries() {
     app.screenshot("lists-sent-10000-filtered").await;
 
     let row = |what: &str, ms: f64, target: f64| {
-        format!("| Sent, {N} entries: {what} | {ms:.0} ms | ≤ {target:.0} ms | {} |\n", if ms <= target { "PASS" } else { "MISS" })
+        format!(
+            "| Sent, {N} entries: {what} | {ms:.0} ms | ≤ {target:.0} ms | {} |\n",
+            if ms <= target { "PASS" } else { "MISS" }
+        )
     };
     let table = format!(
         "| list measurement (real window, WebKitGTK) | measured | target | |\n|---|---|---|---|\n{}{}",

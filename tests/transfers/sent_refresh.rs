@@ -136,7 +136,10 @@ async fn two_hundred_sent_files_refresh_without_a_single_429() {
     // The first refresh asks about every transfer that can still change (50)
     // and none of the 150 final ones; it finds the 10 confirmed since.
     let open = (TOTAL - FINAL) as u32;
-    assert_eq!((refreshes[0].checked, refreshes[0].changed, refreshes[0].final_skipped), (open, CHANGED as u32, FINAL as u32));
+    assert_eq!(
+        (refreshes[0].checked, refreshes[0].changed, refreshes[0].final_skipped),
+        (open, CHANGED as u32, FINAL as u32)
+    );
     // Those 10 are final now and never asked again; the other 40 go on
     // within the minute's budget of 60 overviews, the rest wait for the next minute.
     let left = open - CHANGED as u32;

@@ -252,7 +252,10 @@ impl Admin {
     /// and the gateway's 429 answers to them, as the sandbox counted.
     pub fn rate_limit_counts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
         let c = self.inner.counters.locked();
-        (c.limited_calls.iter().map(|(k, v)| (k.clone(), *v)).collect(), c.rate_limited.iter().map(|(k, v)| (k.clone(), *v)).collect())
+        (
+            c.limited_calls.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            c.rate_limited.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        )
     }
 
     pub fn requests_served(&self) -> u64 {

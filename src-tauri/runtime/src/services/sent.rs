@@ -106,7 +106,11 @@ fn histories_complete(d: &Details) -> bool {
 fn merged(old: Option<&Details>, ov: Overview) -> Details {
     match old {
         Some(d) => Details { overview: ov, ..d.clone() },
-        None => Details { overview: ov, file_transfer_status_history: vec![], recipient_file_transfer_status_history: vec![] },
+        None => Details {
+            overview: ov,
+            file_transfer_status_history: vec![],
+            recipient_file_transfer_status_history: vec![],
+        },
     }
 }
 
