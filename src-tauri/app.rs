@@ -2,7 +2,7 @@
 
 #[cfg(debug_assertions)]
 use crate::commands::testing;
-use crate::commands::{self, dialogs, inbox, names, practice, send, settings, setup, startup};
+use crate::commands::{self, dialogs, inbox, names, practice, send, sent, settings, setup, startup};
 use crate::desktop;
 use crate::services::{self, events::Watchers, picked::Picked};
 use budbringer_core::environment::Environment;
@@ -30,6 +30,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .manage(Arc::new(Watchers::default()))
         .manage(Arc::new(Picked::default()))
+        .manage(Arc::new(budbringer_runtime::services::sent::SentLists::default()))
         .setup(|app| {
             let (data_dir, log_dir) = folders(app)?;
             for dir in [&data_dir, &log_dir] {
@@ -104,6 +105,8 @@ macro_rules! with_commands {
             send::send_retry_all,
             send::send_clear_finished,
             send::send_refresh_receipt,
+            sent::sent_refresh,
+            sent::sent_open_receipt,
             // Inbox
             inbox::inbox_list,
             inbox::inbox_refresh,
@@ -118,6 +121,8 @@ macro_rules! with_commands {
             testing::e2e_drop_files,
             #[cfg(debug_assertions)]
             testing::e2e_pick_folder,
+            #[cfg(debug_assertions)]
+            testing::e2e_seed_sent,
             // Setup
             practice::practice_use_org,
             setup::auth_get_profiles,

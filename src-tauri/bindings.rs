@@ -12,6 +12,7 @@
 
 use crate::commands::inbox::IncomingView;
 use crate::commands::send::SendOutcome;
+use crate::commands::sent::{SentReceipt, SentRefreshReport};
 use crate::commands::settings::AppInfo;
 use crate::commands::setup::{ProfileView, ServicesAnswer};
 use crate::services::events::TransferEvent;
@@ -56,6 +57,8 @@ fn roots(c: &mut Collector) {
     c.visit::<Role>();
     c.visit::<SendOutcome>();
     c.visit::<SendJob>();
+    c.visit::<SentRefreshReport>();
+    c.visit::<SentReceipt>();
     c.visit::<IncomingView>();
     c.visit::<RefreshReport>();
     // What the pickers give instead of paths (services/picked.rs).

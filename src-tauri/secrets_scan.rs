@@ -122,6 +122,7 @@ fn every_command_answer_is_free_of_secrets() {
         .plugin(tauri_plugin_opener::init())
         .manage(Arc::new(Watchers::default()))
         .manage(Arc::new(Picked::default()))
+        .manage(Arc::new(budbringer_runtime::services::sent::SentLists::default()))
         .manage(state.clone())
         .invoke_handler(handler())
         .build(mock_context(noop_assets()))
@@ -197,6 +198,13 @@ fn every_command_answer_is_free_of_secrets() {
     let job = outcomes[0]["job"]["id"].as_str().unwrap().to_owned();
     w.wait_for("send_list", json!({}), |v| v.as_array().unwrap().iter().any(|j| j["phase"] == "published"));
     w.ok("send_refresh_receipt", json!({ "id": job }));
+    w.ok("sent_refresh", json!({}));
+    w.ok("sent_open_receipt", json!({ "id": job }));
+    let ft = w.ok("send_list", json!({}))[0]["fileTransferId"].clone();
+    w.ok(
+        "e2e_seed_sent",
+        json!({ "fileTransferIds": [ft], "sender": PRACTICE_ORG_A, "recipient": PRACTICE_ORG_B, "resourceId": PRACTICE_RESOURCE }),
+    );
     for cmd in ["send_pause", "send_resume", "send_cancel", "send_retry"] {
         let _ = w.call(cmd, json!({ "id": job }));
     }

@@ -7,6 +7,7 @@ pub mod inbox;
 pub mod names;
 pub mod practice;
 pub mod send;
+pub mod sent;
 pub mod settings;
 pub mod setup;
 pub mod startup;

@@ -21,3 +21,40 @@ pub fn e2e_drop_files<R: Runtime>(app: AppHandle<R>, paths: Vec<String>) {
 pub fn e2e_pick_folder(picked: State<'_, Arc<Picked>>, path: String) -> PickedFolder {
     picked.add_folder(PathBuf::from(path))
 }
+
+/// Stores published send jobs for transfers seeded in the sandbox (its
+/// `/admin/seed`), as if this app had sent them: the Sent page's test with
+/// hundreds of files cannot send them one by one through the window. With
+/// `settled`, each gets a final receipt (all downloaded), as years of history
+/// would have, which the Sent page never asks Altinn about again.
+#[tauri::command]
+pub fn e2e_seed_sent(
+    state: State<'_, Arc<budbringer_runtime::state::AppState>>,
+    file_transfer_ids: Vec<uuid::Uuid>,
+    sender: String,
+    recipient: String,
+    resource_id: String,
+    settled: Option<bool>,
+) -> budbringer_core::error::AppResult<usize> {
+    use budbringer_core::store::Table;
+    use budbringer_core::transfers::send::SendJob;
+    for (n, ft) in file_transfer_ids.iter().enumerate() {
+        let receipt = settled.unwrap_or(false).then(|| {
+            serde_json::json!({ "fileTransferId": ft, "fileTransferStatus": "AllConfirmedDownloaded",
+                "recipients": [{ "recipient": format!("0192:{recipient}"), "currentRecipientFileTransferStatusCode": "DownloadConfirmed" }],
+                "fileTransferStatusHistory": [{ "fileTransferStatus": "AllConfirmedDownloaded" }],
+                "recipientFileTransferStatusHistory": [{ "recipient": format!("0192:{recipient}"), "recipientFileTransferStatusCode": "DownloadConfirmed" }] })
+        });
+        let job: SendJob = serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::new_v4(), "environment": "sandbox", "path": format!("brev {n}.pdf"),
+            "fileName": format!("brev {n}.pdf"), "size": 11, "modifiedMs": null, "md5": null,
+            "resourceId": resource_id, "sender": sender, "recipients": [recipient], "properties": {},
+            "reference": format!("sak-{n}"), "fileTransferId": ft, "initializeSent": false, "method": "stream",
+            "phase": "published", "bytesSent": 11, "error": null, "receipt": receipt,
+            "created": "2026-11-26T10:00:00Z", "cleared": true
+        }))
+        .map_err(|e| budbringer_core::error::AppError::internal(e.to_string()))?;
+        state.store.put(Table::Outgoing, &job.id.to_string(), true, &job)?;
+    }
+    Ok(file_transfer_ids.len())
+}

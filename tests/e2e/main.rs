@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // a test (or the benchmark) that cannot go on fails at once
 
 mod harness;
+mod lists;
 mod onboard;
 mod onboard_en;
 mod onboard_exchange;

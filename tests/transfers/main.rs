@@ -7,6 +7,7 @@ mod crash;
 mod inbox;
 mod queue;
 mod retry;
+mod sent_refresh;
 mod support;
 
 use budbringer_core::environment::Environment;

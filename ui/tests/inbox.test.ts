@@ -144,8 +144,10 @@ describe('Sent', () => {
     expect(table.textContent).not.toContain('fra-b.pdf');
     // The receipt taken at publishing is fetched again when the page opens.
     await waitFor(() => expect(screen.getByTestId('sent-recipient').textContent).toContain('310 000 027: Har hentet filen'));
-    expect(b.calls.some((c) => c.cmd === 'send_refresh_receipt' && c.args.id === 's1')).toBe(true);
+    expect(b.calls.some((c) => c.cmd === 'sent_refresh')).toBe(true);
+    expect(b.calls.some((c) => c.cmd === 'send_refresh_receipt')).toBe(false);
     await fireEvent.click(screen.getByTestId('receipt'));
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'sent_open_receipt' && c.args.id === 's1')).toBe(true));
     const dlg = screen.getByTestId('receipt-dialog');
     expect(within(dlg).getByTestId('altinn-label')).toBeTruthy();
     expect(within(dlg).getByTestId('receipt-history').querySelectorAll('li')).toHaveLength(3);

@@ -83,6 +83,9 @@ export interface Backend {
   sendOutcome?: (files: string[], recipients: string[]) => SendOutcome[];
   /** What the pickers and drops handed out: handle → path, as Rust's registry. */
   picked: Record<string, string>;
+  /** The Sent page's answers, when a test wants other than the default. */
+  sentRefresh?: () => unknown;
+  sentOpenReceipt?: (id: string) => unknown;
 }
 
 export function installBackend(over: Partial<Backend> = {}): Backend {
@@ -186,6 +189,19 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         if (j?.receipt) j.receipt = { ...j.receipt, recipients: j.receipt.recipients.map((r: any) => ({ ...r, currentRecipientFileTransferStatusCode: 'DownloadConfirmed' })) };
         return { ...j };
       }
+      case 'sent_refresh': {
+        if (b.sentRefresh) return b.sentRefresh();
+        // As the back end: the overview's current statuses for what can still change.
+        let checked = 0;
+        b.jobs = b.jobs.map((j: any) => {
+          if (j.phase !== 'published' || !j.receipt) return j;
+          checked += 1;
+          return { ...j, receipt: { ...j.receipt, recipients: j.receipt.recipients.map((r: any) => ({ ...r, currentRecipientFileTransferStatusCode: 'DownloadConfirmed' })) } };
+        });
+        return { checked, changed: checked, finalSkipped: 0, waiting: 0, retryInSecs: null, error: null };
+      }
+      case 'sent_open_receipt': if (b.sentOpenReceipt) return b.sentOpenReceipt(args.id);
+        return { job: { ...b.jobs.find((x) => x.id === args.id) }, fetched: true, retryInSecs: null };
       case 'send_clear_finished': {
         // As the back end: finished jobs leave the queue but stay as receipts.
         const done = b.jobs.filter((j: any) => (j.phase === 'published' || j.phase === 'cancelled') && !j.cleared);
@@ -214,6 +230,12 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         return args.numbers.map((n: string) => (NAMES[n]
           ? { orgNumber: n, status: 'found', registeredName: NAMES[n].toUpperCase(), name: NAMES[n], form: { code: 'ORGL', description: 'Organisasjonsledd' }, municipality: 'Oslo', parent: null, subUnit: false, deleted: null, fetched: 1, stale: false }
           : { orgNumber: n, status: 'notInRegister', registeredName: null, name: null, form: null, municipality: null, parent: null, subUnit: false, deleted: null, fetched: 1, stale: false }) satisfies OrgInfo);
+      case 'names_search': {
+        const q = String(args.query).toLowerCase().replace(/\s+/g, '');
+        return Object.entries(NAMES)
+          .filter(([n, name]) => n.startsWith(q) || name.toLowerCase().replace(/\s+/g, '').includes(q))
+          .map(([n, name]) => ({ orgNumber: n, status: 'found', registeredName: name.toUpperCase(), name, form: { code: 'ORGL', description: 'Organisasjonsledd' }, municipality: 'Oslo', parent: null, subUnit: false, deleted: null, fetched: 1, stale: false }) satisfies OrgInfo);
+      }
       case 'names_services':
         return args.ids.map((id: string) => ({ resourceId: id, status: 'found', title: { nb: 'Øvingstjeneste', nn: 'Øvingsteneste', en: 'Practice service' }, ownerOrg: '310000019', ownerCode: 'ovelse', ownerName: { nb: 'Øvingsetaten Avsender' }, resourceType: 'BrokerService', fetched: 1, stale: false }) satisfies ServiceInfo);
     }

@@ -248,6 +248,16 @@ impl Admin {
         self.inner.counters.locked().bytes_received.get(&file_transfer_id).copied().unwrap_or(0)
     }
     /// Total requests served (all paths).
+    /// Calls per rate-limited endpoint (`details`, `search`, `overview`, …)
+    /// and the gateway's 429 answers to them, as the sandbox counted.
+    pub fn rate_limit_counts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let c = self.inner.counters.locked();
+        (
+            c.limited_calls.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            c.rate_limited.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        )
+    }
+
     pub fn requests_served(&self) -> u64 {
         self.inner.counters.locked().requests
     }
@@ -586,6 +596,7 @@ async fn h_faults_get(State(a): State<App>) -> Response {
 async fn h_counters(State(a): State<App>) -> Response {
     let tokens = a.read(|s| s.tokens_issued.clone());
     let fired = a.faults.locked().fired.clone();
+    let (limited, limited_429) = adm(&a).rate_limit_counts();
     let c = a.counters.locked();
     let bytes: BTreeMap<String, u64> = c.bytes_received.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let confirms: BTreeMap<String, Vec<u128>> = c
@@ -599,7 +610,8 @@ async fn h_counters(State(a): State<App>) -> Response {
     json_response(
         200,
         &json!({"tokens_issued": tokens, "bytes_received": bytes, "requests": c.requests,
-                "confirms_unix_ms": confirms, "faults_fired": fired}),
+                "confirms_unix_ms": confirms, "faults_fired": fired,
+                "limited_calls": limited, "rate_limited": limited_429}),
     )
 }
 

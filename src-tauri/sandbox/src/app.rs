@@ -30,6 +30,10 @@ pub(crate) struct Counters {
     pub bytes_received: HashMap<Uuid, u64>,
     /// (endpoint, caller) → (window start unix, count)
     pub rate: HashMap<(String, String), (i64, u32)>,
+    /// Calls each rate-limited endpoint received, and how many of them the
+    /// gateway answered with 429 (tests assert that normal use never meets one).
+    pub limited_calls: HashMap<String, u64>,
+    pub rate_limited: HashMap<String, u64>,
     pub requests: u64,
     /// When each successful download confirmation was carried out (wall clock).
     pub confirms: HashMap<Uuid, Vec<std::time::SystemTime>>,

@@ -5,7 +5,7 @@
 import { invoke, Channel } from '@tauri-apps/api/core';
 import type {
   AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, OrgInfo, Profile, ProfileEdit,
-  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, ServicesAnswer, Settings, SystemUserRequestInfo,
+  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, SentReceipt, SentRefreshReport, ServicesAnswer, Settings, SystemUserRequestInfo,
   SystemUserStatus, TransferEvent,
 } from './generated/wire';
 import { allOf } from './union';
@@ -104,6 +104,10 @@ export const api = {
   sendRetryAll: () => call<number>('send_retry_all'),
   sendClearFinished: () => call<number>('send_clear_finished'),
   sendRefreshReceipt: (id: string) => call<SendJob>('send_refresh_receipt', { id }),
+  /** The Sent list's statuses, refreshed within Altinn's per-minute limits (final transfers are not asked). */
+  sentRefresh: () => call<SentRefreshReport>('sent_refresh'),
+  /** A receipt with its history: the stored one when complete, else fetched within the limits. */
+  sentOpenReceipt: (id: string) => call<SentReceipt>('sent_open_receipt', { id }),
   inboxList: () => call<IncomingView[]>('inbox_list'),
   inboxRefresh: () => call<RefreshReport>('inbox_refresh'),
   /** `folder`: a handle from pickFolder (none: the download folder). */

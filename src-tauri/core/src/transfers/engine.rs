@@ -484,6 +484,16 @@ impl SendQueue {
         Ok(job)
     }
 
+    /// Keeps `receipt` as the job's receipt (the Sent page's refresh, which
+    /// asks for the overview or the details within Altinn's limits) and reports it.
+    pub fn store_receipt(&self, id: Uuid, receipt: super::broker::Details) -> AppResult<SendJob> {
+        let mut job = self.get(id)?;
+        job.receipt = Some(receipt);
+        self.save(&job)?;
+        (self.listener)(SendUpdate { job: job.clone(), progress: None });
+        Ok(job)
+    }
+
     /// Retries every failed job. Returns how many.
     pub async fn retry_all(self: &Arc<Self>) -> AppResult<usize> {
         let failed: Vec<Uuid> = self.list()?.into_iter().filter(|j| j.phase == Phase::Failed).map(|j| j.id).collect();

@@ -2,6 +2,7 @@
 //! downloads that never lose a file, and progress. Tauri-free.
 
 pub mod broker;
+pub mod budget;
 pub mod checksum;
 pub mod download;
 pub mod engine;

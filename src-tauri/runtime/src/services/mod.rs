@@ -7,6 +7,7 @@
 pub mod inbox;
 pub mod queue;
 pub mod send;
+pub mod sent;
 mod sink;
 
 pub use sink::{EventSink, Notifier};

@@ -113,6 +113,7 @@ pub(super) fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) ->
         if c.client_id.is_empty() { c.org.clone().unwrap_or_default() } else { c.client_id.clone() },
     );
     let mut ctr = app.counters.locked();
+    *ctr.limited_calls.entry(endpoint.to_string()).or_default() += 1;
     let e = ctr.rate.entry(key).or_insert((now, 0));
     if now - e.0 >= 60 {
         *e = (now, 0);
@@ -120,6 +121,7 @@ pub(super) fn rate_limited(app: &App, endpoint: &str, c: &Caller, limit: u32) ->
     e.1 += 1;
     if e.1 > limit {
         let retry = (60 - (now - e.0)).max(1);
+        *ctr.rate_limited.entry(endpoint.to_string()).or_default() += 1;
         return Some(errors::apim_429(retry));
     }
     None

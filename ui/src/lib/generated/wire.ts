@@ -757,6 +757,51 @@ export type SendOutcome = {
 export type SendPhase = "queued" | "preparing" | "uploading" | "processing" | "published" | "failed" | "paused" | "cancelled";
 
 /**
+ * A receipt for the Sent page's dialog.
+ */
+export type SentReceipt = {
+  job: SendJob,
+  /**
+   * The details came from Altinn now (false: the stored receipt).
+   */
+  fetched: boolean,
+  /**
+   * Altinn's limit kept the details from being fetched now: seconds until they can be.
+   */
+  retryInSecs: number | null,
+};
+
+/**
+ * What a refresh of the Sent list did.
+ */
+export type SentRefreshReport = {
+  /**
+   * Transfers asked about now.
+   */
+  checked: number,
+  /**
+   * Of those, whose status had changed.
+   */
+  changed: number,
+  /**
+   * Final transfers with a stored receipt: not asked.
+   */
+  finalSkipped: number,
+  /**
+   * Transfers left for the next refresh: Altinn's per-minute limit was reached.
+   */
+  waiting: number,
+  /**
+   * Seconds until there is room again, if something waits.
+   */
+  retryInSecs: number | null,
+  /**
+   * The first error met (the rest of the list still went on).
+   */
+  error: AppError | null,
+};
+
+/**
  * One Broker resource (a "service") and what Altinn's Resource Registry says about it.
  */
 export type ServiceInfo = {

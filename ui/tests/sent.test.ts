@@ -1,0 +1,62 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { render, screen, fireEvent, waitFor, cleanup, within } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import Sent from '../src/pages/Sent.svelte';
+import { setLang } from '../src/lib/i18n.svelte';
+import { resetTransfers } from '../src/lib/transfers.svelte';
+import { installBackend, details, job, settings as makeSettings, type Backend } from './mockBackend';
+
+let b: Backend;
+const settings = makeSettings();
+
+beforeEach(() => { setLang('nb'); localStorage.clear(); resetTransfers(); b = installBackend(); });
+afterEach(() => { cleanup(); clearMocks(); });
+
+describe('Sent within Altinn\'s limits', () => {
+  it('says what waits for the next minute, and shows the stored receipt when details must wait', async () => {
+    b.jobs = [job({
+      id: 's1', fileName: 'sendt.pdf', phase: 'published', fileTransferId: 'ft-9', properties: { saksnummer: '2026/42' },
+      receipt: details({ fileTransferId: 'ft-9', fileTransferStatus: 'Published', propertyList: { saksnummer: '2026/42' }, recipients: [] }),
+    })];
+    // The back end's answer when the minute's budget is spent.
+    const original = b.jobs[0];
+    b.sentRefresh = () => ({ checked: 60, changed: 0, finalSkipped: 150, waiting: 40, retryInSecs: 42, error: null });
+    b.sentOpenReceipt = () => ({ job: original, fetched: false, retryInSecs: 17 });
+    render(Sent, { settings });
+    await waitFor(() => expect(screen.getByTestId('sent-status').textContent).toContain('40 filer venter'));
+    expect(screen.getByTestId('sent-status').textContent).toContain('42 sekunder');
+    await fireEvent.click(await screen.findByTestId('receipt'));
+    const dlg = screen.getByTestId('receipt-dialog');
+    await waitFor(() => expect(within(dlg).getByTestId('receipt-note').textContent).toContain('prøv igjen om 17 sekunder'));
+    expect(within(dlg).getByTestId('receipt-properties').textContent).toContain('2026/42');
+    expect(within(dlg).getByTestId('receipt-print')).toBeTruthy();
+  });
+});
+
+describe('search and long lists', () => {
+  it('filters by name, organisation and reference, says how many, and shows a page of rows at a time', async () => {
+    b.jobs = Array.from({ length: 250 }, (_, i) => job({
+      id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`, reference: `sak-${i}`,
+      recipients: [i === 7 ? '310000019' : '310000027'],
+    }));
+    render(Sent, { settings });
+    await screen.findByTestId('sent-table');
+    await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
+    expect(screen.getByTestId('sent-search-count').textContent).toContain('Viser 200 av 250');
+    await fireEvent.click(screen.getByTestId('sent-more'));
+    await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(250));
+    expect(screen.queryByTestId('sent-more')).toBeNull();
+
+    const search = screen.getByTestId('sent-search') as HTMLInputElement;
+    await fireEvent.input(search, { target: { value: 'sak-249' } });
+    await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(1));
+    expect(screen.getByTestId('sent-search-count').textContent).toContain('1 av 250 passer');
+    // By the recipient's name from the register, and by its number written with spaces.
+    await fireEvent.input(search, { target: { value: 'øvingsetaten avsender' } });
+    await waitFor(() => expect(screen.getAllByTestId('sent-row').map((r) => r.dataset.id)).toEqual(['s7']));
+    await fireEvent.input(search, { target: { value: '310 000 019' } });
+    await waitFor(() => expect(screen.getAllByTestId('sent-row').map((r) => r.dataset.id)).toEqual(['s7']));
+    await fireEvent.input(search, { target: { value: 'finnes ikke' } });
+    await waitFor(() => expect(screen.getByTestId('sent-no-match')).toBeTruthy());
+  });
+});
