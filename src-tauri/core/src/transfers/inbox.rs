@@ -58,7 +58,10 @@ pub struct IncomingFile {
     /// more than one of them (each then has its own record, downloads and
     /// confirms it for itself). Empty in records from before several
     /// organisations; those belong to the recipients of their overview.
+    /// Not in the UI's wire types (yet): a list is one organisation's, which
+    /// the UI knows.
     #[serde(default)]
+    #[ts(skip)]
     pub org: String,
 }
 
