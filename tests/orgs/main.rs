@@ -258,8 +258,7 @@ async fn two_organisations_poll_within_the_limits() {
     let report = inbox::refresh(&w.state, &w.events, w.rec.as_ref()).await.map_err(AppError::from).unwrap();
     assert!(w.rec.failed.lock().unwrap().is_empty(), "{:?}", w.rec.failed.lock().unwrap());
     assert!(report.more, "the limits leave the rest for the next look");
-    let found: Vec<usize> =
-        [PRACTICE_ORG_A, PRACTICE_ORG_B].iter().map(|o| w.inbox(o).list().unwrap().len()).collect();
+    let found: Vec<usize> = [PRACTICE_ORG_A, PRACTICE_ORG_B].iter().map(|o| w.inbox(o).list().unwrap().len()).collect();
     // Each took its equal part (30 s of a 60 s interval: 40 overviews), not the whole share (100).
     assert_eq!(found, [40, 40]);
     assert!(found.iter().all(|n| *n < N));
