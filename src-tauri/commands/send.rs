@@ -38,7 +38,6 @@ pub fn send_files(
     resource_id: Option<String>,
     reference: Option<String>,
     properties: Option<BTreeMap<String, String>>,
-    from: Option<String>,
 ) -> AppResult<Vec<SendOutcome>> {
     let mut outcomes = Vec::new();
     let mut chosen = Vec::new();
@@ -52,8 +51,9 @@ pub fn send_files(
         return Ok(outcomes);
     }
     let paths = chosen.iter().map(|(_, p)| p.clone()).collect();
+    // From the organisation chosen in the header (the active one).
     let request =
-        SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default(), from };
+        SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default(), from: None };
     // The runtime answers in the order it was given the paths.
     let queued = send::send_files(&state, request)?;
     for ((file, _), (_, outcome)) in chosen.into_iter().zip(queued) {

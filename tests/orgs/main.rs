@@ -105,7 +105,7 @@ async fn an_installation_from_before_becomes_one_organisation_without_a_new_set_
 
     let state = AppState::with_secrets(Settings::default(), data.clone(), tmp.path().join("logs"), secrets.clone())
         .with_external_sandbox(Some(sandbox.base_url()));
-    assert_eq!(state.profiles.list(ENV), [old.clone()], "one organisation, as it was");
+    assert_eq!(state.profiles.list(ENV), std::slice::from_ref(&old), "one organisation, as it was");
     assert_eq!(state.profiles.active_org(ENV), PRACTICE_ORG_A);
     assert_eq!(secrets.get(&profile::private_key_secret(ENV)).unwrap(), None, "the plain name is gone");
     assert_eq!(state.secrets_of(PRACTICE_ORG_A).get(&profile::private_key_secret(ENV)).unwrap(), Some(old_key));
