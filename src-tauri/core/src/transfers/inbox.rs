@@ -153,10 +153,12 @@ impl Inbox {
     }
 
     /// Whether a stored record is this organisation's: its own, or one from
-    /// before several organisations addressed to it.
+    /// before several organisations (then one per environment) addressed to
+    /// it, or naming no recipients.
     fn mine(&self, f: &IncomingFile) -> bool {
-        f.environment == self.environment
-            && (f.org == self.org() || f.org.is_empty() && f.overview.recipients.iter().any(|r| r.recipient == self.me))
+        let legacy =
+            || f.overview.recipients.is_empty() || f.overview.recipients.iter().any(|r| r.recipient == self.me);
+        f.environment == self.environment && (f.org == self.org() || f.org.is_empty() && legacy())
     }
 
     /// The store key: one record per organisation and transfer.
