@@ -126,6 +126,10 @@ macro_rules! with_commands {
             // Setup
             practice::practice_use_org,
             setup::auth_get_profiles,
+            setup::orgs_list,
+            setup::orgs_switch,
+            setup::orgs_add,
+            setup::orgs_remove,
             setup::auth_get_profile,
             setup::auth_save_profile,
             setup::auth_generate_key,

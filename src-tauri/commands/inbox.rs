@@ -125,6 +125,7 @@ mod tests {
             saved_path: saved.map(std::path::PathBuf::from),
             error: None,
             first_seen: "2026-01-01T00:00:00Z".into(),
+            org: String::new(),
         }
     }
 

@@ -51,7 +51,9 @@ pub fn send_files(
         return Ok(outcomes);
     }
     let paths = chosen.iter().map(|(_, p)| p.clone()).collect();
-    let request = SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default() };
+    // From the organisation chosen in the header (the active one).
+    let request =
+        SendFiles { paths, recipients, resource_id, reference, properties: properties.unwrap_or_default(), from: None };
     // The runtime answers in the order it was given the paths.
     let queued = send::send_files(&state, request)?;
     for ((file, _), (_, outcome)) in chosen.into_iter().zip(queued) {

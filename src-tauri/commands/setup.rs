@@ -36,8 +36,10 @@ pub struct ProfileView {
 }
 
 fn view(state: &AppState, profile: Profile) -> ProfileView {
-    let key = setup::key_info(&profile, state.secrets.as_ref()).ok();
-    let pending = rotation::pending_info(&profile, state.secrets.as_ref()).ok();
+    // The profile's own secrets: it need not be the active organisation.
+    let secrets = state.secrets_of(&profile.org_number);
+    let key = setup::key_info(&profile, &secrets).ok();
+    let pending = rotation::pending_info(&profile, &secrets).ok();
     let endpoints = profile.environment.endpoints(state.sandbox_base_url().as_deref());
     let missing = profile.missing();
     ProfileView { profile, endpoints, key, missing, pending }
@@ -55,6 +57,37 @@ pub struct ServicesAnswer {
 #[tauri::command]
 pub fn auth_get_profiles(state: State<'_, Arc<AppState>>) -> Vec<ProfileView> {
     state.profiles.all().into_iter().map(|p| view(&state, p)).collect()
+}
+
+/// Every organisation set up in `environment` (the header's switcher), the
+/// one being set up included.
+#[tauri::command]
+pub fn orgs_list(state: State<'_, Arc<AppState>>, environment: Environment) -> Vec<ProfileView> {
+    state.profiles.list(environment).into_iter().map(|p| view(&state, p)).collect()
+}
+
+/// Makes `org` the active organisation of `environment`: the one the pages
+/// show and a new send goes from. Jobs already queued keep theirs.
+#[tauri::command]
+pub fn orgs_switch(state: State<'_, Arc<AppState>>, environment: Environment, org: String) -> AppResult<ProfileView> {
+    let p = state.profiles.switch(environment, &org)?;
+    Ok(view(&state, p))
+}
+
+/// "Add another organisation": a new, empty profile, active, for the setup wizard.
+#[tauri::command]
+pub fn orgs_add(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<ProfileView> {
+    let p = state.profiles.add_draft(environment)?;
+    Ok(view(&state, p))
+}
+
+/// Removes an organisation from this computer: its profile and its secrets
+/// (key, API key). What it sent and received stays in the history.
+#[tauri::command]
+pub fn orgs_remove(state: State<'_, Arc<AppState>>, environment: Environment, org: String) -> AppResult<()> {
+    state.profiles.remove(environment, &org)?;
+    state.forget_client(environment);
+    Ok(())
 }
 
 #[tauri::command]

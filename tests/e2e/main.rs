@@ -11,6 +11,7 @@ mod onboard_en;
 mod onboard_exchange;
 mod onboard_keyring;
 mod onboard_web;
+mod orgs;
 
 use harness::App;
 
@@ -88,8 +89,8 @@ const WIZARD: [&str; 10] = [
     "test",
     "done",
 ];
-const ORG_A: &str = "310000019";
-const ORG_B: &str = "310000027";
+pub(crate) const ORG_A: &str = "310000019";
+pub(crate) const ORG_B: &str = "310000027";
 
 /// Screenshots every wizard step as `<lang>-wizard-<n>-<step>.png`.
 async fn wizard_screenshots(app: &App, lang: &str) {

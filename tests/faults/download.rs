@@ -62,7 +62,8 @@ async fn a_checksum_mismatch_on_download_is_neither_saved_nor_confirmed() {
     let mut f = r.inbox.get(id).unwrap();
     f.overview.checksum = Some("00000000000000000000000000000000".into());
     let (store, _) = budbringer_core::store::Store::open(&w.dir.path().join("inbox.db")).unwrap();
-    store.put(Table::Incoming, &id.to_string(), false, &f).unwrap();
+    // Each organisation's record of a transfer is keyed `<org>/<id>` (several organisations, issue 17).
+    store.put(Table::Incoming, &format!("{}/{id}", budbringer_sandbox::PRACTICE_ORG_B), false, &f).unwrap();
     let e = r.save(&w, id, b"the real content").await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DownloadChecksumMismatch);
     assert!(files_in(&r.dir).is_empty(), "not even a part-file is kept");

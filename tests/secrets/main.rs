@@ -165,7 +165,7 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     let settings = UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 4 };
     let q = SendQueue::new(
         store_a,
-        Arc::new(move |_| Ok(broker_a.clone())),
+        Arc::new(move |_, _: &str| Ok(broker_a.clone())),
         settings,
         2,
         Arc::new(move |u| events.push(&u)),

@@ -152,6 +152,7 @@ async fn simulate(seed: u64) -> Vec<String> {
                     resource_id: None,
                     reference: shared_reference,
                     properties: Default::default(),
+                    from: None,
                 };
                 let _in_runtime = inst.rt.as_ref().map(|rt| rt.enter());
                 match send_files(&inst.state, req) {

@@ -161,7 +161,9 @@ impl Node {
     /// Sets a new API key, the way the Setup page does it.
     pub fn set_api_key(&self, key: &str) {
         let profiles = ProfileStore::open(&self.data);
-        setup::set_api_key(&profiles, self.secrets.as_ref(), Environment::Sandbox, Some(key)).unwrap();
+        // In the organisation's own names, as the app keeps them (secrets::scoped).
+        let secrets = budbringer_core::secrets::scoped::ScopedSecrets::fixed(self.secrets.clone(), self.org);
+        setup::set_api_key(&profiles, &secrets, Environment::Sandbox, Some(key)).unwrap();
     }
 }
 

@@ -47,7 +47,7 @@ fn crashing_queue(w: &World, then: Then) -> Crashing {
     let broker = w.a.clone();
     let queue = SendQueue::new(
         store,
-        Arc::new(move |_env| Ok(broker.clone())),
+        Arc::new(move |_env, _: &str| Ok(broker.clone())),
         UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 },
         2,
         Arc::new(move |u: SendUpdate| {

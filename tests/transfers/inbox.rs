@@ -88,7 +88,8 @@ async fn a_corrupted_download_is_neither_saved_nor_confirmed() {
     let mut f = inbox.get(id).unwrap();
     f.overview.checksum = Some("00000000000000000000000000000000".into());
     let (store2, _) = Store::open(&w.dir.path().join("db")).unwrap();
-    store2.put(budbringer_core::store::Table::Incoming, &id.to_string(), false, &f).unwrap();
+    // Each organisation's record of a transfer is keyed `<org>/<id>` (several organisations, issue 17).
+    store2.put(budbringer_core::store::Table::Incoming, &format!("{PRACTICE_ORG_B}/{id}"), false, &f).unwrap();
     let dir = w.dir.path().join("inn");
     let e = inbox.save_and_confirm(&w.b, id, &dir, true).await.unwrap_err();
     assert_eq!(e.error.code, ErrorCode::DownloadChecksumMismatch);

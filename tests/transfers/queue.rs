@@ -32,7 +32,7 @@ fn queue(store: Store, broker: Broker) -> (Arc<SendQueue>, Arc<Mutex<Vec<Phase>>
     let s2 = seen.clone();
     let q = SendQueue::new(
         store,
-        Arc::new(move |_env| Ok(broker.clone())),
+        Arc::new(move |_env, _: &str| Ok(broker.clone())),
         settings(),
         2,
         Arc::new(move |u| s2.lock().unwrap().push(u.job.phase)),

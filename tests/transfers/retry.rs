@@ -16,7 +16,13 @@ use uuid::Uuid;
 
 fn queue(w: &World, store: Store) -> Arc<SendQueue> {
     let broker = w.a.clone();
-    SendQueue::new(store, Arc::new(move |_env| Ok(broker.clone())), UploadSettings::default(), 2, Arc::new(|_| {}))
+    SendQueue::new(
+        store,
+        Arc::new(move |_env, _: &str| Ok(broker.clone())),
+        UploadSettings::default(),
+        2,
+        Arc::new(|_| {}),
+    )
 }
 
 fn request(path: PathBuf) -> SendRequest {

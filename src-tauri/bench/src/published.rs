@@ -43,7 +43,7 @@ impl Queue {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(dir.path()).unwrap();
         let b = broker.clone();
-        let provider = Arc::new(move |_env: Environment| Ok(b.clone()));
+        let provider = Arc::new(move |_env: Environment, _: &str| Ok(b.clone()));
         let (tx, updates) = mpsc::unbounded_channel();
         let listener = Arc::new(move |u: budbringer_core::transfers::send::SendUpdate| {
             if u.progress.is_none() {

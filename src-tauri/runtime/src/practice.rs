@@ -116,13 +116,17 @@ pub async fn provision_remote(
 }
 
 /// Practice mode in the app: act as one of the sandbox's two organisations
-/// (set up in the embedded sandbox, then saved as the sandbox profile).
+/// (set up in the embedded sandbox, saved as a sandbox profile beside any
+/// other organisation, and made the active one). Choosing A, then B gives one
+/// installation with both.
 pub async fn use_org(state: &AppState, org: &str) -> AppResult<Profile> {
     let org = OrgNumber::parse(org)?.digits();
     if org != PRACTICE_ORG_A && org != PRACTICE_ORG_B {
         return Err(AppError::invalid_input(format!("the sandbox has {PRACTICE_ORG_A} and {PRACTICE_ORG_B}")));
     }
     let sandbox = state.sandbox().await?;
-    let profile = provision(&sandbox.admin(), &org, state.secrets.as_ref())?;
-    state.profiles.save(profile)
+    // The key goes to the organisation's own names, whichever one is active now.
+    let profile = provision(&sandbox.admin(), &org, &state.secrets_of(&org))?;
+    state.profiles.save(profile)?;
+    state.profiles.switch(Environment::Sandbox, &org)
 }

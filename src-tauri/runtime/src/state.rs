@@ -6,6 +6,7 @@ use budbringer_core::altinn::profile;
 use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
+use budbringer_core::secrets::scoped::ScopedSecrets;
 use budbringer_core::secrets::{KeyringSecretStore, MemorySecretStore, Secret, SecretStore};
 use budbringer_core::settings::Settings;
 use budbringer_core::store::{OpenReport, Store};
@@ -32,6 +33,7 @@ struct Made {
 }
 
 impl Made {
+    /// `secrets` is the profile's own namespace.
     fn now(secrets: &dyn SecretStore, env: Environment) -> AppResult<Made> {
         Ok(Made {
             api_key: secrets.get(&profile::api_key_secret(env))?,
@@ -45,12 +47,19 @@ pub const KEYRING_SERVICE: &str = "no.budbringer.desktop";
 
 pub struct AppState {
     pub settings: RwLock<Settings>,
+    /// The secrets of the active organisation of each environment (the
+    /// names `<env>/<what>` are put in its namespace: `secrets::scoped`), so
+    /// the Setup page's steps act on the profile the header shows.
     pub secrets: Arc<dyn SecretStore>,
+    /// The store itself, unscoped: each profile's client sees it through its
+    /// own organisation's namespace.
+    raw_secrets: Arc<dyn SecretStore>,
     /// Set when no OS keyring could be opened: secrets then live in memory
     /// for this run only, and the UI says so.
     pub secret_store_problem: Option<AppError>,
-    /// One profile per environment (`profiles.json` in the data folder).
-    pub profiles: ProfileStore,
+    /// The profiles: any number of organisations per environment, one active
+    /// (`profiles.json` in the data folder).
+    pub profiles: Arc<ProfileStore>,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
     /// The system's Downloads folder, when the platform has one.
@@ -65,9 +74,10 @@ pub struct AppState {
     /// Set when the local database was damaged and set aside (or could not be
     /// opened at all), for the UI to tell the user.
     pub store_problem: Option<AppError>,
-    /// One authenticated client per environment, kept while its profile and
-    /// its secrets are unchanged so that its tokens are reused.
-    clients: Mutex<HashMap<Environment, Cached>>,
+    /// One authenticated client per organisation and environment (so one
+    /// Maskinporten token cache each), kept while its profile and its secrets
+    /// are unchanged so that its tokens are reused.
+    clients: Mutex<HashMap<(Environment, String), Cached>>,
     queue: OnceLock<Arc<SendQueue>>,
 }
 
@@ -110,14 +120,24 @@ impl AppState {
                 (Store::memory(), Some(AppError::new(ErrorCode::StoreSetAside).with_detail(e.to_string())))
             }
         };
+        let profiles = Arc::new(ProfileStore::open(&data_dir));
+        // An installation from before several organisations: its secrets move to its organisation's names.
+        if let Err(e) = profiles.attach_secrets(secrets.clone()) {
+            tracing::error!(error = %e, "the profiles' secrets could not be moved; the next start tries again");
+        }
+        let active = profiles.clone();
+        let org_of = Arc::new(move |env: &str| {
+            Environment::ALL.iter().find(|e| e.as_str() == env).map(|e| active.active_org(*e)).unwrap_or_default()
+        });
         AppState {
             store,
             store_problem,
-            profiles: ProfileStore::open(&data_dir),
+            profiles,
             clients: Mutex::new(HashMap::new()),
             queue: OnceLock::new(),
             settings: RwLock::new(settings),
-            secrets,
+            secrets: Arc::new(ScopedSecrets::following(secrets.clone(), org_of)),
+            raw_secrets: secrets,
             secret_store_problem: None,
             data_dir,
             log_dir,
@@ -192,17 +212,44 @@ impl AppState {
     /// line) reaches sending and the inbox at their next call, and no caller
     /// has to remember to say so.
     pub fn running_client(&self, env: Environment) -> AppResult<AltinnClient> {
-        let profile = self.profiles.get(env);
-        let made = Made::now(self.secrets.as_ref(), env)?;
+        self.running_client_for(env, &self.profiles.active_org(env))
+    }
+
+    /// [`client`](Self::client) for organisation `org` of `env`, active or not
+    /// (the inbox poller of every organisation, a job created for it).
+    pub async fn client_for(&self, env: Environment, org: &str) -> AppResult<AltinnClient> {
+        self.reachable(env).await?;
+        self.running_client_for(env, org)
+    }
+
+    /// [`running_client`](Self::running_client) for organisation `org` of `env`.
+    pub fn running_client_for(&self, env: Environment, org: &str) -> AppResult<AltinnClient> {
+        let org = org.trim_start_matches("0192:");
+        let profile = match self.profiles.get_org(env, org) {
+            Some(p) => p,
+            // The active profile not saved yet (a fresh installation): as before.
+            None if org.is_empty() => Profile::new(env),
+            None => {
+                return Err(AppError::new(ErrorCode::ProfileIncomplete)
+                    .with_detail(format!("organisation {org} is not set up on this computer")))
+            }
+        };
+        let made = Made::now(&self.secrets_of(org), env)?;
         let mut clients = self.clients.locked();
-        if let Some(c) = clients.get(&env) {
+        let key = (env, org.to_owned());
+        if let Some(c) = clients.get(&key) {
             if c.profile == profile && c.secrets == made {
                 return Ok(c.client.clone());
             }
         }
         let client = self.new_client(profile.clone())?;
-        clients.insert(env, Cached { profile, secrets: made, client: client.clone() });
+        clients.insert(key, Cached { profile, secrets: made, client: client.clone() });
         Ok(client)
+    }
+
+    /// Organisation `org`'s secrets (its namespace of the secret store).
+    pub fn secrets_of(&self, org: &str) -> ScopedSecrets {
+        ScopedSecrets::fixed(self.raw_secrets.clone(), org)
     }
 
     /// A new client for `env` with no tokens, not shared: only for the setup
@@ -223,7 +270,7 @@ impl AppState {
     /// notices changed secrets by itself ([`running_client`](Self::running_client));
     /// this only makes the next call start afresh.
     pub fn forget_client(&self, env: Environment) {
-        self.clients.locked().remove(&env);
+        self.clients.locked().retain(|(e, _), _| *e != env);
     }
 
     /// Drops every cached client (the proxy setting changed: it is applied when a client is made).
@@ -237,7 +284,8 @@ impl AppState {
             AppError::new(ErrorCode::SandboxFailed).with_detail("the practice sandbox is not running")
         })?;
         let proxy = budbringer_core::network::ProxySettings::from_settings(&self.settings());
-        AltinnClient::with_proxy(profile, endpoints, self.secrets.clone(), &proxy)
+        let secrets = Arc::new(self.secrets_of(&profile.org_number));
+        AltinnClient::with_proxy(profile, endpoints, secrets, &proxy)
     }
 
     /// The send queue, once [`set_queue`](Self::set_queue) has made it.

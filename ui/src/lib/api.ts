@@ -59,6 +59,12 @@ export const api = {
   practiceUseOrg: (org: string) => call<Profile>('practice_use_org', { org }),
 
   getProfiles: () => call<ProfileView[]>('auth_get_profiles'),
+  /** Every organisation set up in `environment` (the header's switcher). */
+  orgsList: (environment: Environment) => call<ProfileView[]>('orgs_list', { environment }),
+  orgsSwitch: (environment: Environment, org: string) => call<ProfileView>('orgs_switch', { environment, org }),
+  /** "Add another organisation": a new, empty profile for the setup wizard. */
+  orgsAdd: (environment: Environment) => call<ProfileView>('orgs_add', { environment }),
+  orgsRemove: (environment: Environment, org: string) => call<null>('orgs_remove', { environment, org }),
   getProfile: (environment: Environment) => call<ProfileView>('auth_get_profile', { environment }),
   saveProfile: (environment: Environment, edit: ProfileEdit) => call<ProfileView>('auth_save_profile', { environment, edit }),
   generateKey: (environment: Environment) => call<KeyInfo>('auth_generate_key', { environment }),

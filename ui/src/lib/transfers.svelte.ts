@@ -155,6 +155,15 @@ export function resetTransfers(): void {
   transfers.pending = [];
 }
 
+/** The header switched to organisation `org`: the lists are its own from now
+ * on (the pages load them again); files chosen for sending stay chosen, and
+ * jobs already queued keep sending as the organisation they were made for. */
+export function switchOrg(org: string): void {
+  transfers.org = org;
+  transfers.inbox = [];
+  transfers.inboxError = null;
+}
+
 const RECENT_KEY = 'budbringer.recentRecipients';
 
 /** Recipients used before (organisation numbers only, no secrets). */

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod maskinporten;
 pub mod problem;
 pub mod profile;
+mod profile_store;
 pub mod rotation;
 pub mod services;
 pub mod setup;

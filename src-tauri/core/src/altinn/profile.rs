@@ -1,16 +1,15 @@
-//! Per-environment connection profiles (Sandbox, TT02, Production) and the
-//! file that keeps them (`profiles.json` in the data folder).
+//! Connection profiles, one per organisation and environment (Sandbox, TT02,
+//! Production), and the file that keeps them (`profiles.json` in the data folder).
 //!
 //! A profile holds only non-secret data. The private key, the API key and
 //! tokens live in the [`SecretStore`](crate::secrets::SecretStore) under the
-//! names from [`secret_name`].
+//! names from [`secret_name`], in the organisation's namespace
+//! (`crate::secrets::scoped`).
 
 use crate::environment::Environment;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::orgnumber::OrgNumber;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 /// The Broker scopes used when the profile names none.
@@ -378,124 +377,11 @@ pub fn api_key_secret(env: Environment) -> String {
     secret_name(env, "api-key")
 }
 
-/// All profiles, kept in `profiles.json` (written atomically).
-#[derive(Debug)]
-pub struct ProfileStore {
-    path: PathBuf,
-    profiles: std::sync::Mutex<HashMap<Environment, Profile>>,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-struct ProfilesFile {
-    #[serde(default)]
-    profiles: Vec<Profile>,
-}
-
-impl ProfileStore {
-    pub const FILE: &'static str = "profiles.json";
-
-    /// Opens the store in `data_dir`. A missing or unreadable file gives
-    /// empty profiles (a damaged file is kept aside as `profiles.json.bad`).
-    pub fn open(data_dir: &Path) -> Self {
-        let path = data_dir.join(Self::FILE);
-        let mut map = HashMap::new();
-        match std::fs::read(&path) {
-            Ok(bytes) => match serde_json::from_slice::<ProfilesFile>(&bytes) {
-                Ok(f) => {
-                    for p in f.profiles {
-                        map.insert(p.environment, p);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "profiles.json could not be read; starting with empty profiles");
-                    let _ = std::fs::rename(&path, path.with_extension("json.bad"));
-                }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(error = %e, "profiles.json could not be opened"),
-        }
-        ProfileStore { path, profiles: std::sync::Mutex::new(map) }
-    }
-
-    /// The profile of `env` (a fresh one when none was saved).
-    pub fn get(&self, env: Environment) -> Profile {
-        self.profiles.lock().expect("profiles lock").get(&env).cloned().unwrap_or_else(|| Profile::new(env))
-    }
-
-    pub fn all(&self) -> Vec<Profile> {
-        Environment::ALL.iter().map(|e| self.get(*e)).collect()
-    }
-
-    /// Saves a profile (replacing the one for its environment).
-    pub fn save(&self, profile: Profile) -> AppResult<Profile> {
-        profile.validate()?;
-        let mut map = self.profiles.lock().expect("profiles lock");
-        let mut next = map.clone();
-        next.insert(profile.environment, profile.clone());
-        let file = ProfilesFile { profiles: Environment::ALL.iter().filter_map(|e| next.get(e).cloned()).collect() };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| AppError::internal(e.to_string()))?;
-        write_atomic(&self.path, &text)
-            .map_err(|e| AppError::new(ErrorCode::SettingsFailed).with_detail(e.to_string()))?;
-        *map = next;
-        Ok(profile)
-    }
-
-    /// Loads, changes and saves one profile.
-    pub fn update(&self, env: Environment, f: impl FnOnce(&mut Profile) -> AppResult<()>) -> AppResult<Profile> {
-        let mut p = self.get(env);
-        f(&mut p)?;
-        self.save(p)
-    }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp.{}", uuid::Uuid::new_v4().simple()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
-}
+pub use super::profile_store::{profile_secret_names, ProfileStore};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn profiles_round_trip_and_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ProfileStore::open(dir.path());
-        let p = store.get(Environment::Tt02);
-        assert_eq!(p.broker_scope(), "altinn:broker.read altinn:broker.write");
-        assert!(p.check_ready().is_err());
-        let mut p = p;
-        p.apply_edit(&ProfileEdit {
-            org_number: Some("0192:310000019".into()),
-            client_id: Some(" abc ".into()),
-            ..Default::default()
-        });
-        assert_eq!(p.org_number, "310000019");
-        assert_eq!(p.client_id, "abc");
-        p.check_ready().unwrap();
-        store.save(p.clone()).unwrap();
-        let again = ProfileStore::open(dir.path());
-        assert_eq!(again.get(Environment::Tt02), p);
-        assert_eq!(again.get(Environment::Production).org_number, "");
-        // Old or partial JSON still loads.
-        std::fs::write(
-            dir.path().join("profiles.json"),
-            r#"{"profiles":[{"environment":"production","orgNumber":"310000027"}]}"#,
-        )
-        .unwrap();
-        let old = ProfileStore::open(dir.path());
-        assert_eq!(old.get(Environment::Production).org_number, "310000027");
-        assert_eq!(old.get(Environment::Production).scopes.len(), 2);
-    }
 
     #[test]
     fn missing_names_what_sending_and_receiving_need() {

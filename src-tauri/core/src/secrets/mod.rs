@@ -11,6 +11,7 @@
 pub mod credman;
 pub mod envelope;
 mod keyring_store;
+pub mod scoped;
 
 pub use keyring_store::{KeyringBackend, KeyringEntries, KeyringSecretStore};
 

@@ -22,8 +22,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
 
-/// Gives the engine an authenticated Broker for an environment.
-pub type BrokerProvider = Arc<dyn Fn(Environment) -> AppResult<Broker> + Send + Sync>;
+/// Gives the engine an authenticated Broker for an environment and a sender
+/// (the job's `sender`, `0192:<org>`): a job sends as the organisation it was
+/// created for, whichever one the user has switched to since.
+pub type BrokerProvider = Arc<dyn Fn(Environment, &str) -> AppResult<Broker> + Send + Sync>;
 /// Receives every update of every job.
 pub type Listener = Arc<dyn Fn(SendUpdate) + Send + Sync>;
 
@@ -299,7 +301,7 @@ impl SendQueue {
             }
         };
         let _permit = permit;
-        let broker = match (self.broker)(job.environment) {
+        let broker = match (self.broker)(job.environment, &job.sender) {
             Ok(b) => b,
             Err(e) => {
                 // The app may be stopping (its state is gone): then this task is
@@ -323,7 +325,7 @@ impl SendQueue {
     /// all its bytes from the run that stopped (a pause or a restart racing
     /// the last of them), and then the job follows it to its receipt instead.
     async fn cancel_asking(self: &Arc<Self>, mut job: SendJob) {
-        match (self.broker)(job.environment) {
+        match (self.broker)(job.environment, &job.sender) {
             Ok(broker) => {
                 let settings = self.settings();
                 send::cancel_stopped(&mut job, &broker, &settings, &Sink { queue: self }).await;
@@ -425,7 +427,7 @@ impl SendQueue {
             return Ok(());
         }
         let status = match job.file_transfer_id {
-            Some(ft) => match (self.broker)(job.environment) {
+            Some(ft) => match (self.broker)(job.environment, &job.sender) {
                 Ok(b) => b.overview(ft).await.ok().and_then(|o| o.file_transfer_status),
                 Err(_) => None,
             },
@@ -476,7 +478,7 @@ impl SendQueue {
         let Some(ft) = job.file_transfer_id else {
             return Ok(job);
         };
-        let broker = (self.broker)(job.environment)?;
+        let broker = (self.broker)(job.environment, &job.sender)?;
         let details = broker.details(ft).await.map_err(|e| e.error)?;
         job.receipt = Some(details);
         self.save(&job)?;

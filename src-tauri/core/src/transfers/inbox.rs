@@ -53,6 +53,16 @@ pub struct IncomingFile {
     pub error: Option<AppError>,
     /// When this computer first saw it (RFC 3339).
     pub first_seen: String,
+    /// The organisation (nine digits) it was received for: one installation
+    /// can receive for several, and the same transfer can be addressed to
+    /// more than one of them (each then has its own record, downloads and
+    /// confirms it for itself). Empty in records from before several
+    /// organisations; those belong to the recipients of their overview.
+    /// Not in the UI's wire types (yet): a list is one organisation's, which
+    /// the UI knows.
+    #[serde(default)]
+    #[ts(skip)]
+    pub org: String,
 }
 
 impl IncomingFile {
@@ -137,23 +147,48 @@ impl Inbox {
         self
     }
 
+    /// This organisation's nine digits.
+    fn org(&self) -> &str {
+        self.me.trim_start_matches("0192:")
+    }
+
+    /// Whether a stored record is this organisation's: its own, or one from
+    /// before several organisations (then one per environment) addressed to
+    /// it, or naming no recipients.
+    fn mine(&self, f: &IncomingFile) -> bool {
+        let legacy =
+            || f.overview.recipients.is_empty() || f.overview.recipients.iter().any(|r| r.recipient == self.me);
+        f.environment == self.environment && (f.org == self.org() || f.org.is_empty() && legacy())
+    }
+
+    /// The store key: one record per organisation and transfer.
+    fn key(&self, id: Uuid) -> String {
+        format!("{}/{id}", self.org())
+    }
+
     pub fn list(&self) -> AppResult<Vec<IncomingFile>> {
-        Ok(self
-            .store
-            .list::<IncomingFile>(Table::Incoming)?
-            .into_iter()
-            .filter(|f| f.environment == self.environment)
-            .collect())
+        Ok(self.store.list::<IncomingFile>(Table::Incoming)?.into_iter().filter(|f| self.mine(f)).collect())
+    }
+
+    /// This organisation's record of transfer `id` (an old one, keyed by the
+    /// id alone, until its next save moves it to this organisation's key).
+    fn find(&self, id: Uuid) -> AppResult<Option<IncomingFile>> {
+        if let Some(f) = self.store.get::<IncomingFile>(Table::Incoming, &self.key(id))? {
+            return Ok(Some(f));
+        }
+        Ok(self.store.get::<IncomingFile>(Table::Incoming, &id.to_string())?.filter(|f| self.mine(f)))
     }
 
     pub fn get(&self, id: Uuid) -> AppResult<IncomingFile> {
-        self.store
-            .get(Table::Incoming, &id.to_string())?
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound).with_detail(format!("no received file {id}")))
+        self.find(id)?.ok_or_else(|| AppError::new(ErrorCode::NotFound).with_detail(format!("no received file {id}")))
     }
 
     fn save(&self, f: &IncomingFile) -> AppResult<()> {
-        self.store.put(Table::Incoming, &f.id.to_string(), f.phase == InboxPhase::Confirmed, f)
+        let mut f = f.clone();
+        f.org = self.org().to_owned();
+        self.store.put(Table::Incoming, &self.key(f.id), f.phase == InboxPhase::Confirmed, &f)?;
+        // The record from before several organisations, now under this organisation's key.
+        self.store.delete(Table::Incoming, &f.id.to_string())
     }
 
     /// Looks for published files addressed to us on `resources` that are still
@@ -169,7 +204,7 @@ impl Inbox {
         let mut report = RefreshReport::default();
         let key = format!("inbox/{}/{}", self.environment.as_str(), self.me);
         let known = |id: Uuid| -> Option<Option<String>> {
-            let f = self.store.get::<IncomingFile>(Table::Incoming, &id.to_string()).ok()??;
+            let f = self.find(id).ok()??;
             Some(f.overview.published)
         };
         let mut new = Vec::new();
@@ -187,6 +222,7 @@ impl Inbox {
                 saved_path: None,
                 error: None,
                 first_seen: now_rfc3339(),
+                org: self.org().to_owned(),
             };
             self.save(&file).map_err(CallError::from)?;
             new.push(id);
@@ -223,7 +259,7 @@ impl Inbox {
         for mut f in self.list()?.into_iter().filter(|f| f.phase == InboxPhase::Downloading) {
             let Some(_owner) = self.store.try_lock(&owner_lock(f.id))? else { continue };
             // Read again under the lock: the owner may have finished just now.
-            if let Some(now) = self.store.get::<IncomingFile>(Table::Incoming, &f.id.to_string())? {
+            if let Some(now) = self.find(f.id)? {
                 f = now;
             }
             if f.phase == InboxPhase::Downloading {

@@ -1,5 +1,5 @@
 //! The send queue's start-up: one queue per app, whose Broker comes from the
-//! state's client for the job's environment.
+//! state's client for the job's environment and sender.
 
 use super::sink::EventSink;
 use crate::state::AppState;
@@ -18,9 +18,10 @@ pub const PARALLEL_UPLOADS: usize = 2;
 pub fn open(state: &Arc<AppState>, events: Arc<dyn EventSink>, tuning: UploadSettings) -> Arc<SendQueue> {
     // Weak: the state holds the queue, so a strong reference here would be a cycle.
     let weak = Arc::downgrade(state);
-    let provider = Arc::new(move |env: Environment| -> AppResult<Broker> {
+    // Each job sends as its own sender, whichever organisation is active now.
+    let provider = Arc::new(move |env: Environment, sender: &str| -> AppResult<Broker> {
         let state = weak.upgrade().ok_or_else(|| AppError::internal("the app is shutting down"))?;
-        Ok(Broker::new(state.running_client(env)?))
+        Ok(Broker::new(state.running_client_for(env, sender)?))
     });
     let listener = Arc::new(move |u| events.send_update(u));
     let queue = SendQueue::new(state.store.clone(), provider, tuning, PARALLEL_UPLOADS, listener);

@@ -1,7 +1,8 @@
-//! Sending as the active profile: what the Send page asks for.
+//! Sending as one of the organisations (the active one unless the Send page
+//! chooses another): what the Send page asks for.
 
 use crate::state::AppState;
-use budbringer_core::error::{AppError, AppResult};
+use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::transfers::send::{SendJob, SendRequest};
 use budbringer_core::transfers::validate::OrgNumber;
 use std::collections::BTreeMap;
@@ -16,14 +17,22 @@ pub struct SendFiles {
     pub resource_id: Option<String>,
     pub reference: Option<String>,
     pub properties: BTreeMap<String, String>,
+    /// The organisation to send from (nine digits); the active one when `None`.
+    pub from: Option<String>,
 }
 
-/// Checks and queues files in the active environment. The request as a whole
-/// is refused when the profile cannot send; after that each file gets its own
-/// outcome, so one bad file does not stop the others.
+/// Checks and queues files in the active environment, from the chosen (or the
+/// active) organisation; each job keeps that organisation whatever is chosen
+/// later. The request as a whole is refused when the profile cannot send;
+/// after that each file gets its own outcome, so one bad file does not stop the others.
 pub fn send_files(state: &AppState, files: SendFiles) -> AppResult<Vec<(String, AppResult<SendJob>)>> {
     let env = state.settings().environment;
-    let profile = state.profiles.get(env);
+    let profile = match files.from.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(org) => state.profiles.get_org(env, org.trim()).ok_or_else(|| {
+            AppError::new(ErrorCode::ProfileIncomplete).with_detail(format!("organisation {org} is not set up here"))
+        })?,
+        None => state.profiles.get(env),
+    };
     profile.check_ready()?;
     let sender = OrgNumber::parse(&profile.org_number)?;
     let resource_id = files

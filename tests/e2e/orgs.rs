@@ -1,0 +1,68 @@
+//! Two organisations in one installation (issue 17): both set up through
+//! practice mode, switched from the header, a file sent from A to B, and each
+//! inbox showing only its own organisation's files. Screenshots `nb-orgs-*`.
+
+use crate::harness::App;
+use crate::{ORG_A, ORG_B};
+
+/// Switches the header to `org` and waits until the pages say so.
+async fn switch_to(app: &App, org: &str) {
+    app.find("[data-testid=org-switcher-select]").await.select_by_value(org).await.unwrap();
+    app.wait_for_content("[data-testid=announcer]", "Du jobber nå for").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh"]
+async fn two_organisations_in_one_installation_each_with_its_own_inbox() {
+    let app = App::start().await;
+    let work = tempfile::tempdir().unwrap();
+    app.find("[data-testid=page-setup]").await;
+
+    // "Øv som organisasjon A", then "… B": both in this installation, B active.
+    app.invoke("practice_use_org", serde_json::json!({ "org": ORG_A })).await;
+    app.invoke("practice_use_org", serde_json::json!({ "org": ORG_B })).await;
+    let orgs = app.invoke("orgs_list", serde_json::json!({ "environment": "sandbox" })).await;
+    assert_eq!(orgs.as_array().map(Vec::len), Some(2), "{orgs}");
+
+    // The header lists both, by name; choosing A is announced.
+    app.click("[data-testid=nav-send]").await;
+    app.find("[data-testid=org-option-310000019]").await;
+    app.wait_for_text("[data-testid=org-switcher]", "Øvingsetaten Avsender (310 000 019)").await;
+    app.wait_for_text("[data-testid=org-switcher]", "Øvingsetaten Mottaker (310 000 027)").await;
+    switch_to(&app, ORG_A).await;
+    app.screenshot("nb-orgs-switcher").await;
+
+    // A file from A to B.
+    let name = "budbringer-e2e-to-org.txt";
+    let source = work.path().join(name);
+    std::fs::write(&source, b"fra A til B").unwrap();
+    app.click("[data-testid=nav-send]").await;
+    app.invoke("e2e_drop_files", serde_json::json!({ "paths": [source.to_string_lossy()] })).await;
+    app.wait_for_text("[data-testid=pending]", name).await;
+    app.type_into("[data-testid=recipient]", ORG_B).await;
+    app.wait_for_text("[data-testid=recipient-check]", "Gyldig").await;
+    app.click("[data-testid=add-recipient]").await;
+    app.click("[data-testid=send]").await;
+    app.find_slow("[data-testid=jobs-finished] [data-testid=job][data-phase=published]", 120).await;
+    app.screenshot("nb-orgs-sent-from-a").await;
+
+    // B's inbox has it, under B.
+    switch_to(&app, ORG_B).await;
+    app.click("[data-testid=nav-inbox]").await;
+    app.find(&format!("[data-testid=page-inbox] [data-testid=page-org][data-org='{ORG_B}']")).await;
+    app.click("[data-testid=inbox-refresh]").await;
+    app.find_slow("[data-testid=inbox-row][data-phase=new]", 60).await;
+    app.wait_for_text("[data-testid=inbox-table]", name).await;
+    app.screenshot("nb-orgs-inbox-b").await;
+
+    // A's inbox does not.
+    switch_to(&app, ORG_A).await;
+    app.click("[data-testid=nav-inbox]").await;
+    app.find(&format!("[data-testid=page-inbox] [data-testid=page-org][data-org='{ORG_A}']")).await;
+    app.click("[data-testid=inbox-refresh]").await;
+    app.settle().await;
+    let rows = app.client.find_all(fantoccini::Locator::Css("[data-testid=inbox-row]")).await.unwrap();
+    assert!(rows.is_empty(), "A's inbox shows B's file");
+    app.screenshot("nb-orgs-inbox-a").await;
+    app.quit().await;
+}
