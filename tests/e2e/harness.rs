@@ -16,9 +16,6 @@ pub struct App {
     /// The app's data folder (`BUDBRINGER_DATA_DIR`), fresh for each test
     /// unless the test keeps one across starts ([`App::start_as`]).
     pub data_dir: DataDir,
-    /// Set when the app runs in a desktop session of its own ([`App::start_as`]):
-    /// the driver leads a process group that [`App::quit`] ends as a whole.
-    own_session: bool,
 }
 
 /// Where an app keeps its data: a fresh temporary folder, or one a test keeps.
@@ -127,7 +124,15 @@ impl App {
         assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run through scripts/desktop-session.sh (xvfb-run)");
         let (port, native_port) = (free_port(), free_port());
         let mut command = match home {
-            None => Command::new(tauri_driver()),
+            None => {
+                let mut c = Command::new(tauri_driver());
+                // Its own process group, so that a test that fails ends the app
+                // too: an app left running would hold the single-instance lock
+                // and every later test's app would quit at once.
+                #[cfg(unix)]
+                std::os::unix::process::CommandExt::process_group(&mut c, 0);
+                c
+            }
             Some(home) => {
                 // The same steps as scripts/desktop-session.sh, for this computer only.
                 let mut c = Command::new("dbus-run-session");
@@ -168,7 +173,7 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session on the app");
-        App { client, driver, data_dir, own_session: home.is_some() }
+        App { client, driver, data_dir }
     }
 
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
@@ -327,14 +332,13 @@ impl App {
         let _ = self.driver.wait();
     }
 
-    /// Ends the app's own desktop session (the D-Bus daemon, the keyring, the
-    /// driver and the app: one process group), so that the next start of the
-    /// same computer opens its keyring afresh.
+    /// Ends the driver's whole process group (tauri-driver, WebKitWebDriver,
+    /// the app and, on a computer of its own, its D-Bus daemon and keyring),
+    /// so that the next start of the same computer opens its keyring afresh and
+    /// a failed test leaves no app behind.
     fn end_session(&self) {
-        if self.own_session {
-            let group = format!("-{}", self.driver.id());
-            let _ = Command::new("kill").args(["-TERM", "--", group.as_str()]).status();
-        }
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-TERM", "--", group.as_str()]).status();
     }
 }
 
