@@ -80,6 +80,15 @@ EOF
       echo "**This run did not finish cleanly** (exit status $STATUS; last step: ${STOPPED_AT:-none})."
       echo "Rows marked FAILED, or missing, were not measured; see the script's output."
     fi
+    # The Inbox/Sent lists at 10,000 entries: a table fragment the lists' e2e measurement writes.
+    local lists
+    for lists in "${LISTS_MD:-}" "$TARGET/bench/lists.md" target/bench/lists.md; do
+      if [ -n "$lists" ] && [ -s "$lists" ]; then
+        printf '\n## Inbox and Sent lists (from %s)\n\n' "$lists"
+        cat "$lists"
+        break
+      fi
+    done
     cat <<EOF
 
 ## The machine
