@@ -23,6 +23,14 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
 
 pub fn run() {
     startup::started();
+    // Linux: WebKitGTK's accelerated compositing made the web process hold about 90 MiB more
+    // (PSS, under Xvfb with Mesa's software GL) for a page of forms and lists; measured with
+    // src-tauri/bench/scripts/memory-map.sh (docs/BENCHMARKS.md, issue 16). Set before any
+    // thread starts; a user who sets it (to 0) keeps their choice.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     // Single instance, start at login, close to the tray (src-tauri/desktop/).
     desktop::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
