@@ -33,6 +33,7 @@ BIN="$TARGET/$PROFILE"
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 WORK=""
+LOAD_PID=""
 SANDBOX_PID=""
 SHAPED_PID=""
 STATUS=0
@@ -58,6 +59,11 @@ write_report() {
   node_v="node $(node --version 2>/dev/null), tus-js-client $(awk -F'"' '/"version"/ {print $4; exit}' src-tauri/bench/js/node_modules/tus-js-client/package.json 2>/dev/null)"
   when="$(date -u '+%Y-%m-%d %H:%M UTC')"
   load="$(awk '{print $1", "$2", "$3}' /proc/loadavg)"
+  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null
+  local loads=""
+  if [ -n "$WORK" ] && [ -s "$WORK/load.txt" ]; then
+    loads="$(sort -n "$WORK/load.txt" | awk '{v[NR]=$1; s+=$1} END {printf "min %.2f, median %.2f, max %.2f (%d samples)", v[1], v[int((NR+1)/2)], v[NR], NR}')"
+  fi
   mkdir -p "$(dirname "$OUT")"
   {
     cat <<EOF
@@ -67,7 +73,7 @@ Measured with \`scripts/bench.sh\` on $when ($PROFILE build$( [ "$QUICK" = 1 ] &
 Files of random bytes: ${SMALL_MIB} MiB and ${LARGE_MIB} MiB on loopback, ${SHAPED_MIB} MiB over the shaped link.
 Times are medians of $RUNS runs per side (the no-head-start rows: of up to 3), alternating Budbringer and
 the reference, with the file in the page cache and dirty pages written back before each timed run.
-Load average at the end of the run (1, 5, 15 min): $load.
+Load average at the end of the run (1, 5, 15 min): $load.${loads:+ The 1-minute load during the run, sampled every 20 s: $loads.}
 
 ## Results
 
@@ -80,6 +86,15 @@ EOF
       echo "**This run did not finish cleanly** (exit status $STATUS; last step: ${STOPPED_AT:-none})."
       echo "Rows marked FAILED, or missing, were not measured; see the script's output."
     fi
+    # The Inbox/Sent lists at 10,000 entries: a table fragment the lists' e2e measurement writes.
+    local lists
+    for lists in "${LISTS_MD:-}" "$TARGET/bench/lists.md" target/bench/lists.md; do
+      if [ -n "$lists" ] && [ -s "$lists" ]; then
+        printf '\n## Inbox and Sent lists (from %s)\n\n' "$lists"
+        cat "$lists"
+        break
+      fi
+    done
     cat <<EOF
 
 ## The machine
@@ -118,6 +133,9 @@ step "The reference client: tus-js-client for Node"
 WORK="$(mktemp -d "${BENCH_DIR:-$TARGET}/bench.XXXXXX")"
 ROWS="$WORK/rows.md"
 : > "$ROWS"
+# The machine's load while measuring (other work on the 2 cores shows here).
+(while sleep 20; do cut -d' ' -f1 /proc/loadavg >> "$WORK/load.txt"; done) &
+LOAD_PID=$!
 
 step "Making the test files (${SMALL_MIB}, ${LARGE_MIB} and ${SHAPED_MIB} MiB of random bytes) in $WORK"
 head -c "$((SMALL_MIB * 1024 * 1024))" /dev/urandom > "$WORK/small.bin"

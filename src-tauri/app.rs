@@ -5,7 +5,6 @@ use crate::commands::testing;
 use crate::commands::{self, dialogs, inbox, names, practice, send, sent, settings, setup, startup};
 use crate::desktop;
 use crate::services::{self, events::Watchers, picked::Picked};
-use budbringer_core::environment::Environment;
 use budbringer_core::logging;
 use budbringer_core::settings::paths;
 use budbringer_runtime::state::AppState;
@@ -24,6 +23,14 @@ fn folders<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(PathBuf, Pa
 
 pub fn run() {
     startup::started();
+    // Linux: WebKitGTK's accelerated compositing made the web process hold about 90 MiB more
+    // (PSS, under Xvfb with Mesa's software GL) for a page of forms and lists; measured with
+    // src-tauri/bench/scripts/memory-map.sh (docs/BENCHMARKS.md, issue 16). Set before any
+    // thread starts; a user who sets it (to 0) keeps their choice.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     // Single instance, start at login, close to the tray (src-tauri/desktop/).
     desktop::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
@@ -43,7 +50,6 @@ pub fn run() {
             app.manage(guard);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data_dir.display(), "Budbringer starting");
             let settings = budbringer_core::settings::file::load(&data_dir);
-            let environment = settings.environment;
             desktop::setup(app.handle(), &settings);
             // Files dropped on the window become handles here; the page never names a path
             // (services/picked.rs). A listener of the window's own: desktop::plugins has the builder's.
@@ -58,8 +64,8 @@ pub fn run() {
             let downloads = app.path().download_dir().ok();
             let state = Arc::new(AppState::new(settings, data_dir, log_dir).with_system_downloads(downloads));
             app.manage(state.clone());
-            if environment == Environment::Sandbox {
-                // Start the practice sandbox now, so the first screen can use it at once.
+            if budbringer_runtime::sandbox_start::needed_at_start(&state) {
+                // Practice work to go on with: the sandbox first (else it starts on first need).
                 if let Err(e) = tauri::async_runtime::block_on(state.sandbox()) {
                     tracing::error!(error = %e, "practice sandbox did not start");
                 }
@@ -97,6 +103,7 @@ macro_rules! with_commands {
             commands::transfers_watch,
             // Send and Sent
             send::send_files,
+            send::send_prepare,
             send::send_list,
             send::send_pause,
             send::send_resume,

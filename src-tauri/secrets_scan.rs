@@ -193,6 +193,7 @@ fn every_command_answer_is_free_of_secrets() {
     std::fs::write(&source, vec![7u8; 50_000]).unwrap();
     w.ok("e2e_drop_files", json!({ "paths": [source] }));
     let handle = app.state::<Arc<Picked>>().add_files([source.clone()])[0].handle;
+    w.ok("send_prepare", json!({ "files": [handle] }));
     let outcomes =
         w.ok("send_files", json!({ "files": [handle], "recipients": [PRACTICE_ORG_B], "reference": "Sak 1" }));
     let job = outcomes[0]["job"]["id"].as_str().unwrap().to_owned();

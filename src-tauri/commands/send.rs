@@ -6,11 +6,13 @@
 
 use crate::services::picked::Picked;
 use budbringer_core::error::{AppError, AppResult};
+use budbringer_core::transfers::md5_cache;
 use budbringer_core::transfers::send::SendJob;
 use budbringer_runtime::services::send::{self, SendFiles};
 use budbringer_runtime::state::AppState;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::State;
 use ts_rs::TS;
@@ -65,6 +67,25 @@ pub fn send_files(
     Ok(outcomes)
 }
 
+/// Starts the checksums of files just added on the Send page, in the
+/// background, so that Send finds them ready (issue 16: the MD5 of a GiB takes
+/// about a second). `files` are handles from the pickers or a drop; unknown
+/// handles and folders are skipped (Send reports them). One reader thread,
+/// a bounded queue; a file that changes afterwards is read again when sent
+/// ([`md5_cache`]).
+/// Off the window's thread: looking at many files (on a network drive) takes time.
+#[tauri::command]
+pub async fn send_prepare(picked: State<'_, Arc<Picked>>, files: Vec<Uuid>) -> AppResult<()> {
+    let picked = picked.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || md5_cache::global().start(prepared_paths(&picked, &files)));
+    Ok(())
+}
+
+/// The regular files behind `files`.
+fn prepared_paths(picked: &Picked, files: &[Uuid]) -> Vec<PathBuf> {
+    files.iter().filter_map(|h| picked.file(*h).ok()).filter(|p| p.is_file()).collect()
+}
+
 /// The active organisation's jobs in the active environment.
 #[tauri::command]
 pub fn send_list(state: State<'_, Arc<AppState>>) -> AppResult<Vec<SendJob>> {
@@ -105,4 +126,21 @@ pub async fn send_refresh_receipt(state: State<'_, Arc<AppState>>, id: Uuid) -> 
 #[tauri::command]
 pub fn send_clear_finished(state: State<'_, Arc<AppState>>) -> AppResult<usize> {
     state.queue()?.clear_finished()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_takes_only_files_chosen_in_this_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.pdf");
+        std::fs::write(&f, b"x").unwrap();
+        let picked = Picked::default();
+        let file = picked.add_files([f.clone()])[0].handle;
+        let folder = picked.add_files([dir.path().to_owned()])[0].handle;
+        let paths = prepared_paths(&picked, &[file, folder, Uuid::new_v4()]);
+        assert_eq!(paths, vec![f], "the folder and the made-up handle name nothing to read");
+    }
 }

@@ -5,6 +5,7 @@
 
 mod crash;
 mod inbox;
+mod prepare;
 mod queue;
 mod retry;
 mod sent_refresh;

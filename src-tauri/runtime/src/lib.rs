@@ -11,5 +11,6 @@
 pub mod locale;
 pub mod names;
 pub mod practice;
+pub mod sandbox_start;
 pub mod services;
 pub mod state;

@@ -101,6 +101,8 @@ export const api = {
   /** `files`: handles from pickFiles or a drop (the page never names a path). */
   sendFiles: (a: { files: string[]; recipients: string[]; resourceId?: string; reference?: string; properties?: Record<string, string> }) =>
     call<SendOutcome[]>('send_files', a),
+  /** Starts the files' checksums in the background, so that Send finds them ready. */
+  sendPrepare: (files: string[]) => call<void>('send_prepare', { files }),
   appPainted: () => call<void>('app_painted'),
   sendList: () => call<SendJob[]>('send_list'),
   sendPause: (id: string) => call<void>('send_pause', { id }),

@@ -44,6 +44,8 @@ export function addFiles(files: PickedFile[]): void {
     if (f.handle && !transfers.pending.some((p) => p.handle === f.handle) && !fresh.some((p) => p.handle === f.handle)) fresh.push(f);
   }
   if (fresh.length === 0) return;
+  // The MD5 starts now, not when Send is pressed (issue 16); a failure only costs that head start.
+  api.sendPrepare(fresh.map((f) => f.handle)).catch(() => {});
   transfers.pending = [...transfers.pending, ...fresh];
   transfers.added++;
   transfers.announcement = t('send.announce.added', { n: fresh.length });

@@ -1,6 +1,6 @@
-//! MD5s made before they are needed: a file's checksum can be started as soon
-//! as the file is added on the Send page ([`Md5Cache::start`]; not wired to
-//! the page yet, which now passes file handles), so that by the time
+//! MD5s made before they are needed: a file's checksum is started as soon
+//! as the file is added on the Send page ([`Md5Cache::start`], through the
+//! app's `send_prepare` command, which takes the page's file handles), so that by the time
 //! Send is pressed the job's *preparing* step finds it done
 //! ([`Md5Cache::md5`]) instead of reading the whole file then (about 1.2 s a
 //! GiB here; docs/BENCHMARKS.md, issue 16).
@@ -69,6 +69,9 @@ struct Slot {
     key: FileKey,
     state: State,
     used: u64,
+    /// How many times this path's bytes were read for a checksum while it had
+    /// a slot ([`Md5Cache::reads`]): what proves a prepared send reads once.
+    reads: u32,
 }
 
 #[derive(Default)]
@@ -89,7 +92,8 @@ impl Shared {
     fn claim(&mut self, path: &Path, key: FileKey) -> Hashing {
         let id = self.tick();
         let h = Hashing { id, done: Arc::new(AtomicU64::new(0)), stop: Arc::new(AtomicBool::new(false)) };
-        self.slots.insert(path.to_owned(), Slot { key, state: State::Hashing(h.clone()), used: id });
+        let reads = self.slots.get(path).map_or(0, |slot| slot.reads).saturating_add(1);
+        self.slots.insert(path.to_owned(), Slot { key, state: State::Hashing(h.clone()), used: id, reads });
         h
     }
 
@@ -144,18 +148,41 @@ impl Md5Cache {
     pub fn start(&self, paths: impl IntoIterator<Item = PathBuf>) {
         let mut s = self.shared.0.locked();
         for path in paths {
+            // Bounded: a drop of thousands of files queues the first MAX_ENTRIES
+            // (the rest are made by their jobs when sent).
+            if s.queue.len() >= MAX_ENTRIES {
+                break;
+            }
             let Ok(key) = FileKey::now(&path) else { continue };
             if s.slots.get(&path).is_some_and(|slot| slot.key == key) {
                 continue;
             }
             let used = s.tick();
-            s.slots.insert(path.clone(), Slot { key, state: State::Queued, used });
+            let reads = s.slots.get(&path).map_or(0, |slot| slot.reads);
+            s.slots.insert(path.clone(), Slot { key, state: State::Queued, used, reads });
             s.queue.push_back(path);
         }
         if !s.queue.is_empty() && !s.worker {
             let shared = self.shared.clone();
             s.worker = std::thread::Builder::new().name("md5-cache".into()).spawn(move || worker(shared)).is_ok();
         }
+    }
+
+    /// How many times `path` was read to make its checksum since it was
+    /// first added or asked for (0 for a path not known, or forgotten).
+    pub fn reads(&self, path: &Path) -> u32 {
+        self.shared.0.locked().slots.get(path).map_or(0, |slot| slot.reads)
+    }
+
+    /// Whether `path`'s checksum is made and still matches the file as it is now.
+    pub fn ready(&self, path: &Path) -> bool {
+        let Ok(key) = FileKey::now(path) else { return false };
+        self.shared
+            .0
+            .locked()
+            .slots
+            .get(path)
+            .is_some_and(|slot| slot.key == key && matches!(slot.state, State::Done(_)))
     }
 
     /// Stops and forgets the checksums of files taken off the list.
@@ -320,15 +347,19 @@ mod tests {
         wait_done(&c, &p);
         let first = c.md5(&p, |_| {}).unwrap();
         assert!(first.cached, "made ahead of time");
+        assert!(c.ready(&p));
+        assert_eq!(c.reads(&p), 1);
         assert_eq!(first.md5, "5d41402abc4b2a76b9719d911017c592");
         // Same size, another modification time: read again, not trusted.
         std::fs::write(&p, b"HELLO").unwrap();
         let t = SystemTime::now() + Duration::from_secs(5);
         std::fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+        assert!(!c.ready(&p), "a changed file's checksum is not ready");
         let again = c.md5(&p, |_| {}).unwrap();
         assert!(!again.cached);
         assert_eq!(again.md5, "eb61eead90e3b899c6bcbe27ac581660");
         assert!(c.md5(&p, |_| {}).unwrap().cached, "and that one is kept");
+        assert_eq!(c.reads(&p), 2);
     }
 
     #[test]
