@@ -23,7 +23,10 @@ pub struct Poll {
 
 pub struct InboxRun {
     pub waiting: usize,
-    /// The first refresh, with every transfer new.
+    /// The looks, each with the app's share of the limits (a 60 s poll's),
+    /// until nothing more was waiting: together they found `first.found`.
+    pub looks: usize,
+    /// Every look until all were found, added up.
     pub first: Poll,
     /// A refresh with nothing changed.
     pub unchanged: Poll,
@@ -77,7 +80,21 @@ pub async fn run(n: usize, arrive: usize, latency_ms: u64, work: &Path) -> Inbox
     let _ = std::fs::remove_dir_all(&db);
     let (store, _) = Store::open(&db).unwrap();
     let inbox = Inbox::new(store, Environment::Sandbox, PRACTICE_ORG_B);
-    let (first, _) = refresh(&inbox, &b, &admin).await;
+    // The poller's looks, one after the other as if a minute passed between
+    // them (each spends a 60 s poll's share of the limits), until a look ends
+    // with nothing more waiting.
+    let mut first = Poll { found: 0, secs: 0.0, requests: 0 };
+    let mut looks = 0;
+    loop {
+        let (poll, report) = refresh(&inbox, &b, &admin).await;
+        looks += 1;
+        first.found += poll.found;
+        first.secs += poll.secs;
+        first.requests += poll.requests;
+        if !report.more || looks > n / 50 + 10 {
+            break;
+        }
+    }
     let (unchanged, _) = refresh(&inbox, &b, &admin).await;
     // The clock moves on a little, and new files arrive.
     admin.advance_clock(arrive as i64 + 2);
@@ -87,5 +104,5 @@ pub async fn run(n: usize, arrive: usize, latency_ms: u64, work: &Path) -> Inbox
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&db);
-    InboxRun { waiting: n, first, unchanged, arrived: arrive, after_arrival }
+    InboxRun { waiting: n, looks, first, unchanged, arrived: arrive, after_arrival }
 }

@@ -372,26 +372,39 @@ impl Transfers {
                 let run = inbox::run(n, arrive, 50, &work).await;
                 r.push(Row {
                     measure: format!(
-                        "Inbox: published transfers found by the first refresh, {} waiting, 50 ms latency per request",
+                        "Inbox: published transfers found, {} waiting, 50 ms latency per request, each look \
+                         within a 60 s poll's share of Broker's limits (≈ 100 overviews)",
                         run.waiting
                     ),
-                    target: format!("{}", run.waiting),
-                    ours: format!("{} in {:.1} s, {} requests", run.first.found, run.first.secs, run.first.requests),
+                    target: format!("all {}", run.waiting),
+                    ours: format!(
+                        "{} found by {} looks ({} min at the app's 60 s poll), {} requests ({:.2} per transfer), \
+                         {:.1} s of requests",
+                        run.first.found,
+                        run.looks,
+                        run.looks,
+                        run.first.requests,
+                        run.first.requests as f64 / run.first.found.max(1) as f64,
+                        run.first.secs
+                    ),
                     theirs: "–".into(),
                     value: run.first.found.to_string(),
                     verdict: Verdict::of(run.first.found == run.waiting),
                 });
                 r.push(Row {
-                    measure: "Inbox: requests of the next poll, nothing changed".into(),
-                    target: "≤ 2".into(),
+                    // Searches only: one per recipient status, plus a page when the look's
+                    // 2-minute overlap holds more than 100 transfers (the seeds are a second
+                    // apart); a constant, however long the history.
+                    measure: "Inbox: requests of the next poll, nothing changed (no overview fetched again)".into(),
+                    target: "≤ 4".into(),
                     ours: format!("{} requests, {:.2} s", run.unchanged.requests, run.unchanged.secs),
                     theirs: "–".into(),
                     value: run.unchanged.requests.to_string(),
-                    verdict: Verdict::of(run.unchanged.requests <= 2),
+                    verdict: Verdict::of(run.unchanged.requests <= 4),
                 });
                 r.push(Row {
                     measure: format!("Inbox: requests of the poll after {} new transfers were published", run.arrived),
-                    target: format!("≤ {} (2 + one each)", run.arrived + 2),
+                    target: format!("≤ {} (4 + one overview each)", run.arrived + 4),
                     ours: format!(
                         "{} requests, {} found, {:.2} s",
                         run.after_arrival.requests, run.after_arrival.found, run.after_arrival.secs
@@ -399,7 +412,7 @@ impl Transfers {
                     theirs: "–".into(),
                     value: run.after_arrival.requests.to_string(),
                     verdict: Verdict::of(
-                        run.after_arrival.requests <= run.arrived as u64 + 2 && run.after_arrival.found == run.arrived,
+                        run.after_arrival.requests <= run.arrived as u64 + 4 && run.after_arrival.found == run.arrived,
                     ),
                 });
             })
