@@ -13,7 +13,7 @@
 //! sandbox is A's (the same saved state, reloaded on the same port).
 
 use crate::harness::{App, Computer};
-use crate::onboard_web::{next, value, Browser, Locale, BROKER_SCOPES, ORG_A, RESOURCE, VENDOR_SCOPES};
+use crate::onboard_web::{fill_and_save, next, value, Browser, Locale, BROKER_SCOPES, ORG_A, RESOURCE, VENDOR_SCOPES};
 use std::time::Instant;
 
 /// Organisation A's walk in Bokmål, everything in order, to a passing connection test.
@@ -42,10 +42,7 @@ async fn walk_in_bokmal(app: &App) {
 
     // 4. The organisation.
     next(app, &l, "organisation", 4).await;
-    app.type_into("[data-testid=org]", ORG_A).await;
-    app.click("[data-testid=org-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Lagret").await;
-    app.screenshot("nb-onboard-04-organisation").await;
+    fill_and_save(app, &l, "[data-testid=org]", ORG_A, "[data-testid=org-save]", "nb-onboard-04-organisation").await;
 
     // 5. The key, and the client in (the sandbox's) Samarbeidsportalen with the public JWK.
     next(app, &l, "client", 5).await;
@@ -56,17 +53,20 @@ async fn walk_in_bokmal(app: &App) {
     let client_id = web.make_client(ORG_A, &jwk).await;
     web.add_scopes(ORG_A, &client_id, &BROKER_SCOPES).await;
     web.add_scopes(ORG_A, &client_id, &VENDOR_SCOPES).await;
-    app.type_into("[data-testid=client-id]", &client_id).await;
-    app.click("[data-testid=client-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Lagret").await;
-    app.screenshot("nb-onboard-05-client").await;
+    fill_and_save(app, &l, "[data-testid=client-id]", &client_id, "[data-testid=client-save]", "nb-onboard-05-client")
+        .await;
 
     // 6. The service, before the system is registered.
     next(app, &l, "resource", 6).await;
-    app.type_into("[data-testid=resources]", RESOURCE).await;
-    app.click("[data-testid=resources-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Lagret").await;
-    app.screenshot("nb-onboard-06-resource").await;
+    fill_and_save(
+        app,
+        &l,
+        "[data-testid=resources]",
+        RESOURCE,
+        "[data-testid=resources-save]",
+        "nb-onboard-06-resource",
+    )
+    .await;
 
     // 7. The service owner puts the organisation on the access list.
     next(app, &l, "accessList", 7).await;

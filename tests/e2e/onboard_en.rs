@@ -8,7 +8,9 @@
 //! Screenshots: `en-onboard-<n>-<step>.png` and `en-onboard-missing-<what>.png`.
 
 use crate::harness::App;
-use crate::onboard_web::{next, value, Browser, Locale, BROKER_SCOPES, LATER, ORG_B, RESOURCE, VENDOR_SCOPES};
+use crate::onboard_web::{
+    fill_and_save, next, value, Browser, Locale, BROKER_SCOPES, LATER, ORG_B, RESOURCE, VENDOR_SCOPES,
+};
 
 /// Waits for the advice box of `code` and asserts that it shows the locale's
 /// text for that code, and that the text names `place` (where the fix is made).
@@ -54,10 +56,7 @@ pub async fn stumble_in_english(app: &App) {
     app.screenshot("en-onboard-03-prerequisites").await;
 
     next(app, &l, "organisation", 4).await;
-    app.type_into("[data-testid=org]", ORG_B).await;
-    app.click("[data-testid=org-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Saved").await;
-    app.screenshot("en-onboard-04-organisation").await;
+    fill_and_save(app, &l, "[data-testid=org]", ORG_B, "[data-testid=org-save]", "en-onboard-04-organisation").await;
 
     // 5. The client: nothing is granted, so Samarbeidsportalen keeps none of the scopes asked for.
     next(app, &l, "client", 5).await;
@@ -65,16 +64,19 @@ pub async fn stumble_in_english(app: &App) {
     app.find_slow("[data-testid=public-key]", 60).await;
     let jwk = value(app, "#jwk").await;
     let client_id = web.make_client(ORG_B, &jwk).await;
-    app.type_into("[data-testid=client-id]", &client_id).await;
-    app.click("[data-testid=client-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Saved").await;
-    app.screenshot("en-onboard-05-client").await;
+    fill_and_save(app, &l, "[data-testid=client-id]", &client_id, "[data-testid=client-save]", "en-onboard-05-client")
+        .await;
 
     next(app, &l, "resource", 6).await;
-    app.type_into("[data-testid=resources]", RESOURCE).await;
-    app.click("[data-testid=resources-save]").await;
-    app.wait_for_text("[data-testid=wizard-status]", "Saved").await;
-    app.screenshot("en-onboard-06-resource").await;
+    fill_and_save(
+        app,
+        &l,
+        "[data-testid=resources]",
+        RESOURCE,
+        "[data-testid=resources-save]",
+        "en-onboard-06-resource",
+    )
+    .await;
 
     // 7. B does not send the message to the service owner yet.
     next(app, &l, "accessList", 7).await;

@@ -135,6 +135,16 @@ pub async fn next(app: &App, l: &Locale, step: &str, n: usize) {
     app.wait_for_text("#step-heading", &l.t("wizard.stepOf", &[("n", &n.to_string()), ("total", "10")])).await;
 }
 
+/// A wizard field filled in and saved: types `text` into `field`, presses
+/// `save`, waits for the wizard's "Saved." in the page's language, then
+/// takes screenshot `shot`.
+pub async fn fill_and_save(app: &App, l: &Locale, field: &str, text: &str, save: &str, shot: &str) {
+    app.type_into(field, text).await;
+    app.click(save).await;
+    app.wait_for_text("[data-testid=wizard-status]", &l.t("wizard.savedStep", &[])).await;
+    app.screenshot(shot).await;
+}
+
 pub async fn value(app: &App, css: &str) -> String {
     app.find(css).await.prop("value").await.unwrap().unwrap_or_default()
 }
