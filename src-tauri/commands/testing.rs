@@ -38,6 +38,8 @@ pub fn e2e_seed_sent(
 ) -> budbringer_core::error::AppResult<usize> {
     use budbringer_core::store::Table;
     use budbringer_core::transfers::send::SendJob;
+    // As a real send stores it (SendJob::new): the sender's actor id, which the lists filter on.
+    let sender = budbringer_core::transfers::validate::OrgNumber::parse(&sender)?.actor_id();
     for (n, ft) in file_transfer_ids.iter().enumerate() {
         let receipt = settled.unwrap_or(false).then(|| {
             serde_json::json!({ "fileTransferId": ft, "fileTransferStatus": "AllConfirmedDownloaded",

@@ -126,6 +126,11 @@ impl App {
         let mut command = match home {
             None => {
                 let mut c = Command::new(tauri_driver());
+                // The web view's own storage (localStorage: the wizard's step, the
+                // chosen theme) in this app's data folder: a test must not start
+                // where the previous one left the wizard.
+                c.env("XDG_DATA_HOME", data_dir.path().join("xdg-data"))
+                    .env("XDG_CACHE_HOME", data_dir.path().join("xdg-cache"));
                 // Its own process group, so that a test that fails ends the app
                 // too: an app left running would hold the single-instance lock
                 // and every later test's app would quit at once.
@@ -227,8 +232,26 @@ impl App {
         self.find(css).await.text().await.unwrap()
     }
 
+    /// Clicks `css` as a user would: WebKitWebDriver scrolls an element only
+    /// until its edge shows, where the window's fixed footer can still cover it
+    /// (ElementNotInteractable), and a modal dialog still fading out covers the
+    /// page for 300 ms (ElementClickIntercepted). So a refused click scrolls the
+    /// element to the middle of the view and tries again, for up to 5 s.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let element = self.find(css).await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("click {css} refused ({e:?}); scrolling it to the middle and trying again");
+                    let arg = serde_json::to_value(&element).expect("element reference");
+                    let _ = self.client.execute("arguments[0].scrollIntoView({ block: 'center' });", vec![arg]).await;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("click {css}: {e:?}"),
+            }
+        }
     }
 
     /// Waits until `css`'s text contains `needle`.

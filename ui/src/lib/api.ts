@@ -57,6 +57,8 @@ export const api = {
   namesSearch: (query: string) => call<OrgInfo[]>('names_search', { query }),
 
   practiceUseOrg: (org: string) => call<Profile>('practice_use_org', { org }),
+  /** The practice sandbox's address, starting it on first need (null outside the Sandbox environment). */
+  practiceSandboxUrl: () => call<string | null>('practice_sandbox_url'),
 
   getProfiles: () => call<ProfileView[]>('auth_get_profiles'),
   /** Every organisation set up in `environment` (the header's switcher). */

@@ -28,11 +28,15 @@ export class Wizard {
   error = $state<AppError | null>(null);
   status = $state('');
   busy = $state(false);
+  /** The practice sandbox's address: it starts on first need, so the wizard asks for it in `load`. */
+  sandboxUrl = $state<string | null>(null);
 
   constructor(
     private readonly getEnv: () => Environment,
-    readonly sandboxUrl: string | null,
-  ) {}
+    sandboxUrl: string | null,
+  ) {
+    this.sandboxUrl = sandboxUrl;
+  }
 
   get env(): Environment {
     return this.getEnv();
@@ -50,6 +54,7 @@ export class Wizard {
   async load() {
     this.error = null;
     try {
+      if (this.env === 'sandbox' && !this.sandboxUrl) this.sandboxUrl = await api.practiceSandboxUrl();
       this.profile = await api.getProfile(this.env);
     } catch (e) {
       this.error = e as AppError;
