@@ -214,6 +214,8 @@ fn every_command_answer_is_free_of_secrets() {
 
     // B receives it into a folder chosen in the (stand-in) folder dialog.
     w.ok("practice_use_org", json!({ "org": PRACTICE_ORG_B }));
+    // Each organisation has its own secrets, the gateway's key among them (issue 17).
+    assert_eq!(w.ok("auth_set_api_key", json!({ "environment": "sandbox", "key": api_key })), json!(true));
     let folder = w.ok("e2e_pick_folder", json!({ "path": dir.path().join("mottatt") }));
     w.ok("set_download_dir", json!({ "folder": folder["handle"] }));
     w.ok("set_download_dir", json!({ "folder": null }));
@@ -231,6 +233,14 @@ fn every_command_answer_is_free_of_secrets() {
     w.ok("app_painted", json!({}));
     assert!(w.call("inbox_open", json!({ "id": nobody })).is_err());
     assert!(w.call("inbox_reveal", json!({ "id": nobody })).is_err());
+    // Several organisations: the header's switcher and "add another" (issue 17); the practice
+    // sandbox's address as the wizard asks for it.
+    w.ok("practice_sandbox_url", json!({}));
+    w.ok("orgs_list", json!({ "environment": "sandbox" }));
+    w.ok("orgs_switch", json!({ "environment": "sandbox", "org": PRACTICE_ORG_A }));
+    w.ok("orgs_add", json!({ "environment": "sandbox" }));
+    let _ = w.call("orgs_remove", json!({ "environment": "sandbox", "org": "999999999" }));
+    w.ok("orgs_switch", json!({ "environment": "sandbox", "org": PRACTICE_ORG_B }));
     // Services, the change request and a key change, as Settings and Setup call them: answers
     // and errors alike are scanned. The new key of a rotation is kept until it is cancelled.
     let sandbox = json!({ "environment": "sandbox" });
