@@ -83,6 +83,9 @@ enum Part {
         /// The folder of `tus-send.mjs` with its `node_modules`.
         #[arg(long)]
         js: Option<PathBuf>,
+        /// Only the slow-link rows (a quick look when tuning the parallel parts).
+        #[arg(long)]
+        only_shaped: bool,
     },
     /// The app's start-up and idle memory.
     App {
@@ -113,6 +116,7 @@ async fn main() {
             cli,
             inbox_transfers,
             js,
+            only_shaped,
         } => {
             let t = Transfers {
                 rows: rows.clone(),
@@ -130,7 +134,11 @@ async fn main() {
                 work: args.work,
                 runs: args.runs,
             };
-            t.all().await
+            if only_shaped {
+                t.shaped_link().await
+            } else {
+                t.all().await
+            }
         }
     };
     if !ok {

@@ -1,5 +1,5 @@
 //! A large file in parallel parts, joined by TUS concatenation
-//! (`docs/ALTINN.md#tus`): one partial upload per byte range of the file
+//! (`docs/ALTINN.md#tus-parts`): one partial upload per byte range of the file
 //! (`Upload-Concat: partial`), all sent at once, each chunk by chunk from the
 //! server's offset exactly as a single upload is (`send.rs`), then the final
 //! upload (`Upload-Concat: final;<locations>`) that makes them the transfer's
