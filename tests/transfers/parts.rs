@@ -15,6 +15,8 @@ use budbringer_core::transfers::send::{
 };
 use budbringer_core::transfers::validate::OrgNumber;
 use budbringer_sandbox::{Admin, FaultSpec, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -208,4 +210,84 @@ async fn a_restart_mid_upload_resumes_every_part_from_its_server_offset() {
     assert_eq!(w.sandbox.admin().tus_concats(ft), (4, 1), "each part resumed its own partial; one final");
     let received = w.sandbox.admin().bytes_received(ft);
     assert!(received <= SIZE as u64 + 4 * 8 * MIB, "at most a chunk per part again: {received}");
+}
+
+/// One fault at a random moment of the upload, and perhaps a stop (the app
+/// quitting) at another; the job is then read back as the store holds it and
+/// run again.
+#[derive(Debug)]
+struct Case {
+    fault_after_ms: u64,
+    fault: FaultSpec,
+    stop_after_ms: Option<u64>,
+}
+
+fn case(rng: &mut StdRng) -> Case {
+    let method = ["PATCH", "POST", "HEAD"][rng.gen_range(0..3)];
+    let mut fault = FaultSpec { path_prefix: Some(TUS.into()), method: Some(method.into()), ..Default::default() };
+    match (method, rng.gen_range(0..3)) {
+        ("PATCH", 0) => fault.drop_after_bytes = Some(rng.gen_range(1..8 * MIB)),
+        ("PATCH", 1) => fault.cut_request_after_bytes = Some(rng.gen_range(1..8 * MIB)),
+        (_, 2) => fault.fail_503 = Some(rng.gen_range(1..4)),
+        _ => fault.lose_answer = Some(1),
+    }
+    Case {
+        fault_after_ms: rng.gen_range(0..1500),
+        fault,
+        stop_after_ms: rng.gen_bool(0.5).then(|| rng.gen_range(100..2000)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_faults_and_stops_never_lose_or_repeat_a_part() {
+    let w = world().await;
+    let file = make_file(w.dir.path(), "simulert.bin", SIZE);
+    let original = std::fs::read(&file).unwrap();
+    let seeds: u64 = std::env::var("PARTS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    for seed in 0..seeds {
+        let c = case(&mut StdRng::seed_from_u64(seed));
+        let admin = w.sandbox.admin();
+        admin.clear_faults();
+        let fired_before: u64 =
+            ["drop", "cut_request", "fail_503", "lose_answer"].iter().map(|k| admin.faults_fired(k)).sum();
+        let (a2, f2) = (admin.clone(), c.fault.clone());
+        let arm = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(c.fault_after_ms)).await;
+            a2.add_fault(f2);
+        });
+        let mut job = new_job(&file);
+        let sink = Sink::default();
+        let stop = async move {
+            match c.stop_after_ms {
+                Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                None => std::future::pending().await,
+            }
+            send::Stop::Pause
+        };
+        send::run(&mut job, &w.a, &settings(), &sink, stop).await;
+        if job.phase != Phase::Published {
+            assert!(job.phase == Phase::Paused, "seed {seed} {c:?}: {:?} {:?}", job.phase, job.error);
+            // A new start: the job as the store holds it (no shared state with the first run).
+            let saved = serde_json::to_string(sink.saved.lock().unwrap().last().unwrap()).unwrap();
+            job = serde_json::from_str(&saved).unwrap();
+            job.phase = Phase::Queued;
+            send::run(&mut job, &w.a, &settings(), &Sink::default(), never()).await;
+        }
+        arm.await.unwrap();
+        let fired: u64 =
+            ["drop", "cut_request", "fail_503", "lose_answer"].iter().map(|k| admin.faults_fired(k)).sum::<u64>()
+                - fired_before;
+        let ft = assert_published_whole(&w.sandbox, &job, &original);
+        let (partials, finals) = admin.tus_concats(ft);
+        assert_eq!(finals, 1, "seed {seed} {c:?}: the final asked for once");
+        // A lost answer to a partial's creation leaves one orphan; nothing else makes a partial again.
+        assert!(partials <= 4 + fired, "seed {seed} {c:?}: {partials} partials, {fired} faults fired");
+        let stops = u64::from(c.stop_after_ms.is_some());
+        let received = admin.bytes_received(ft);
+        assert!(
+            received <= SIZE as u64 + (fired + 4 * stops) * 8 * MIB,
+            "seed {seed} {c:?}: {received} bytes for {SIZE}, {fired} faults fired"
+        );
+        admin.clear_faults();
+    }
 }
