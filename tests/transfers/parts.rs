@@ -18,8 +18,9 @@ use budbringer_sandbox::{Admin, FaultSpec, SandboxHandle, PRACTICE_ORG_A, PRACTI
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 const MIB: u64 = 1024 * 1024;
@@ -212,14 +213,14 @@ async fn a_restart_mid_upload_resumes_every_part_from_its_server_offset() {
     assert!(received <= SIZE as u64 + 4 * 8 * MIB, "at most a chunk per part again: {received}");
 }
 
-/// One fault at a random moment of the upload, and perhaps a stop (the app
-/// quitting) at another; the job is then read back as the store holds it and
-/// run again.
+/// One fault and perhaps a stop (the app quitting), each when the upload
+/// has reached a random point; the stopped job is then read back as the store
+/// holds it and run again.
 #[derive(Debug)]
 struct Case {
-    fault_after_ms: u64,
+    fault_at: u64,
     fault: FaultSpec,
-    stop_after_ms: Option<u64>,
+    stop_at: Option<u64>,
 }
 
 fn case(rng: &mut StdRng) -> Case {
@@ -232,9 +233,45 @@ fn case(rng: &mut StdRng) -> Case {
         _ => fault.lose_answer = Some(1),
     }
     Case {
-        fault_after_ms: rng.gen_range(0..1500),
+        fault_at: rng.gen_range(0..SIZE as u64),
         fault,
-        stop_after_ms: rng.gen_bool(0.5).then(|| rng.gen_range(100..2000)),
+        stop_at: rng.gen_bool(0.5).then(|| rng.gen_range(0..SIZE as u64 * 9 / 10)),
+    }
+}
+
+/// Watches the bytes handed over: arms the case's fault, and tells `stop`.
+struct Driver {
+    inner: Sink,
+    admin: Admin,
+    fault: Mutex<Option<(u64, FaultSpec)>>,
+    stop_at: Option<u64>,
+    stop: Arc<Notify>,
+}
+
+impl Driver {
+    fn reached(&self, done: u64) {
+        let mut f = self.fault.lock().unwrap();
+        if f.as_ref().is_some_and(|(at, _)| done >= *at) {
+            self.admin.add_fault(f.take().unwrap().1);
+        }
+        if self.stop_at.is_some_and(|at| done >= at) {
+            self.stop.notify_one();
+        }
+    }
+}
+
+impl SendSink for Driver {
+    fn save(&self, job: &SendJob) -> AppResult<()> {
+        if job.phase == Phase::Uploading {
+            self.reached(job.bytes_sent);
+        }
+        self.inner.save(job)
+    }
+    fn report(&self, update: SendUpdate) {
+        if let (Phase::Uploading, Some(p)) = (update.job.phase, update.progress) {
+            self.reached(p.done);
+        }
+        self.inner.report(update)
     }
 }
 
@@ -244,50 +281,48 @@ async fn seeded_faults_and_stops_never_lose_or_repeat_a_part() {
     let file = make_file(w.dir.path(), "simulert.bin", SIZE);
     let original = std::fs::read(&file).unwrap();
     let seeds: u64 = std::env::var("PARTS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    let kinds = ["drop", "cut_request", "fail_503", "lose_answer"];
+    let (mut stops, mut faults) = (0, 0);
     for seed in 0..seeds {
         let c = case(&mut StdRng::seed_from_u64(seed));
         let admin = w.sandbox.admin();
         admin.clear_faults();
-        let fired_before: u64 =
-            ["drop", "cut_request", "fail_503", "lose_answer"].iter().map(|k| admin.faults_fired(k)).sum();
-        let (a2, f2) = (admin.clone(), c.fault.clone());
-        let arm = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(c.fault_after_ms)).await;
-            a2.add_fault(f2);
-        });
+        let fired_before: u64 = kinds.iter().map(|k| admin.faults_fired(k)).sum();
+        let stop = Arc::new(Notify::new());
+        let driver = Driver {
+            inner: Sink::default(),
+            admin: admin.clone(),
+            fault: Mutex::new(Some((c.fault_at, c.fault.clone()))),
+            stop_at: c.stop_at,
+            stop: stop.clone(),
+        };
         let mut job = new_job(&file);
-        let sink = Sink::default();
-        let stop = async move {
-            match c.stop_after_ms {
-                Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-                None => std::future::pending().await,
-            }
+        let stopping = async move {
+            stop.notified().await;
             send::Stop::Pause
         };
-        send::run(&mut job, &w.a, &settings(), &sink, stop).await;
-        if job.phase != Phase::Published {
-            assert!(job.phase == Phase::Paused, "seed {seed} {c:?}: {:?} {:?}", job.phase, job.error);
-            // A new start: the job as the store holds it (no shared state with the first run).
-            let saved = serde_json::to_string(sink.saved.lock().unwrap().last().unwrap()).unwrap();
+        send::run(&mut job, &w.a, &settings(), &driver, stopping).await;
+        let stopped = job.phase != Phase::Published;
+        if stopped {
+            assert_eq!(job.phase, Phase::Paused, "seed {seed} {c:?}: {:?}", job.error);
+            // A new start: the job as the store holds it (nothing shared with the first run).
+            let saved = serde_json::to_string(driver.inner.saved.lock().unwrap().last().unwrap()).unwrap();
             job = serde_json::from_str(&saved).unwrap();
-            job.phase = Phase::Queued;
-            send::run(&mut job, &w.a, &settings(), &Sink::default(), never()).await;
+            send::run(&mut job, &w.a, &settings(), &driver, never()).await;
         }
-        arm.await.unwrap();
-        let fired: u64 =
-            ["drop", "cut_request", "fail_503", "lose_answer"].iter().map(|k| admin.faults_fired(k)).sum::<u64>()
-                - fired_before;
+        let fired: u64 = kinds.iter().map(|k| admin.faults_fired(k)).sum::<u64>() - fired_before;
         let ft = assert_published_whole(&w.sandbox, &job, &original);
         let (partials, finals) = admin.tus_concats(ft);
         assert_eq!(finals, 1, "seed {seed} {c:?}: the final asked for once");
         // A lost answer to a partial's creation leaves one orphan; nothing else makes a partial again.
         assert!(partials <= 4 + fired, "seed {seed} {c:?}: {partials} partials, {fired} faults fired");
-        let stops = u64::from(c.stop_after_ms.is_some());
         let received = admin.bytes_received(ft);
-        assert!(
-            received <= SIZE as u64 + (fired + 4 * stops) * 8 * MIB,
-            "seed {seed} {c:?}: {received} bytes for {SIZE}, {fired} faults fired"
-        );
+        let again = (fired + 4 * u64::from(stopped)) * 8 * MIB;
+        assert!(received <= SIZE as u64 + again, "seed {seed} {c:?}: {received} bytes for {SIZE}, {fired} fired");
         admin.clear_faults();
+        stops += u64::from(stopped);
+        faults += fired;
     }
+    // The run proves something only if its stops and faults happened.
+    assert!(stops >= seeds / 4 && faults >= seeds / 2, "{stops} stops and {faults} faults in {seeds} seeds");
 }
