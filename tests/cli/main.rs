@@ -122,7 +122,9 @@ async fn sigkill_during_upload_then_resume() {
 
     let total = counters(&http, &base).await["bytes_received"][&ft].as_u64().unwrap();
     assert!(total >= size, "{total}");
-    assert!(total <= size + 8 * MIB, "at most one chunk sent again: {total} for {size}");
+    // 40 MiB go up in 4 parallel parts (the default, `transfers/tus_parts.rs`),
+    // each with a chunk in flight when the process was killed.
+    assert!(total <= size + 4 * 8 * MIB, "at most one chunk per part sent again: {total} for {size}");
     let state: serde_json::Value = http.get(format!("{base}/admin/state")).send().await.unwrap().json().await.unwrap();
     assert_eq!(state["transfers"].as_object().unwrap().len(), 1, "exactly one transfer on the server");
 

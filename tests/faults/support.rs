@@ -61,7 +61,7 @@ pub fn quick(max_attempts: u32) -> UploadSettings {
 }
 
 pub fn tus_settings() -> UploadSettings {
-    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 }
+    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6, ..Default::default() }
 }
 
 pub fn seed(w: &World, name: &str, content: &[u8]) -> Uuid {

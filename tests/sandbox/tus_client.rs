@@ -26,7 +26,7 @@ use crate::common::*;
 const MIB: usize = 1024 * 1024;
 
 fn settings(max_attempts: u32) -> UploadSettings {
-    UploadSettings { tus_threshold: MIB as u64, chunk_size: 8 * MIB as u64, max_attempts }
+    UploadSettings { tus_threshold: MIB as u64, chunk_size: 8 * MIB as u64, max_attempts, ..Default::default() }
 }
 
 fn broker(e: &Env) -> Broker {

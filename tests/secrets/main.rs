@@ -162,7 +162,12 @@ async fn no_secret_reaches_a_file_a_log_or_the_ui() {
     let (store_a, _) = Store::open(&a.data).unwrap();
     let broker_a = Broker::new(a.client.clone());
     let events = ui.clone();
-    let settings = UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 4 };
+    let settings = UploadSettings {
+        tus_threshold: 1024 * 1024,
+        chunk_size: 8 * 1024 * 1024,
+        max_attempts: 4,
+        ..Default::default()
+    };
     let q = SendQueue::new(
         store_a,
         Arc::new(move |_, _: &str| Ok(broker_a.clone())),

@@ -25,7 +25,7 @@ use uuid::Uuid;
 /// Upload tuning in the simulation: TUS from 1 MiB in 8 MiB chunks (the
 /// smallest Broker allows), and few attempts so that giving up happens in seconds.
 pub fn tuning() -> UploadSettings {
-    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 4 }
+    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 4, ..Default::default() }
 }
 
 /// What every instance told its watchers: failures are kept for the checks.

@@ -48,7 +48,12 @@ fn crashing_queue(w: &World, then: Then) -> Crashing {
     let queue = SendQueue::new(
         store,
         Arc::new(move |_env, _: &str| Ok(broker.clone())),
-        UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 },
+        UploadSettings {
+            tus_threshold: 1024 * 1024,
+            chunk_size: 8 * 1024 * 1024,
+            max_attempts: 6,
+            ..Default::default()
+        },
         2,
         Arc::new(move |u: SendUpdate| {
             u2.lock().unwrap().push(u.clone());

@@ -5,6 +5,7 @@
 
 mod crash;
 mod inbox;
+mod parts;
 mod prepare;
 mod queue;
 mod retry;
@@ -26,7 +27,7 @@ use uuid::Uuid;
 
 fn small_chunks() -> UploadSettings {
     // The smallest chunk Broker's rules allow, so a few MiB make several PATCHes.
-    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6 }
+    UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6, ..Default::default() }
 }
 
 fn request(path: &Path) -> SendRequest {

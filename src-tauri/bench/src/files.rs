@@ -136,7 +136,14 @@ impl SendSink for Watch {
 /// beyond the file's size were sent twice. Returns (again, chunk, received).
 pub async fn tus_drop(a: &Broker, http: &reqwest::Client, base: &str, file: &Path) -> (u64, u64, u64) {
     let size = file_size(file);
-    let settings = UploadSettings { tus_threshold: 1, chunk_size: 16 << 20, max_attempts: 6 };
+    // One stream: the drop is placed at half of it.
+    let settings = UploadSettings {
+        tus_threshold: 1,
+        chunk_size: 16 << 20,
+        max_attempts: 6,
+        parallel_parts: 1,
+        ..Default::default()
+    };
     let chunk = settings.chunk_for(size);
     let half = size / 2;
     // The PATCH that carries the middle byte starts at `start`. Once the server

@@ -22,6 +22,7 @@ mod published;
 mod startup;
 
 use budbringer_core::transfers::broker::{Broker, Search};
+use budbringer_core::transfers::send::UploadSettings;
 use budbringer_sandbox::{PRACTICE_ORG_B, PRACTICE_RESOURCE};
 use clap::{Parser, Subcommand};
 use common::{file_size, ratio, say, size_name, tokens_issued, Ctx, Row, Rows, Verdict};
@@ -82,6 +83,9 @@ enum Part {
         /// The folder of `tus-send.mjs` with its `node_modules`.
         #[arg(long)]
         js: Option<PathBuf>,
+        /// Only the slow-link rows (a quick look when tuning the parallel parts).
+        #[arg(long)]
+        only_shaped: bool,
     },
     /// The app's start-up and idle memory.
     App {
@@ -112,6 +116,7 @@ async fn main() {
             cli,
             inbox_transfers,
             js,
+            only_shaped,
         } => {
             let t = Transfers {
                 rows: rows.clone(),
@@ -129,7 +134,11 @@ async fn main() {
                 work: args.work,
                 runs: args.runs,
             };
-            t.all().await
+            if only_shaped {
+                t.shaped_link().await
+            } else {
+                t.all().await
+            }
         }
     };
     if !ok {
@@ -277,7 +286,7 @@ impl Transfers {
         let mut ok = self
             .rows
             .guarded(&format!("Time to Published, {}", size_name(size)), async move {
-                let sides = Sides { head: Head::ChecksumReady, parallel: 4 };
+                let sides = Sides { head: Head::ChecksumReady, parallel: 4, our_parts: UploadSettings::default().parallel_parts };
                 let (o, t, id) = published::compare(&ctx2, &f2, runs, sides, &js2).await;
                 *k.lock().unwrap() = Some(id);
                 r2.push(Row::seconds(
@@ -296,7 +305,7 @@ impl Transfers {
         ok &= self
             .rows
             .guarded(&format!("Time to Published, {}, no head start", size_name(size)), async move {
-                let sides = Sides { head: Head::None, parallel: 4 };
+                let sides = Sides { head: Head::None, parallel: 4, our_parts: UploadSettings::default().parallel_parts };
                 let (o, t, id) = published::compare(&ctx3, &f3, runs.min(3), sides, &js3).await;
                 ctx3.discard(id);
                 r3.push(Row::seconds(
@@ -345,14 +354,19 @@ impl Transfers {
         self.rows
             .guarded("A slow link", async move {
                 let size = size_name(file_size(&f));
-                for parallel in [4, 1] {
-                    let sides = Sides { head: Head::ChecksumReady, parallel };
+                let parts = |n: u32| if n == 1 { "one TUS stream".to_string() } else { format!("{n} parallel parts") };
+                // Ours as the app sends (the default parts), ours in one stream, and
+                // each against tus-js-client in the same number of parts.
+                let ours_default = UploadSettings::default().parallel_parts;
+                for (our_parts, parallel) in [(ours_default, 4), (1, 4), (1, 1)] {
+                    let sides = Sides { head: Head::ChecksumReady, parallel, our_parts };
                     let (o, t, id) = published::compare(&ctx, &f, runs, sides, &js).await;
                     ctx.discard(id);
                     r.push(Row::seconds(
                         format!(
-                            "Time to Published, {size} over a {link} link (per connection): one TUS stream (ours) vs tus-js-client with {parallel} part{}",
-                            if parallel == 1 { "" } else { "s in parallel" }
+                            "Time to Published, {size} over a {link} link (per connection): ours in {} vs tus-js-client in {}",
+                            parts(our_parts),
+                            parts(parallel)
                         ),
                         "–",
                         o,

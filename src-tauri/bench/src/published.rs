@@ -116,6 +116,8 @@ pub struct Sides {
     pub head: Head,
     /// tus-js-client's parallel parts.
     pub parallel: u32,
+    /// Ours (`UploadSettings::parallel_parts`; 1: one TUS stream).
+    pub our_parts: u32,
 }
 
 /// Medians of `runs` alternating runs of ours and tus-js-client's; stored
@@ -123,7 +125,7 @@ pub struct Sides {
 /// the download measure).
 pub async fn compare(ctx: &Ctx, file: &Path, runs: usize, sides: Sides, js_dir: &Path) -> (f64, f64, Uuid) {
     let size = file_size(file);
-    let mut queue = Queue::new(&ctx.a, UploadSettings::default());
+    let mut queue = Queue::new(&ctx.a, UploadSettings { parallel_parts: sides.our_parts, ..Default::default() });
     let (mut ours, mut theirs) = (vec![], vec![]);
     let mut keep = None;
     for i in 0..runs {
@@ -148,9 +150,10 @@ pub async fn compare(ctx: &Ctx, file: &Path, runs: usize, sides: Sides, js_dir: 
         }
     }
     say(format!(
-        "published {} ({:?}, tus-js parallel {}): ours {ours:.3?} tus-js {theirs:.3?}",
+        "published {} ({:?}, ours in {} part(s), tus-js in {}): ours {ours:.3?} tus-js {theirs:.3?}",
         size_name(size),
         sides.head,
+        sides.our_parts,
         sides.parallel
     ));
     (median(ours), median(theirs), keep.unwrap())

@@ -247,6 +247,11 @@ impl Admin {
     pub fn bytes_received(&self, file_transfer_id: Uuid) -> u64 {
         self.inner.counters.locked().bytes_received.get(&file_transfer_id).copied().unwrap_or(0)
     }
+    /// TUS concatenation for a transfer: how many partial uploads were made,
+    /// and how many requests for the final upload came (whatever their answer).
+    pub fn tus_concats(&self, file_transfer_id: Uuid) -> (u64, u64) {
+        self.inner.counters.locked().tus_concats.get(&file_transfer_id).copied().unwrap_or_default()
+    }
     /// Total requests served (all paths).
     /// Calls per rate-limited endpoint (`details`, `search`, `overview`, …)
     /// and the gateway's 429 answers to them, as the sandbox counted.

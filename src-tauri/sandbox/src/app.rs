@@ -40,6 +40,8 @@ pub(crate) struct Counters {
     /// Where each download request of a transfer began: the `Range` start,
     /// 0 without one (a resumed download must not begin at 0 again).
     pub download_starts: HashMap<Uuid, Vec<u64>>,
+    /// TUS concatenation per transfer: partial uploads made, final uploads asked for.
+    pub tus_concats: HashMap<Uuid, (u64, u64)>,
 }
 
 pub(crate) type App = Arc<Inner>;

@@ -9,7 +9,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::http::{self as net, Activity};
 use crate::sync::Locked;
 use futures_util::TryStreamExt;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER};
 use reqwest::{Body, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,6 +102,24 @@ impl TusError {
 }
 
 /// The number right after `label` in `text`.
+/// Which TUS upload a PATCH goes to, and where in the file it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct TusAt<'a> {
+    /// The transfer (for the client's count of bytes sent).
+    pub id: Uuid,
+    pub url: &'a str,
+    /// The file's byte at the upload's offset 0.
+    pub file_start: u64,
+}
+
+/// The path of a `Location` (which may be a full URL).
+fn location_path(location: &str) -> String {
+    match location.strip_prefix("http://").or_else(|| location.strip_prefix("https://")) {
+        Some(rest) => rest.find('/').map(|i| rest[i..].to_owned()).unwrap_or_else(|| "/".into()),
+        None => location.to_owned(),
+    }
+}
+
 fn number_after(text: &str, label: &str) -> Option<u64> {
     let rest = &text[text.find(label)? + label.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -427,15 +445,73 @@ impl Broker {
         }
     }
 
+    /// TUS concatenation, a partial (`Upload-Concat: partial`, 201): returns
+    /// its `Location`, a path under `…/tus/{id}/partial/` (`docs/ALTINN.md#tus-parts`).
+    pub async fn tus_create_partial(&self, id: Uuid, length: u64) -> Result<String, TusError> {
+        let url = self.tus_url(id);
+        let resp = self
+            .client
+            .send_broker(|http| {
+                http.post(&url)
+                    .header("Tus-Resumable", "1.0.0")
+                    .header("Upload-Concat", "partial")
+                    .header("Upload-Length", length)
+            })
+            .await
+            .map_err(|e| TusError::Call(e.into()))?;
+        match resp.status() {
+            StatusCode::CREATED => {
+                let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+                location.map(location_path).ok_or_else(|| TusError::Call(malformed("TUS partial", "no Location")))
+            }
+            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
+            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
+            _ => Err(TusError::Call(failure(resp).await)),
+        }
+    }
+
+    /// TUS concatenation, the final upload (`Upload-Concat: final;<locations>`,
+    /// no `Upload-Length`): the transfer's own upload, made of the finished
+    /// partials in order. Broker then processes it as after a last PATCH.
+    pub async fn tus_create_final(&self, id: Uuid, locations: &[String]) -> Result<(), TusError> {
+        let url = self.tus_url(id);
+        let concat = format!("final;{}", locations.join(" "));
+        let resp = self
+            .client
+            .send_broker(|http| http.post(&url).header("Tus-Resumable", "1.0.0").header("Upload-Concat", &concat))
+            .await
+            .map_err(|e| TusError::Call(e.into()))?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(()),
+            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
+            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
+            _ => Err(TusError::Call(failure(resp).await)),
+        }
+    }
+
+    /// The URL of a partial's `Location`: its path on Broker's own origin, so
+    /// that a `Location` naming another host never gets our token, and a
+    /// stored one still works when the (embedded) sandbox's port has changed.
+    pub fn tus_part_url(&self, location: &str) -> String {
+        let base = self.client.broker_base();
+        let origin_end =
+            base.find("://").and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j)).unwrap_or(base.len());
+        format!("{}{}", &base[..origin_end], location_path(location))
+    }
+
     /// TUS `HEAD`: the server's durable offset, or `None` if it has no upload
     /// (404/410: never made, terminated, or expired after a day without activity).
     /// The offset may lag a little behind what PATCH answers while the last
     /// blocks are being stored; it never runs ahead.
     pub async fn tus_offset(&self, id: Uuid) -> Result<Option<u64>, TusError> {
-        let url = self.tus_url(id);
+        self.tus_offset_at(&self.tus_url(id)).await
+    }
+
+    /// [`Self::tus_offset`] of any upload URL (a partial's, [`Self::tus_part_url`]).
+    pub async fn tus_offset_at(&self, url: &str) -> Result<Option<u64>, TusError> {
         let resp = self
             .client
-            .send_broker(|http| http.head(&url).header("Tus-Resumable", "1.0.0"))
+            .send_broker(|http| http.head(url).header("Tus-Resumable", "1.0.0"))
             .await
             .map_err(|e| TusError::Call(e.into()))?;
         match resp.status() {
@@ -465,21 +541,35 @@ impl Broker {
         len: u64,
         on_bytes: Arc<dyn Fn(u64) + Send + Sync>,
     ) -> Result<u64, TusError> {
-        let url = self.tus_url(id);
+        let at = TusAt { id, url: &self.tus_url(id), file_start: 0 };
+        self.tus_patch_at(at, path, offset, len, on_bytes).await
+    }
+
+    /// [`Self::tus_patch`] to any upload of transfer `at.id`: the upload's
+    /// `offset` is byte `at.file_start + offset` of the file.
+    pub async fn tus_patch_at(
+        &self,
+        at: TusAt<'_>,
+        path: &Path,
+        offset: u64,
+        len: u64,
+        on_bytes: Arc<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<u64, TusError> {
+        let TusAt { id, url, file_start } = at;
         // Opened and positioned here, not on the blocking pool: a file that cannot
         // be read is the file's fault, never the runtime's (which may be stopping).
         let unreadable = |e: std::io::Error| {
             TusError::Call(CallError::permanent(AppError::new(ErrorCode::FileUnreadable).with_detail(e.to_string())))
         };
         let mut file = std::fs::File::open(path).map_err(unreadable)?;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset)).map_err(unreadable)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(file_start + offset)).map_err(unreadable)?;
         let activity = Activity::default();
         // The body can be sent once only; a 401 retry inside send_broker gets
         // an empty body (204, no progress), and the caller goes on from there.
         let body =
             std::sync::Mutex::new(Some(counted_body(id, tokio::fs::File::from_std(file), len, on_bytes, &activity)));
         let sending = self.client.send_broker(|http| {
-            let req = net::transfer(http.patch(&url))
+            let req = net::transfer(http.patch(url))
                 .header("Tus-Resumable", "1.0.0")
                 .header("Upload-Offset", offset)
                 .header(CONTENT_TYPE, "application/offset+octet-stream");

@@ -17,6 +17,7 @@ pub mod save;
 pub mod send;
 pub mod send_types;
 pub mod sent_bytes;
+pub mod tus_parts;
 pub mod tus_retry;
 pub mod validate;
 pub mod zone;

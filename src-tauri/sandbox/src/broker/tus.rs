@@ -22,6 +22,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
+use budbringer_core::sync::Locked;
 use uuid::Uuid;
 
 use super::access::{authz, get_ft, is_sender, Policy, P};
@@ -122,6 +123,10 @@ async fn serve(
         (_, pid) => (raw_id, pid),
     };
     let Some((id, pid)) = resolve(&app, &raw_id, pid) else { return tus_text(404, MISSING_FILE_TRANSFER_ID) };
+    if intent == Intent::Concat && header(&headers, "Upload-Concat").is_some_and(|c| c.starts_with("final")) {
+        // Counted whatever the answer: a client asks for the final once.
+        app.counters.locked().tus_concats.entry(id).or_default().1 += 1;
+    }
     if let Err(r) = authorize(&app, &caller, id, intent) {
         return r;
     }
@@ -423,6 +428,7 @@ async fn concat(up: Upload, headers: HeaderMap, body: Body) -> Response {
             if stored.is_none() {
                 return tus_with(bro_text(1));
             }
+            up.app.counters.locked().tus_concats.entry(up.id).or_default().0 += 1;
             let expires = slide_expiration(&up.app, up.id, &pid);
             mark_started(&up.app, up.id);
             let up = Upload { pid: Some(pid), ..up };
