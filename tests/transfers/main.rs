@@ -7,6 +7,7 @@ mod crash;
 mod inbox;
 mod prepare;
 mod queue;
+mod receipts;
 mod retry;
 mod sent_refresh;
 mod support;

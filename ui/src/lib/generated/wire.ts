@@ -154,6 +154,7 @@ export type ErrorCode =
   | "TRANSFER_CANCELLED"
   | "TRANSFER_FAILED"
   | "MALFORMED_RESPONSE"
+  | "RECEIPT_SAVE_FAILED"
   | "CLOCK_SKEW"
   | "KEY_MISSING"
   | "KEY_IMPORT_UNSUPPORTED"
@@ -689,6 +690,17 @@ export type RiskLevel = "warn" | "refuse";
  * for: a send-only organisation asks only for `altinn:broker.write`.
  */
 export type Role = "send" | "receive" | "both";
+
+/**
+ * Where a receipt was saved, for the announcement.
+ */
+export type SavedReceipt = {
+  fileName: string,
+  /**
+   * The whole path, as the user chose it.
+   */
+  path: string,
+};
 
 /**
  * A persisted outgoing job.
