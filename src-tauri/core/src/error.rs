@@ -88,8 +88,6 @@ error_codes! {
     TransferCancelled => "TRANSFER_CANCELLED", "The transfer was cancelled.";
     TransferFailed => "TRANSFER_FAILED", "Altinn marked the transfer as failed.";
     MalformedResponse => "MALFORMED_RESPONSE", "Altinn sent an answer that could not be understood.";
-    /// A receipt PDF could not be written where the user chose (the detail says why); nothing was left under its name.
-    ReceiptSaveFailed => "RECEIPT_SAVE_FAILED", "The receipt could not be saved as PDF.";
     // Credentials, Maskinporten, Altinn platform and Broker (issue 4).
     ClockSkew => "CLOCK_SKEW", "The computer's clock differs too much from Altinn's clock.";
     KeyMissing => "KEY_MISSING", "No key has been created or imported for this environment.";
@@ -184,6 +182,8 @@ error_codes! {
     // Names for numbers (docs/ALTINN.md#names-for-numbers).
     /// Enhetsregisteret or the Resource Registry could not be asked; numbers are shown instead of names.
     RegisterUnavailable => "REGISTER_UNAVAILABLE", "The register of names could not be reached.";
+    /// A receipt PDF could not be written where the user chose (the detail says why); nothing was left under its name.
+    ReceiptSaveFailed => "RECEIPT_SAVE_FAILED", "The receipt could not be saved as PDF.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -478,6 +478,7 @@ mod tests {
                 "BROKER_ERROR",
                 "STORE_SET_ASIDE",
                 "REGISTER_UNAVAILABLE",
+                "RECEIPT_SAVE_FAILED",
             ]
         );
     }

@@ -154,7 +154,6 @@ export type ErrorCode =
   | "TRANSFER_CANCELLED"
   | "TRANSFER_FAILED"
   | "MALFORMED_RESPONSE"
-  | "RECEIPT_SAVE_FAILED"
   | "CLOCK_SKEW"
   | "KEY_MISSING"
   | "KEY_IMPORT_UNSUPPORTED"
@@ -234,7 +233,8 @@ export type ErrorCode =
   | "SERVICE_UNAVAILABLE"
   | "BROKER_ERROR"
   | "STORE_SET_ASIDE"
-  | "REGISTER_UNAVAILABLE";
+  | "REGISTER_UNAVAILABLE"
+  | "RECEIPT_SAVE_FAILED";
 
 /**
  * The risk of opening a file, as the inbox shows it.
