@@ -2,7 +2,7 @@
 
 #[cfg(debug_assertions)]
 use crate::commands::testing;
-use crate::commands::{self, dialogs, inbox, names, practice, send, sent, settings, setup, startup};
+use crate::commands::{self, dialogs, inbox, names, practice, receipts, send, sent, settings, setup, startup};
 use crate::desktop;
 use crate::services::{self, events::Watchers, picked::Picked};
 use budbringer_core::logging;
@@ -116,6 +116,9 @@ macro_rules! with_commands {
             inbox::inbox_download,
             inbox::inbox_open,
             inbox::inbox_reveal,
+            // Receipts for the archive as PDF (Sent and Inbox)
+            receipts::receipt_save_sent,
+            receipts::receipt_save_received,
             // File and folder pickers
             dialogs::pick_files,
             dialogs::pick_folder,
@@ -126,6 +129,8 @@ macro_rules! with_commands {
             testing::e2e_pick_folder,
             #[cfg(debug_assertions)]
             testing::e2e_seed_sent,
+            #[cfg(debug_assertions)]
+            testing::e2e_next_save_path,
             // Setup
             practice::practice_use_org,
             practice::practice_sandbox_url,

@@ -11,6 +11,7 @@
 //! below 2^53); no u128 crosses the wire.
 
 use crate::commands::inbox::IncomingView;
+use crate::commands::receipts::SavedReceipt;
 use crate::commands::send::SendOutcome;
 use crate::commands::sent::{SentReceipt, SentRefreshReport};
 use crate::commands::settings::AppInfo;
@@ -59,6 +60,7 @@ fn roots(c: &mut Collector) {
     c.visit::<SendJob>();
     c.visit::<SentRefreshReport>();
     c.visit::<SentReceipt>();
+    c.visit::<SavedReceipt>();
     c.visit::<IncomingView>();
     c.visit::<RefreshReport>();
     // What the pickers give instead of paths (services/picked.rs).

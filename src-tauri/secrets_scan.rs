@@ -201,6 +201,10 @@ fn every_command_answer_is_free_of_secrets() {
     w.ok("send_refresh_receipt", json!({ "id": job }));
     w.ok("sent_refresh", json!({}));
     w.ok("sent_open_receipt", json!({ "id": job }));
+    // The receipt as PDF, the save dialog answered by the stand-in.
+    w.ok("e2e_next_save_path", json!({ "path": dir.path().join("Kvittering.pdf") }));
+    let saved = w.ok("receipt_save_sent", json!({ "id": job }));
+    assert!(dir.path().join("Kvittering.pdf").is_file(), "{saved}");
     let ft = w.ok("send_list", json!({}))[0]["fileTransferId"].clone();
     w.ok(
         "e2e_seed_sent",
@@ -224,6 +228,9 @@ fn every_command_answer_is_free_of_secrets() {
     let id = inbox[0]["id"].as_str().unwrap().to_owned();
     let saved = w.ok("inbox_download", json!({ "id": id, "folder": folder["handle"] }));
     assert_eq!(saved["phase"], "confirmed", "{saved}");
+    w.ok("e2e_next_save_path", json!({ "path": dir.path().join("Mottatt") }));
+    w.ok("receipt_save_received", json!({ "id": id }));
+    assert!(dir.path().join("Mottatt.pdf").is_file(), "a name without .pdf gets it");
     // Opening and showing are asked about an unknown file: nothing is launched in a test.
     let nobody = uuid::Uuid::new_v4();
     // Names from the registers (the sandbox's own Enhetsregisteret and Resource Registry).

@@ -6,6 +6,7 @@ pub mod dialogs;
 pub mod inbox;
 pub mod names;
 pub mod practice;
+pub mod receipts;
 pub mod send;
 pub mod sent;
 pub mod settings;

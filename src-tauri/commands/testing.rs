@@ -22,6 +22,14 @@ pub fn e2e_pick_folder(picked: State<'_, Arc<Picked>>, path: String) -> PickedFo
     picked.add_folder(PathBuf::from(path))
 }
 
+/// Answers the next save dialog with `path` (the receipts' "Lagre som PDF").
+#[tauri::command]
+pub fn e2e_next_save_path(path: String) {
+    if let Ok(mut next) = crate::commands::receipts::NEXT_SAVE_PATH.lock() {
+        *next = Some(PathBuf::from(path));
+    }
+}
+
 /// Stores published send jobs for transfers seeded in the sandbox (its
 /// `/admin/seed`), as if this app had sent them: the Sent page's test with
 /// hundreds of files cannot send them one by one through the window. With

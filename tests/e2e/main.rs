@@ -250,6 +250,17 @@ async fn send_and_receive_in_the_sandbox() {
     app.find("[data-testid=inbox-row] [data-testid=open]").await;
     app.find("[data-testid=inbox-row] [data-testid=reveal]").await;
     app.screenshot("nb-inbox-saved").await;
+    // The received file's receipt as PDF, from its details (a name typed without ".pdf" gets it).
+    app.click("[data-testid=inbox-row] [data-testid=inbox-details]").await;
+    let received_pdf = work.path().join("Mottakskvittering");
+    app.invoke("e2e_next_save_path", serde_json::json!({ "path": received_pdf.to_string_lossy() })).await;
+    app.click("[data-testid=inbox-details-dialog] [data-testid=inbox-details-pdf]").await;
+    app.wait_for_text("[data-testid=inbox-details-pdf-status]", "Mottakskvittering.pdf").await;
+    let pdf = lopdf::Document::load(work.path().join("Mottakskvittering.pdf")).expect("a PDF");
+    let text = pdf.extract_text(&[1]).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Kvittering for mottatt fil") && text.contains("Kvittert som mottatt hos Altinn"), "{text}");
+    app.screenshot("nb-inbox-receipt-pdf").await;
+    app.click("[data-testid=dialog-close]").await;
 
     // 5. Back as A: the receipt on the Sent page, with the recipient's status.
     practise_as(&app, ORG_A, None).await;
@@ -270,6 +281,24 @@ async fn send_and_receive_in_the_sandbox() {
     app.wait_for_text("[data-testid=receipt-recipients]", "310 000 027").await;
     app.find("[data-testid=receipt-history] li").await;
     app.screenshot("nb-sent-receipt").await;
+    // "Lagre som PDF": the receipt as a file (the stand-in answers the save dialog).
+    let pdf_path = work.path().join("Kvittering.pdf");
+    app.invoke("e2e_next_save_path", serde_json::json!({ "path": pdf_path.to_string_lossy() })).await;
+    app.click("[data-testid=receipt-dialog] [data-testid=receipt-pdf]").await;
+    app.wait_for_text("[data-testid=receipt-pdf-status]", "Kvitteringen er lagret som").await;
+    let pdf = lopdf::Document::load(&pdf_path).expect("the saved receipt is a PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    let pdf_text = pdf.extract_text(&pages).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "Kvittering for sendt fil",
+        name,
+        "Øvingsetaten Mottaker (310 000 027)",
+        "DownloadConfirmed",
+        "Data fra Altinn",
+    ] {
+        assert!(pdf_text.contains(needle), "{needle:?} missing in the saved receipt:\n{pdf_text}");
+    }
+    app.screenshot("nb-sent-receipt-pdf").await;
     app.click("[data-testid=dialog-close]").await;
     page_screenshot(&app, "nb", "settings").await;
 

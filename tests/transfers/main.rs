@@ -8,6 +8,7 @@ mod inbox;
 mod parts;
 mod prepare;
 mod queue;
+mod receipts;
 mod retry;
 mod sent_refresh;
 mod support;

@@ -182,6 +182,8 @@ error_codes! {
     // Names for numbers (docs/ALTINN.md#names-for-numbers).
     /// Enhetsregisteret or the Resource Registry could not be asked; numbers are shown instead of names.
     RegisterUnavailable => "REGISTER_UNAVAILABLE", "The register of names could not be reached.";
+    /// A receipt PDF could not be written where the user chose (the detail says why); nothing was left under its name.
+    ReceiptSaveFailed => "RECEIPT_SAVE_FAILED", "The receipt could not be saved as PDF.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -476,6 +478,7 @@ mod tests {
                 "BROKER_ERROR",
                 "STORE_SET_ASIDE",
                 "REGISTER_UNAVAILABLE",
+                "RECEIPT_SAVE_FAILED",
             ]
         );
     }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod logging;
 pub mod network;
 pub mod orgnumber;
+pub mod receipts;
 pub mod registers;
 pub mod secrets;
 pub mod settings;

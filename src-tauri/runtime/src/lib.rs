@@ -11,6 +11,7 @@
 pub mod locale;
 pub mod names;
 pub mod practice;
+pub mod receipts;
 pub mod sandbox_start;
 pub mod services;
 pub mod state;

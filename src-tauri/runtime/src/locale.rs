@@ -36,6 +36,11 @@ fn lookup(lang: Language, key: &str) -> Option<&'static str> {
     key.split('.').try_fold(dictionary(lang), |node, part| node.get(part))?.as_str()
 }
 
+/// `key` in `lang`, falling back to Bokmål; `None` when no file has it.
+pub fn get(lang: Language, key: &str) -> Option<&'static str> {
+    lookup(lang, key).or_else(|| lookup(Language::Nb, key))
+}
+
 /// `key` in `lang`, with `{name}` placeholders filled from `params`.
 pub fn text(lang: Language, key: &str, params: &[(&str, &dyn std::fmt::Display)]) -> String {
     let template = lookup(lang, key).or_else(|| lookup(Language::Nb, key)).unwrap_or(key);

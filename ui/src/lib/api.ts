@@ -5,7 +5,7 @@
 import { invoke, Channel } from '@tauri-apps/api/core';
 import type {
   AppError, AppInfo, ConnectionReport, Environment, ErrorCode, IncomingView, KeyInfo, Language, OrgInfo, Profile, ProfileEdit,
-  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, SentReceipt, SentRefreshReport, ServicesAnswer, Settings, SystemUserRequestInfo,
+  PickedFile, PickedFolder, ProfileView, RefreshReport, ServiceInfo, SendJob, SendOutcome, SavedReceipt, SentReceipt, SentRefreshReport, ServicesAnswer, Settings, SystemUserRequestInfo,
   SystemUserStatus, TransferEvent,
 } from './generated/wire';
 import { allOf } from './union';
@@ -125,6 +125,10 @@ export const api = {
   /** `confirmed`: the user was warned (files whose `risk` is `warn`); refused kinds never open. */
   inboxOpen: (id: string, confirmed = false) => call<void>('inbox_open', { id, confirmed }),
   inboxReveal: (id: string) => call<void>('inbox_reveal', { id }),
+  /** Saves a sent transfer's receipt as PDF where the user picks (null: cancelled). */
+  receiptSaveSent: (id: string) => call<SavedReceipt | null>('receipt_save_sent', { id }),
+  /** Saves a received file's receipt as PDF where the user picks (null: cancelled). */
+  receiptSaveReceived: (id: string) => call<SavedReceipt | null>('receipt_save_received', { id }),
   pickFiles: () => call<PickedFile[]>('pick_files'),
   pickFolder: () => call<PickedFolder | null>('pick_folder'),
 };

@@ -233,7 +233,8 @@ export type ErrorCode =
   | "SERVICE_UNAVAILABLE"
   | "BROKER_ERROR"
   | "STORE_SET_ASIDE"
-  | "REGISTER_UNAVAILABLE";
+  | "REGISTER_UNAVAILABLE"
+  | "RECEIPT_SAVE_FAILED";
 
 /**
  * The risk of opening a file, as the inbox shows it.
@@ -689,6 +690,17 @@ export type RiskLevel = "warn" | "refuse";
  * for: a send-only organisation asks only for `altinn:broker.write`.
  */
 export type Role = "send" | "receive" | "both";
+
+/**
+ * Where a receipt was saved, for the announcement.
+ */
+export type SavedReceipt = {
+  fileName: string,
+  /**
+   * The whole path, as the user chose it.
+   */
+  path: string,
+};
 
 /**
  * A persisted outgoing job.
