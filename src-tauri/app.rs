@@ -130,6 +130,8 @@ macro_rules! with_commands {
             #[cfg(debug_assertions)]
             testing::e2e_seed_sent,
             #[cfg(debug_assertions)]
+            testing::e2e_seed_inbox,
+            #[cfg(debug_assertions)]
             testing::e2e_next_save_path,
             // Setup
             practice::practice_use_org,

@@ -210,6 +210,7 @@ fn every_command_answer_is_free_of_secrets() {
         "e2e_seed_sent",
         json!({ "fileTransferIds": [ft], "sender": PRACTICE_ORG_A, "recipient": PRACTICE_ORG_B, "resourceId": PRACTICE_RESOURCE }),
     );
+    w.ok("e2e_seed_inbox", json!({ "count": 2, "first": 0, "sender": PRACTICE_ORG_B, "org": PRACTICE_ORG_A }));
     for cmd in ["send_pause", "send_resume", "send_cancel", "send_retry"] {
         let _ = w.call(cmd, json!({ "id": job }));
     }

@@ -43,12 +43,14 @@ pub fn e2e_seed_sent(
     recipient: String,
     resource_id: String,
     settled: Option<bool>,
+    first: Option<usize>,
 ) -> budbringer_core::error::AppResult<usize> {
     use budbringer_core::store::Table;
     use budbringer_core::transfers::send::SendJob;
     // As a real send stores it (SendJob::new): the sender's actor id, which the lists filter on.
     let sender = budbringer_core::transfers::validate::OrgNumber::parse(&sender)?.actor_id();
     for (n, ft) in file_transfer_ids.iter().enumerate() {
+        let n = n + first.unwrap_or(0);
         let receipt = settled.unwrap_or(false).then(|| {
             serde_json::json!({ "fileTransferId": ft, "fileTransferStatus": "AllConfirmedDownloaded",
                 "recipients": [{ "recipient": format!("0192:{recipient}"), "currentRecipientFileTransferStatusCode": "DownloadConfirmed" }],
@@ -67,4 +69,38 @@ pub fn e2e_seed_sent(
         state.store.put(Table::Outgoing, &job.id.to_string(), true, &job)?;
     }
     Ok(file_transfer_ids.len())
+}
+
+/// Stores `count` received files for organisation `org` from `sender`, each
+/// saved and confirmed: a long Inbox history for the list measurement
+/// (tests/e2e/lists.rs), which real searches could fill only within
+/// Altinn's per-minute limits. Files are named `brev {n}.pdf`.
+#[tauri::command]
+pub fn e2e_seed_inbox(
+    state: State<'_, Arc<budbringer_runtime::state::AppState>>,
+    count: usize,
+    first: usize,
+    sender: String,
+    org: String,
+) -> budbringer_core::error::AppResult<usize> {
+    use budbringer_core::store::Table;
+    use budbringer_core::transfers::inbox::IncomingFile;
+    use budbringer_core::transfers::validate::OrgNumber;
+    let sender = OrgNumber::parse(&sender)?.actor_id();
+    let me = OrgNumber::parse(&org)?;
+    for n in first..first + count {
+        let id = uuid::Uuid::new_v4();
+        let file: IncomingFile = serde_json::from_value(serde_json::json!({
+            "id": id, "environment": "sandbox", "phase": "confirmed", "savedPath": null, "error": null,
+            "firstSeen": "2026-11-26T10:00:00Z", "org": org,
+            "overview": { "fileTransferId": id, "resourceId": budbringer_sandbox::PRACTICE_RESOURCE,
+                "fileName": format!("brev {n}.pdf"), "sendersFileTransferReference": format!("sak-{n}"),
+                "fileTransferSize": 11, "fileTransferStatus": "AllConfirmedDownloaded",
+                "created": "2026-11-26T10:00:00Z", "sender": sender,
+                "recipients": [{ "recipient": me.actor_id(), "currentRecipientFileTransferStatusCode": "DownloadConfirmed" }] }
+        }))
+        .map_err(|e| budbringer_core::error::AppError::internal(e.to_string()))?;
+        state.store.put(Table::Incoming, &format!("{org}/{id}"), true, &file)?;
+    }
+    Ok(count)
 }

@@ -27,3 +27,23 @@ describe('list search', () => {
     expect(filterRows(many, 'øvingsetaten', texts)).toHaveLength(5_000);
   });
 });
+
+describe('the search texts are made once per row and key', () => {
+  it('asks for a row’s texts once per key, and again when the key changes', () => {
+    const rows = [{ name: 'brev 1.pdf' }, { name: 'brev 2.pdf' }];
+    let asked = 0;
+    let label = 'Nordre Follo';
+    const texts = (r: { name: string }) => {
+      asked++;
+      return [r.name, label];
+    };
+    expect(filterRows(rows, 'brev 2', texts, 'nb|0')).toEqual([rows[1]]);
+    expect(filterRows(rows, 'brev', texts, 'nb|0')).toHaveLength(2);
+    expect(asked).toBe(2);
+    // A name arrived: the key changes and the rows are found by it.
+    label = 'Asker kommune';
+    expect(filterRows(rows, 'asker', texts, 'nb|0')).toHaveLength(0);
+    expect(filterRows(rows, 'asker', texts, 'nb|1')).toHaveLength(2);
+    expect(asked).toBe(4);
+  });
+});

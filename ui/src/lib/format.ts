@@ -29,11 +29,21 @@ export function formatDuration(secs: number | null | undefined): string {
   return t('time.hours', { n: Math.round((secs / 3600) * 10) / 10 });
 }
 
+// One formatter per language: `toLocaleString` makes a new one on every
+// call, which a list of 10,000 dates felt.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function formatDate(iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined || iso === '') return '–';
   const d = typeof iso === 'number' ? new Date(iso * 1000) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });
+  const tag = locale();
+  let f = dateFormats.get(tag);
+  if (!f) {
+    f = new Intl.DateTimeFormat(tag, { dateStyle: 'short', timeStyle: 'short' });
+    dateFormats.set(tag, f);
+  }
+  return f.format(d);
 }
 
 export function formatDay(unix: number | null | undefined): string {

@@ -12,16 +12,27 @@ export function queryWords(query: string): string[] {
   return fold(query.trim()).split(/\s+/).filter((w) => w.length > 0);
 }
 
+/** Each row's folded search text, made once per row object and `key`. */
+const texts = new WeakMap<object, { key: string; hay: string }>();
+
 /**
- * The rows whose texts contain every word of `query`. `texts` gives what a
- * row can be found by; it is asked once per row and search, so a list of
- * 10,000 rows filters in a few milliseconds.
+ * The rows whose texts contain every word of `query`. `textsOf` gives what a
+ * row can be found by; its folded text is kept per row object until `key`
+ * changes (the language, names that arrived), so a keystroke in a list of
+ * 10,000 rows costs one pass of `includes`, not 10,000 dates formatted
+ * and names looked up again (docs/BENCHMARKS.md, the lists' rows).
  */
-export function filterRows<T>(rows: T[], query: string, texts: (row: T) => (string | null | undefined)[]): T[] {
+export function filterRows<T>(rows: T[], query: string, textsOf: (row: T) => (string | null | undefined)[], key = ''): T[] {
   const words = queryWords(query);
   if (words.length === 0) return rows;
   return rows.filter((r) => {
-    const hay = fold(texts(r).filter((x) => !!x).join(' \u0000 '));
+    const obj = r as object;
+    let cached = texts.get(obj);
+    if (!cached || cached.key !== key) {
+      cached = { key, hay: fold(textsOf(r).filter((x) => !!x).join(' \u0000 ')) };
+      texts.set(obj, cached);
+    }
+    const hay = cached.hay;
     return words.every((w) => hay.includes(w));
   });
 }

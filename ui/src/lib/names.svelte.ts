@@ -11,6 +11,13 @@ const known = $state<{ orgs: Record<string, OrgInfo>; services: Record<string, S
 const asked = { orgs: new Set<string>(), services: new Set<string>() };
 const waiting = { orgs: new Set<string>(), services: new Set<string>() };
 let scheduled = false;
+/** Grows whenever an answer arrives: a list's search texts made before it are stale. */
+const answers = $state({ n: 0 });
+
+/** How many answers have arrived (a cache key for texts that contain names). */
+export function namesVersion(): number {
+  return answers.n;
+}
 
 /** `0192:921530875` or `urn:altinn:organization:identifier-no:921530875` → `921530875`. */
 export function orgDigits(s: string | null | undefined): string {
@@ -33,6 +40,7 @@ async function flush() {
   if (orgs.length > 0) {
     try {
       for (const info of await api.namesOrgs(orgs)) known.orgs[info.orgNumber] = info;
+      answers.n++;
     } catch {
       // Names are a convenience: the numbers stay.
     }
@@ -40,6 +48,7 @@ async function flush() {
   if (services.length > 0) {
     try {
       for (const info of await api.namesServices(services)) known.services[info.resourceId] = info;
+      answers.n++;
     } catch {
       // The IDs stay.
     }
