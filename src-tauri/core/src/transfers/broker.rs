@@ -127,6 +127,17 @@ fn number_after(text: &str, label: &str) -> Option<u64> {
 }
 
 /// Reads a failed response into a [`CallError`].
+/// A TUS create's answer (`POST`): 201 goes on; 409 means the transfer is
+/// past uploading ([`TusError::Over`]), 423 that another request holds it.
+async fn tus_created(resp: Response) -> Result<Response, TusError> {
+    match resp.status() {
+        StatusCode::CREATED => Ok(resp),
+        StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
+        StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
+        _ => Err(TusError::Call(failure(resp).await)),
+    }
+}
+
 pub async fn failure(resp: Response) -> CallError {
     let status = resp.status();
     let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -437,12 +448,7 @@ impl Broker {
             .send_broker(|http| http.post(&url).header("Tus-Resumable", "1.0.0").header("Upload-Length", length))
             .await
             .map_err(|e| TusError::Call(e.into()))?;
-        match resp.status() {
-            StatusCode::CREATED => Ok(()),
-            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
-            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
-            _ => Err(TusError::Call(failure(resp).await)),
-        }
+        tus_created(resp).await.map(|_| ())
     }
 
     /// TUS concatenation, a partial (`Upload-Concat: partial`, 201): returns
@@ -459,15 +465,9 @@ impl Broker {
             })
             .await
             .map_err(|e| TusError::Call(e.into()))?;
-        match resp.status() {
-            StatusCode::CREATED => {
-                let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
-                location.map(location_path).ok_or_else(|| TusError::Call(malformed("TUS partial", "no Location")))
-            }
-            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
-            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
-            _ => Err(TusError::Call(failure(resp).await)),
-        }
+        let resp = tus_created(resp).await?;
+        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+        location.map(location_path).ok_or_else(|| TusError::Call(malformed("TUS partial", "no Location")))
     }
 
     /// TUS concatenation, the final upload (`Upload-Concat: final;<locations>`,
@@ -481,12 +481,7 @@ impl Broker {
             .send_broker(|http| http.post(&url).header("Tus-Resumable", "1.0.0").header("Upload-Concat", &concat))
             .await
             .map_err(|e| TusError::Call(e.into()))?;
-        match resp.status() {
-            StatusCode::CREATED => Ok(()),
-            StatusCode::CONFLICT => Err(TusError::Over(failure(resp).await)),
-            StatusCode::LOCKED => Err(TusError::Locked(failure(resp).await)),
-            _ => Err(TusError::Call(failure(resp).await)),
-        }
+        tus_created(resp).await.map(|_| ())
     }
 
     /// The URL of a partial's `Location`: its path on Broker's own origin, so
