@@ -82,12 +82,11 @@ pub fn orgs_add(state: State<'_, Arc<AppState>>, environment: Environment) -> Ap
 }
 
 /// Removes an organisation from this computer: its profile and its secrets
-/// (key, API key). What it sent and received stays in the history.
+/// (key, API key). What it sent and received stays in the history. Refused
+/// while it still has files on their way ([`budbringer_runtime::orgs`]).
 #[tauri::command]
 pub fn orgs_remove(state: State<'_, Arc<AppState>>, environment: Environment, org: String) -> AppResult<()> {
-    state.profiles.remove(environment, &org)?;
-    state.forget_client(environment);
-    Ok(())
+    budbringer_runtime::orgs::remove(&state, environment, &org)
 }
 
 #[tauri::command]

@@ -12,11 +12,11 @@ use budbringer_core::altinn::profile::{self, Profile};
 use budbringer_core::altinn::ProfileStore;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, ErrorCode};
-use budbringer_core::secrets::{MemorySecretStore, SecretStore};
+use budbringer_core::secrets::{MemorySecretStore, Secret, SecretStore};
 use budbringer_core::settings::Settings;
 use budbringer_core::transfers::inbox::{InboxPhase, RefreshReport};
 use budbringer_core::transfers::send::{Phase, SendUpdate};
-use budbringer_runtime::practice;
+use budbringer_runtime::{orgs, practice};
 use budbringer_runtime::services::send::{self, SendFiles};
 use budbringer_runtime::services::{inbox, queue, EventSink, Notifier};
 use budbringer_runtime::state::AppState;
@@ -52,6 +52,8 @@ struct World {
     rec: Arc<Recorder>,
     events: Arc<dyn EventSink>,
     dir: std::path::PathBuf,
+    /// The installation's secret store itself (every organisation's names).
+    secrets: Arc<MemorySecretStore>,
     _tmp: tempfile::TempDir,
 }
 
@@ -61,16 +63,17 @@ struct World {
 async fn two_orgs() -> World {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_owned();
+    let secrets = Arc::new(MemorySecretStore::new());
     let state = Arc::new(AppState::with_secrets(
         Settings::default(),
         dir.join("data"),
         dir.join("logs"),
-        Arc::new(MemorySecretStore::new()),
+        secrets.clone(),
     ));
     practice::use_org(&state, PRACTICE_ORG_A).await.unwrap();
     practice::use_org(&state, PRACTICE_ORG_B).await.unwrap();
     let rec = Arc::new(Recorder::default());
-    World { state, events: rec.clone(), rec, dir, _tmp: tmp }
+    World { state, events: rec.clone(), rec, dir, secrets, _tmp: tmp }
 }
 
 impl World {
@@ -219,11 +222,40 @@ async fn a_job_keeps_its_organisation_when_the_user_switches() {
     assert_eq!(w.inbox(PRACTICE_ORG_B).list().unwrap().len(), 2);
     assert!(w.inbox(PRACTICE_ORG_A).list().unwrap().is_empty());
 
-    // Removing A: its key is gone, its jobs stay readable.
-    w.state.profiles.remove(ENV, PRACTICE_ORG_A).unwrap();
-    assert_eq!(w.state.secrets_of(PRACTICE_ORG_A).get(&profile::private_key_secret(ENV)).unwrap(), None);
-    assert!(w.state.secrets_of(PRACTICE_ORG_B).get(&profile::private_key_secret(ENV)).unwrap().is_some());
+    // Removing A while one of its files waits (paused) is refused: the job
+    // could never finish without A's key. Nothing is removed.
+    w.state.profiles.switch(ENV, PRACTICE_ORG_A).unwrap();
+    let waiting = send::send_files(&w.state, files(None)).unwrap().remove(0).1.unwrap();
+    q.pause(waiting.id).unwrap();
+    q.idle().await;
+    assert_eq!(q.get(waiting.id).unwrap().phase, Phase::Paused);
+    let e = orgs::remove(&w.state, ENV, PRACTICE_ORG_A).unwrap_err();
+    assert_eq!(e.code, ErrorCode::OrgHasUnfinishedSends);
+    assert!(w.state.profiles.get_org(ENV, PRACTICE_ORG_A).is_some());
+    assert!(w.state.secrets_of(PRACTICE_ORG_A).get(&profile::private_key_secret(ENV)).unwrap().is_some());
+    // A pending key change of A and of B: every secret of A must go, none of B's.
+    for org in [PRACTICE_ORG_A, PRACTICE_ORG_B] {
+        let s = w.state.secrets_of(org);
+        s.set(&profile::pending_key_secret(ENV), &Secret::new(format!("{org} new key"))).unwrap();
+        s.set(&profile::api_key_secret(ENV), &Secret::new(format!("{org} api key"))).unwrap();
+    }
+    let of = |org: &str| w.secrets.names().into_iter().filter(|n| n.contains(&format!("/{org}/"))).collect::<Vec<_>>();
+    let (a_names, b_names) = (of(PRACTICE_ORG_A), of(PRACTICE_ORG_B));
+    assert_eq!(a_names.len(), 3, "{a_names:?}");
+    // Cancelled, the file no longer holds A back: A goes, its history stays.
+    q.cancel(waiting.id).unwrap();
+    q.idle().await;
+    orgs::remove(&w.state, ENV, PRACTICE_ORG_A).unwrap();
+    for n in &a_names {
+        assert_eq!(w.secrets.get(n).unwrap(), None, "{n} left behind");
+    }
+    for n in &b_names {
+        assert!(w.secrets.get(n).unwrap().is_some(), "{n} of the other organisation went too");
+    }
+    assert!(w.state.profiles.get_org(ENV, PRACTICE_ORG_A).is_none());
+    assert_eq!(w.state.profiles.get(ENV).org_number, PRACTICE_ORG_B, "the other organisation is active");
     assert_eq!(q.get(job.id).unwrap().phase, Phase::Published);
+    assert_eq!(q.get(waiting.id).unwrap().phase, Phase::Cancelled);
     let e = send::send_files(&w.state, files(Some(PRACTICE_ORG_A))).unwrap_err();
     assert_eq!(e.code, ErrorCode::ProfileIncomplete);
 }

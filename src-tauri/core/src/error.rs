@@ -95,6 +95,8 @@ error_codes! {
     KeyImportDamaged => "KEY_IMPORT_DAMAGED", "The key file is damaged or incomplete.";
     KeyImportWrongPassword => "KEY_IMPORT_WRONG_PASSWORD", "The password for the certificate file is wrong.";
     ProfileIncomplete => "PROFILE_INCOMPLETE", "The connection settings for this environment are not complete.";
+    /// An organisation cannot be removed while files it sends are still on their way (issue 17).
+    OrgHasUnfinishedSends => "ORG_HAS_UNFINISHED_SENDS", "This organisation still has files being sent: let them finish or cancel them first.";
     /// No service (Broker resource) is chosen yet: the services step.
     ProfileNoServices => "PROFILE_NO_SERVICES", "No Broker service (resource ID) is chosen for this environment.";
     /// A key backup could not be made or read with the passphrase given.

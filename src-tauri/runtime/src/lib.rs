@@ -10,6 +10,7 @@
 
 pub mod locale;
 pub mod names;
+pub mod orgs;
 pub mod practice;
 pub mod receipts;
 pub mod sandbox_start;

@@ -69,6 +69,13 @@ impl MemorySecretStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Every name held, sorted (tests check that nothing is left behind).
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.map.lock().expect("secret map poisoned").keys().cloned().collect();
+        v.sort();
+        v
+    }
 }
 
 impl SecretStore for MemorySecretStore {
