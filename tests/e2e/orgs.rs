@@ -95,7 +95,8 @@ async fn two_organisations_in_one_installation_each_with_its_own_inbox() {
     // The switcher no longer offers A; B is active; Send shows B as the one sender.
     app.find(&format!("[data-testid=org-option-{ORG_B}]")).await;
     app.settle().await;
-    let gone = app.client.find_all(fantoccini::Locator::Css(&format!("[data-testid=org-option-{ORG_A}]"))).await.unwrap();
+    let gone =
+        app.client.find_all(fantoccini::Locator::Css(&format!("[data-testid=org-option-{ORG_A}]"))).await.unwrap();
     assert!(gone.is_empty(), "the switcher still offers the removed organisation");
     app.click("[data-testid=nav-send]").await;
     app.wait_for_text("[data-testid=send-sender-name]", "Øvingsetaten Mottaker (310 000 027)").await;

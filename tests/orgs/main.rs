@@ -16,10 +16,10 @@ use budbringer_core::secrets::{MemorySecretStore, Secret, SecretStore};
 use budbringer_core::settings::Settings;
 use budbringer_core::transfers::inbox::{InboxPhase, RefreshReport};
 use budbringer_core::transfers::send::{Phase, SendUpdate};
-use budbringer_runtime::{orgs, practice};
 use budbringer_runtime::services::send::{self, SendFiles};
 use budbringer_runtime::services::{inbox, queue, EventSink, Notifier};
 use budbringer_runtime::state::AppState;
+use budbringer_runtime::{orgs, practice};
 use budbringer_sandbox::{Sandbox, SandboxConfig, SeedFile, PRACTICE_ORG_A, PRACTICE_ORG_B, REHEARSAL_ORGS};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -64,12 +64,8 @@ async fn two_orgs() -> World {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_owned();
     let secrets = Arc::new(MemorySecretStore::new());
-    let state = Arc::new(AppState::with_secrets(
-        Settings::default(),
-        dir.join("data"),
-        dir.join("logs"),
-        secrets.clone(),
-    ));
+    let state =
+        Arc::new(AppState::with_secrets(Settings::default(), dir.join("data"), dir.join("logs"), secrets.clone()));
     practice::use_org(&state, PRACTICE_ORG_A).await.unwrap();
     practice::use_org(&state, PRACTICE_ORG_B).await.unwrap();
     let rec = Arc::new(Recorder::default());
