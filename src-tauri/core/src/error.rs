@@ -95,8 +95,6 @@ error_codes! {
     KeyImportDamaged => "KEY_IMPORT_DAMAGED", "The key file is damaged or incomplete.";
     KeyImportWrongPassword => "KEY_IMPORT_WRONG_PASSWORD", "The password for the certificate file is wrong.";
     ProfileIncomplete => "PROFILE_INCOMPLETE", "The connection settings for this environment are not complete.";
-    /// An organisation cannot be removed while files it sends are still on their way (issue 17).
-    OrgHasUnfinishedSends => "ORG_HAS_UNFINISHED_SENDS", "This organisation still has files being sent: let them finish or cancel them first.";
     /// No service (Broker resource) is chosen yet: the services step.
     ProfileNoServices => "PROFILE_NO_SERVICES", "No Broker service (resource ID) is chosen for this environment.";
     /// A key backup could not be made or read with the passphrase given.
@@ -186,6 +184,8 @@ error_codes! {
     RegisterUnavailable => "REGISTER_UNAVAILABLE", "The register of names could not be reached.";
     /// A receipt PDF could not be written where the user chose (the detail says why); nothing was left under its name.
     ReceiptSaveFailed => "RECEIPT_SAVE_FAILED", "The receipt could not be saved as PDF.";
+    /// An organisation cannot be removed while files it sends are still on their way (issue 17). New codes go last: the list is stable.
+    OrgHasUnfinishedSends => "ORG_HAS_UNFINISHED_SENDS", "This organisation still has files being sent: let them finish or cancel them first.";
 }
 
 impl fmt::Display for ErrorCode {
@@ -481,6 +481,7 @@ mod tests {
                 "STORE_SET_ASIDE",
                 "REGISTER_UNAVAILABLE",
                 "RECEIPT_SAVE_FAILED",
+                "ORG_HAS_UNFINISHED_SENDS",
             ]
         );
     }

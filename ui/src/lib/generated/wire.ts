@@ -160,7 +160,6 @@ export type ErrorCode =
   | "KEY_IMPORT_DAMAGED"
   | "KEY_IMPORT_WRONG_PASSWORD"
   | "PROFILE_INCOMPLETE"
-  | "ORG_HAS_UNFINISHED_SENDS"
   | "PROFILE_NO_SERVICES"
   | "KEY_BACKUP_FAILED"
   | "KEY_ROTATION_STATE"
@@ -235,7 +234,8 @@ export type ErrorCode =
   | "BROKER_ERROR"
   | "STORE_SET_ASIDE"
   | "REGISTER_UNAVAILABLE"
-  | "RECEIPT_SAVE_FAILED";
+  | "RECEIPT_SAVE_FAILED"
+  | "ORG_HAS_UNFINISHED_SENDS";
 
 /**
  * The risk of opening a file, as the inbox shows it.
