@@ -7,13 +7,12 @@ use budbringer_core::environment::Environment;
 use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::engine::SendQueue;
-use budbringer_core::transfers::send::{Phase, SendJob, SendRequest, SendUpdate, UploadSettings};
+use budbringer_core::transfers::send::{Phase, SendJob, SendUpdate, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
-use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_sandbox::PRACTICE_ORG_A;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant};
-use uuid::Uuid;
+use std::time::Duration;
 
 /// How long the queue may take to go idle once the job is done; a job stuck
 /// in the running set never goes idle at all.
@@ -71,28 +70,6 @@ fn crashing_queue(w: &World, then: Then) -> Crashing {
     Crashing { queue, updates, panicked }
 }
 
-fn request(path: std::path::PathBuf) -> SendRequest {
-    SendRequest {
-        path,
-        resource_id: PRACTICE_RESOURCE.into(),
-        recipients: vec![PRACTICE_ORG_B.into()],
-        properties: Default::default(),
-        reference: None,
-    }
-}
-
-async fn wait_for(q: &SendQueue, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let j = q.get(id).unwrap();
-        if what(&j) {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job never reached the state; last {:?} {:?}", j.phase, j.error);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The crash as the user sees it: failed, with the internal error that says why.
 fn assert_crash_recorded(c: &Crashing) -> SendJob {
     assert!(c.panicked.load(Ordering::SeqCst), "the injected panic fired");
@@ -110,7 +87,7 @@ async fn a_panicking_job_fails_with_a_named_error_leaves_the_running_set_and_can
     let file = make_file(w.dir.path(), "crash.bin", 3 * 1024 * 1024);
     let c = crashing_queue(&w, Then::Wait);
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = c.queue.enqueue(&request(file), Environment::Sandbox, &sender, None).unwrap();
+    let job = c.queue.enqueue(&practice_request(file), Environment::Sandbox, &sender, None).unwrap();
 
     let failed = wait_for(&c.queue, job.id, |j| j.phase == Phase::Failed).await;
     assert_eq!(failed.error.as_ref().unwrap().code, ErrorCode::Internal);
@@ -133,7 +110,7 @@ async fn a_retry_while_the_crashed_run_is_ending_is_not_lost() {
     let file = make_file(w.dir.path(), "crash-retry.bin", 3 * 1024 * 1024);
     let c = crashing_queue(&w, Then::RetryAtOnce);
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = c.queue.enqueue(&request(file), Environment::Sandbox, &sender, None).unwrap();
+    let job = c.queue.enqueue(&practice_request(file), Environment::Sandbox, &sender, None).unwrap();
 
     // The listener retried as the crash was reported, before the run left the
     // running set; the queue starts the job again once it has.

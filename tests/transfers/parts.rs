@@ -10,20 +10,20 @@ use budbringer_core::error::AppResult;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
-use budbringer_core::transfers::send::{
-    self, Method, Phase, SendJob, SendRequest, SendSink, SendUpdate, UploadSettings,
-};
+use budbringer_core::transfers::send::{self, Method, Phase, SendJob, SendSink, SendUpdate, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
-use budbringer_sandbox::{Admin, FaultSpec, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_sandbox::{Admin, FaultSpec, SandboxHandle, PRACTICE_ORG_A};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 const MIB: u64 = 1024 * 1024;
+/// Four parts of a 33 MiB file over a slowed TUS take longer than one small send.
+const PART_WAIT: Duration = Duration::from_secs(60);
 const TUS: &str = "/broker/api/v1/filetransfer/upload/tus";
 /// Four parts of two chunks each (8 MiB and a quarter MiB).
 const SIZE: usize = 33 * MIB as usize + 12_345;
@@ -38,19 +38,10 @@ fn settings() -> UploadSettings {
     }
 }
 
-fn req(path: std::path::PathBuf) -> SendRequest {
-    SendRequest {
-        path,
-        resource_id: PRACTICE_RESOURCE.into(),
-        recipients: vec![PRACTICE_ORG_B.into()],
-        properties: Default::default(),
-        reference: None,
-    }
-}
-
 fn new_job(path: &std::path::Path) -> SendJob {
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = SendJob::new(&req(path.to_owned()), Environment::Sandbox, &sender, None, &settings()).unwrap();
+    let job =
+        SendJob::new(&practice_request(path.to_owned()), Environment::Sandbox, &sender, None, &settings()).unwrap();
     assert_eq!(job.method, Method::Tus);
     assert_eq!(job.parts.as_ref().map(|p| p.get().len()), Some(4), "planned in four parts");
     job
@@ -151,18 +142,6 @@ fn queue(store: Store, broker: Broker) -> Arc<SendQueue> {
     SendQueue::new(store, Arc::new(move |_env, _: &str| Ok(broker.clone())), settings(), 2, Arc::new(|_| {}))
 }
 
-async fn wait_for(q: &SendQueue, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let j = q.get(id).unwrap();
-        if what(&j) {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job never reached the state; last {:?} {:?}", j.phase, j.error);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_upload_resumes_every_part_from_its_server_offset() {
     let w = world().await;
@@ -185,8 +164,8 @@ async fn a_restart_mid_upload_resumes_every_part_from_its_server_offset() {
         let id = rt.block_on(async move {
             let (store, _) = Store::open(&db2).unwrap();
             let q = queue(store, first);
-            let job = q.enqueue(&req(file2), Environment::Sandbox, &sender, None).unwrap();
-            wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent >= 8 * MIB).await;
+            let job = q.enqueue(&practice_request(file2), Environment::Sandbox, &sender, None).unwrap();
+            wait_for_within(&q, PART_WAIT, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent >= 8 * MIB).await;
             job.id
         });
         rt.shutdown_background();
@@ -205,7 +184,7 @@ async fn a_restart_mid_upload_resumes_every_part_from_its_server_offset() {
     assert!(w.sandbox.admin().bytes_received(ft) < SIZE as u64, "stopped mid-way");
     w.sandbox.admin().clear_faults();
     assert_eq!(q.resume_unfinished().unwrap(), 1);
-    let done = wait_for(&q, job_id, |j| j.phase.is_finished()).await;
+    let done = wait_for_within(&q, PART_WAIT, job_id, |j| j.phase.is_finished()).await;
     assert_eq!(done.file_transfer_id, Some(ft), "same transfer");
     assert_published_whole(&w.sandbox, &done, &original);
     assert_eq!(w.sandbox.admin().tus_concats(ft), (4, 1), "each part resumed its own partial; one final");

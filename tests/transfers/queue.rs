@@ -6,25 +6,13 @@ use budbringer_core::error::ErrorCode;
 use budbringer_core::store::Store;
 use budbringer_core::transfers::broker::Broker;
 use budbringer_core::transfers::engine::SendQueue;
-use budbringer_core::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::send::{Phase, SendJob, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
-use budbringer_sandbox::{FaultSpec, PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
+use budbringer_sandbox::{FaultSpec, PRACTICE_ORG_A};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 fn settings() -> UploadSettings {
     UploadSettings { tus_threshold: 1024 * 1024, chunk_size: 8 * 1024 * 1024, max_attempts: 6, ..Default::default() }
-}
-
-fn req(path: std::path::PathBuf) -> SendRequest {
-    SendRequest {
-        path,
-        resource_id: PRACTICE_RESOURCE.into(),
-        recipients: vec![PRACTICE_ORG_B.into()],
-        properties: Default::default(),
-        reference: None,
-    }
 }
 
 fn queue(store: Store, broker: Broker) -> (Arc<SendQueue>, Arc<Mutex<Vec<Phase>>>) {
@@ -38,18 +26,6 @@ fn queue(store: Store, broker: Broker) -> (Arc<SendQueue>, Arc<Mutex<Vec<Phase>>
         Arc::new(move |u| s2.lock().unwrap().push(u.job.phase)),
     );
     (q, seen)
-}
-
-async fn wait_for(q: &SendQueue, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let j = q.get(id).unwrap();
-        if what(&j) {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job never reached the state; last {:?} {:?}", j.phase, j.error);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn slow_tus(w: &World) {
@@ -70,7 +46,7 @@ async fn pause_then_resume_continues_from_the_server_offset() {
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
     let (q, seen) = queue(store, w.a.clone());
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&req(file), Environment::Sandbox, &sender, None).unwrap();
+    let job = q.enqueue(&practice_request(file), Environment::Sandbox, &sender, None).unwrap();
     wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent > 0).await;
     q.pause(job.id).unwrap();
     let paused = wait_for(&q, job.id, |j| j.phase == Phase::Paused).await;
@@ -94,7 +70,7 @@ async fn cancel_and_retry() {
     let (store, _) = Store::open(&w.dir.path().join("db")).unwrap();
     let (q, _) = queue(store, w.a.clone());
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&req(file), Environment::Sandbox, &sender, None).unwrap();
+    let job = q.enqueue(&practice_request(file), Environment::Sandbox, &sender, None).unwrap();
     wait_for(&q, job.id, |j| j.phase == Phase::Uploading).await;
     q.cancel(job.id).unwrap();
     let c = wait_for(&q, job.id, |j| j.phase == Phase::Cancelled).await;
@@ -144,7 +120,7 @@ async fn a_restart_mid_upload_resumes_without_a_second_transfer() {
         let id = rt.block_on(async move {
             let (store, _) = Store::open(&db2).unwrap();
             let (q, _) = queue(store, first);
-            let job = q.enqueue(&req(file2), Environment::Sandbox, &sender, None).unwrap();
+            let job = q.enqueue(&practice_request(file2), Environment::Sandbox, &sender, None).unwrap();
             wait_for(&q, job.id, |j| j.phase == Phase::Uploading && j.bytes_sent >= 8 * 1024 * 1024).await;
             job.id
         });

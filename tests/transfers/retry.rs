@@ -6,10 +6,9 @@ use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, ErrorCode};
 use budbringer_core::store::{Store, Table};
 use budbringer_core::transfers::engine::SendQueue;
-use budbringer_core::transfers::send::{Phase, SendJob, SendRequest, UploadSettings};
+use budbringer_core::transfers::send::{Phase, SendJob, UploadSettings};
 use budbringer_core::transfers::validate::OrgNumber;
-use budbringer_sandbox::{PRACTICE_ORG_A, PRACTICE_ORG_B, PRACTICE_RESOURCE};
-use std::path::PathBuf;
+use budbringer_sandbox::PRACTICE_ORG_A;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -23,16 +22,6 @@ fn queue(w: &World, store: Store) -> Arc<SendQueue> {
         2,
         Arc::new(|_| {}),
     )
-}
-
-fn request(path: PathBuf) -> SendRequest {
-    SendRequest {
-        path,
-        resource_id: PRACTICE_RESOURCE.into(),
-        recipients: vec![PRACTICE_ORG_B.into()],
-        properties: Default::default(),
-        reference: None,
-    }
 }
 
 async fn finished(q: &SendQueue, id: Uuid) -> SendJob {
@@ -61,7 +50,7 @@ async fn a_retry_after_the_upload_arrived_after_all_sends_nothing_twice() {
     let q = queue(&w, store.clone());
     let file = make_file(w.dir.path(), "late.bin", 200_000);
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&request(file), Environment::Sandbox, &sender, None).unwrap();
+    let job = q.enqueue(&practice_request(file), Environment::Sandbox, &sender, None).unwrap();
     let published = finished(&q, job.id).await;
     assert_eq!(published.phase, Phase::Published, "{:?}", published.error);
     q.idle().await;
@@ -89,7 +78,7 @@ async fn a_retry_after_altinn_failed_the_transfer_makes_a_new_one() {
     let file = w.dir.path().join("scan.com");
     std::fs::write(&file, r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").unwrap();
     let sender = OrgNumber::parse(PRACTICE_ORG_A).unwrap();
-    let job = q.enqueue(&request(file.clone()), Environment::Sandbox, &sender, None).unwrap();
+    let job = q.enqueue(&practice_request(file.clone()), Environment::Sandbox, &sender, None).unwrap();
     let failed = finished(&q, job.id).await;
     assert_eq!(failed.error.as_ref().map(|e| e.code), Some(ErrorCode::MalwareFound));
     q.idle().await;

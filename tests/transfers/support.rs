@@ -5,10 +5,13 @@ use budbringer_core::altinn::AltinnClient;
 use budbringer_core::environment::Environment;
 use budbringer_core::secrets::MemorySecretStore;
 use budbringer_core::transfers::broker::Broker;
+use budbringer_core::transfers::engine::SendQueue;
 use budbringer_core::transfers::send::{self, SendJob, SendSink, SendUpdate};
 use budbringer_runtime::practice;
 use budbringer_sandbox::{Sandbox, SandboxConfig, SandboxHandle, PRACTICE_ORG_A, PRACTICE_ORG_B};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 pub struct World {
     pub sandbox: SandboxHandle,
@@ -67,4 +70,33 @@ pub fn make_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::Pa
 
 pub fn never() -> impl std::future::Future<Output = send::Stop> {
     std::future::pending()
+}
+
+/// Sending a file from practice organisation A to B on the practice resource.
+pub fn practice_request(path: std::path::PathBuf) -> send::SendRequest {
+    send::SendRequest {
+        path,
+        resource_id: budbringer_sandbox::PRACTICE_RESOURCE.into(),
+        recipients: vec![PRACTICE_ORG_B.into()],
+        properties: Default::default(),
+        reference: None,
+    }
+}
+
+/// Waits up to 30 s until the job `id` in `q` satisfies `what`.
+pub async fn wait_for(q: &SendQueue, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
+    wait_for_within(q, Duration::from_secs(30), id, what).await
+}
+
+/// [`wait_for`] with a deadline of its own.
+pub async fn wait_for_within(q: &SendQueue, within: Duration, id: Uuid, what: impl Fn(&SendJob) -> bool) -> SendJob {
+    let deadline = Instant::now() + within;
+    loop {
+        let j = q.get(id).unwrap();
+        if what(&j) {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job never reached the state; last {:?} {:?}", j.phase, j.error);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
