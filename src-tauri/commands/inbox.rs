@@ -42,10 +42,17 @@ fn view(file: IncomingFile) -> IncomingView {
     IncomingView { file, expires_soon, display_name, risk }
 }
 
+/// The active organisation's received files, unfinished first, then newest
+/// first; the first `limit` of them if given (as `send_list`). Off the main thread.
 #[tauri::command]
-pub fn inbox_list(state: State<'_, Arc<AppState>>) -> AppResult<Vec<IncomingView>> {
-    let (inbox, _) = inbox::active(&state);
-    Ok(inbox.list()?.into_iter().map(view).collect())
+pub async fn inbox_list(state: State<'_, Arc<AppState>>, limit: Option<u32>) -> AppResult<Vec<IncomingView>> {
+    let state = Arc::clone(&state);
+    tauri::async_runtime::spawn_blocking(move || {
+        let (inbox, _) = inbox::active(&state);
+        Ok(inbox.newest(limit.map(|n| n as usize))?.into_iter().map(view).collect())
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
 }
 
 /// Looks for new files now.

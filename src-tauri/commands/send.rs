@@ -86,10 +86,16 @@ fn prepared_paths(picked: &Picked, files: &[Uuid]) -> Vec<PathBuf> {
     files.iter().filter_map(|h| picked.file(*h).ok()).filter(|p| p.is_file()).collect()
 }
 
-/// The active organisation's jobs in the active environment.
+/// The active organisation's jobs in the active environment, unfinished
+/// first, then newest first; the first `limit` of them if given (the pages
+/// show their first rows, then load the rest behind them). Off the main
+/// thread: 10,000 entries of history take a moment to read.
 #[tauri::command]
-pub fn send_list(state: State<'_, Arc<AppState>>) -> AppResult<Vec<SendJob>> {
-    send::jobs(&state)
+pub async fn send_list(state: State<'_, Arc<AppState>>, limit: Option<u32>) -> AppResult<Vec<SendJob>> {
+    let state = Arc::clone(&state);
+    tauri::async_runtime::spawn_blocking(move || send::newest_jobs(&state, limit.map(|n| n as usize)))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
 }
 
 #[tauri::command]

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS outgoing (
     data       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outgoing_finished ON outgoing(finished, updated);
+CREATE INDEX IF NOT EXISTS outgoing_newest ON outgoing(finished);
 CREATE TABLE IF NOT EXISTS incoming (
     id         TEXT PRIMARY KEY,
     finished   INTEGER NOT NULL DEFAULT 0,
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS incoming (
     data       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incoming_finished ON incoming(finished, updated);
+CREATE INDEX IF NOT EXISTS incoming_newest ON incoming(finished);
 CREATE TABLE IF NOT EXISTS meta (
     key        TEXT PRIMARY KEY,
     value      TEXT NOT NULL
@@ -217,15 +219,44 @@ impl Store {
         Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
-    /// All records, unfinished first, newest first. Records that no longer
-    /// parse (written by a newer version) are skipped, not fatal.
+    /// All records, unfinished first, then newest first (by when each was
+    /// first stored: a status change does not move an old transfer to the
+    /// top). Records that no longer parse (written by a newer version) are
+    /// skipped, not fatal.
     pub fn list<T: DeserializeOwned>(&self, table: Table) -> AppResult<Vec<T>> {
+        self.newest(table, None, |_: &T| true)
+    }
+
+    /// The first `limit` records (all without one) that `keep` accepts, in
+    /// the order of [`Store::list`]. Rows after the last one wanted are not
+    /// even parsed: a list's first page costs its own rows, not the history's
+    /// 10,000 (docs/BENCHMARKS.md, the lists' rows).
+    pub fn newest<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        limit: Option<usize>,
+        mut keep: impl FnMut(&T) -> bool,
+    ) -> AppResult<Vec<T>> {
         let conn = self.conn.lock().expect("store lock poisoned");
+        // Unfinished, then finished; each walks the `<table>_newest` index
+        // (finished, rowid) backwards, so no sort and no row is read early.
         let mut stmt = conn
-            .prepare(&format!("SELECT data FROM {} ORDER BY finished ASC, updated DESC, rowid DESC", table.name()))
+            .prepare(&format!("SELECT data FROM {} WHERE finished = ?1 ORDER BY rowid DESC", table.name()))
             .map_err(db_err)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
-        Ok(rows.filter_map(|r| r.ok()).filter_map(|d| serde_json::from_str(&d).ok()).collect())
+        let mut out = Vec::new();
+        for finished in [0, 1] {
+            let rows = stmt.query_map([finished], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            for data in rows.filter_map(|r| r.ok()) {
+                if limit.is_some_and(|n| out.len() >= n) {
+                    return Ok(out);
+                }
+                match serde_json::from_str::<T>(&data) {
+                    Ok(v) if keep(&v) => out.push(v),
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn delete(&self, table: Table, id: &str) -> AppResult<()> {
@@ -298,6 +329,25 @@ mod tests {
         assert_eq!(all[0], Rec { n: 0 }, "unfinished first, never pruned");
         assert_eq!(all[1], Rec { n: HISTORY_LIMIT as u32 + 24 }, "newest finished next");
         assert_eq!(s.clear_finished(Table::Outgoing).unwrap(), HISTORY_LIMIT);
+    }
+
+    #[test]
+    fn the_newest_come_first_and_a_page_stops_at_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = Store::open(dir.path()).unwrap();
+        for n in 0..10 {
+            s.put(Table::Outgoing, &format!("r{n}"), true, &Rec { n }).unwrap();
+        }
+        s.put(Table::Outgoing, "busy", false, &Rec { n: 100 }).unwrap();
+        // A status change later does not move an old record up.
+        s.put(Table::Outgoing, "r1", true, &Rec { n: 1 }).unwrap();
+        let ns = |v: Vec<Rec>| v.into_iter().map(|r| r.n).collect::<Vec<_>>();
+        assert_eq!(ns(s.list(Table::Outgoing).unwrap()), [100, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+        assert_eq!(ns(s.newest(Table::Outgoing, Some(3), |_: &Rec| true).unwrap()), [100, 9, 8]);
+        // The limit counts the kept ones; a page can span unfinished and finished.
+        assert_eq!(ns(s.newest(Table::Outgoing, Some(3), |r: &Rec| r.n % 2 == 0).unwrap()), [100, 8, 6]);
+        assert_eq!(ns(s.newest(Table::Outgoing, Some(0), |_: &Rec| true).unwrap()), Vec::<u32>::new());
+        assert_eq!(s.newest(Table::Outgoing, Some(50), |_: &Rec| true).unwrap().len(), 11);
     }
 
     #[test]

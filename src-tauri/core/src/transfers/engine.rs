@@ -155,6 +155,12 @@ impl SendQueue {
         self.store.list(Table::Outgoing)
     }
 
+    /// The first `limit` jobs (all without one) that `keep` accepts, in the
+    /// order of [`SendQueue::list`]: a list's first page.
+    pub fn newest(&self, limit: Option<usize>, keep: impl FnMut(&SendJob) -> bool) -> AppResult<Vec<SendJob>> {
+        self.store.newest(Table::Outgoing, limit, keep)
+    }
+
     pub fn get(&self, id: Uuid) -> AppResult<SendJob> {
         self.store
             .get(Table::Outgoing, &id.to_string())?

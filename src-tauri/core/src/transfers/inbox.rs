@@ -166,8 +166,14 @@ impl Inbox {
         format!("{}/{id}", self.org())
     }
 
+    /// This organisation's received files, unfinished first, newest first.
     pub fn list(&self) -> AppResult<Vec<IncomingFile>> {
-        Ok(self.store.list::<IncomingFile>(Table::Incoming)?.into_iter().filter(|f| self.mine(f)).collect())
+        self.newest(None)
+    }
+
+    /// The first `limit` of [`Inbox::list`] (all without one): a list's first page.
+    pub fn newest(&self, limit: Option<usize>) -> AppResult<Vec<IncomingFile>> {
+        self.store.newest(Table::Incoming, limit, |f: &IncomingFile| self.mine(f))
     }
 
     /// This organisation's record of transfer `id` (an old one, keyed by the

@@ -64,12 +64,12 @@ pub fn send_files(state: &AppState, files: SendFiles) -> AppResult<Vec<(String, 
 /// The active organisation's jobs in the active environment (in the sandbox
 /// one computer can act as two organisations).
 pub fn jobs(state: &AppState) -> AppResult<Vec<SendJob>> {
+    newest_jobs(state, None)
+}
+
+/// The first `limit` of [`jobs`] (all without one): the Sent page's first page.
+pub fn newest_jobs(state: &AppState, limit: Option<usize>) -> AppResult<Vec<SendJob>> {
     let env = state.settings().environment;
     let me = OrgNumber::parse(&state.profiles.get(env).org_number).ok().map(|o| o.actor_id());
-    Ok(state
-        .queue()?
-        .list()?
-        .into_iter()
-        .filter(|j| j.environment == env && me.as_ref().is_none_or(|m| &j.sender == m))
-        .collect())
+    state.queue()?.newest(limit, |j| j.environment == env && me.as_ref().is_none_or(|m| &j.sender == m))
 }
