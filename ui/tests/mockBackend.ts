@@ -10,6 +10,11 @@ import type {
 
 export interface Call { cmd: string; args: any }
 
+/** What crosses the real IPC: a copy made from JSON, never the back end's own objects. */
+function wire<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v));
+}
+
 /** The mock Enhetsregisteret: the practice sender has a name, other numbers are not in the register. */
 export const NAMES: Record<string, string> = { '310000019': 'Øvingsetaten Avsender' };
 
@@ -86,6 +91,8 @@ export interface Backend {
   /** The Sent page's answers, when a test wants other than the default. */
   sentRefresh?: () => unknown;
   sentOpenReceipt?: (id: string) => unknown;
+  /** Holds back every whole-list answer (`send_list`/`inbox_list` without a limit) until it settles. */
+  wholeList?: Promise<unknown>;
 }
 
 export function installBackend(over: Partial<Backend> = {}): Backend {
@@ -171,7 +178,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         ], workingMode: null, clockSkewSecs: 0, grantedScope: null, consumer: null, clientAmr: null, systemUserId: null } satisfies ConnectionReport;
       case 'practice_use_org': b.profile = profile({ orgNumber: args.org }); return b.profile;
       case 'transfers_watch': return null;
-      case 'send_list': return b.jobs;
+      case 'send_list': return args?.limit != null ? wire(b.jobs.slice(0, args.limit)) : (b.wholeList ?? Promise.resolve()).then(() => wire(b.jobs));
       case 'send_files':
         if (b.sendOutcome) return b.sendOutcome(args.files, args.recipients);
         return args.files.map((h: string, i: number) => {
@@ -208,7 +215,7 @@ export function installBackend(over: Partial<Backend> = {}): Backend {
         b.jobs = b.jobs.map((j: any) => (done.includes(j) ? { ...j, cleared: true } : j));
         return done.length;
       }
-      case 'inbox_list': return b.inbox;
+      case 'inbox_list': return args?.limit != null ? wire(b.inbox.slice(0, args.limit)) : (b.wholeList ?? Promise.resolve()).then(() => wire(b.inbox));
       case 'inbox_refresh': return { new: [], autoSaved: [], failed: [], expiringSoon: 0 } satisfies RefreshReport;
       case 'inbox_download': {
         const f = b.inbox.find((x) => x.id === args.id)!;

@@ -34,6 +34,26 @@ describe('Sent within Altinn\'s limits', () => {
 });
 
 describe('search and long lists', () => {
+  it('shows the newest page at once and says the rest of the history is on its way', async () => {
+    let release = () => {};
+    b.wholeList = new Promise<void>((r) => (release = r));
+    b.jobs = Array.from({ length: 450 }, (_, i) => job({
+      id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`,
+      created: `2026-11-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
+    })).reverse();
+    render(Sent, { settings });
+    await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
+    const count = () => screen.getByTestId('sent-search-count').textContent ?? '';
+    expect(count()).toContain('Viser de 200 nyeste. Henter resten av historikken');
+    expect(screen.getAllByTestId('sent-row')[0].dataset.id).toBe('s449');
+    // A search meanwhile says it has looked in the newest only.
+    await fireEvent.input(screen.getByTestId('sent-search'), { target: { value: 'brev 44' } });
+    await waitFor(() => expect(count()).toContain('av de 200 nyeste passer så langt'));
+    release();
+    await waitFor(() => expect(count()).toContain('av 450 passer'));
+    expect(screen.getAllByTestId('sent-row').map((r) => r.dataset.id)).toContain('s44');
+  });
+
   it('filters by name, organisation and reference, says how many, and shows a page of rows at a time', async () => {
     b.jobs = Array.from({ length: 250 }, (_, i) => job({
       id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`, reference: `sak-${i}`,
@@ -42,7 +62,9 @@ describe('search and long lists', () => {
     render(Sent, { settings });
     await screen.findByTestId('sent-table');
     await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
-    expect(screen.getByTestId('sent-search-count').textContent).toContain('Viser 200 av 250');
+    // The newest page first, then the rest of the history behind it.
+    await waitFor(() => expect(screen.getByTestId('sent-search-count').textContent).toContain('Viser 200 av 250'));
+    expect(b.calls.filter((c) => c.cmd === 'send_list').map((c) => c.args.limit)).toEqual([201, null]);
     await fireEvent.click(screen.getByTestId('sent-more'));
     await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(250));
     expect(screen.queryByTestId('sent-more')).toBeNull();

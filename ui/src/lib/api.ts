@@ -106,7 +106,8 @@ export const api = {
   /** Starts the files' checksums in the background, so that Send finds them ready. */
   sendPrepare: (files: string[]) => call<void>('send_prepare', { files }),
   appPainted: () => call<void>('app_painted'),
-  sendList: () => call<SendJob[]>('send_list'),
+  /** Unfinished first, then newest first; the first `limit` only if given. */
+  sendList: (limit?: number) => call<SendJob[]>('send_list', { limit: limit ?? null }),
   sendPause: (id: string) => call<void>('send_pause', { id }),
   sendResume: (id: string) => call<void>('send_resume', { id }),
   sendCancel: (id: string) => call<void>('send_cancel', { id }),
@@ -118,7 +119,8 @@ export const api = {
   sentRefresh: () => call<SentRefreshReport>('sent_refresh'),
   /** A receipt with its history: the stored one when complete, else fetched within the limits. */
   sentOpenReceipt: (id: string) => call<SentReceipt>('sent_open_receipt', { id }),
-  inboxList: () => call<IncomingView[]>('inbox_list'),
+  /** Unfinished first, then newest first; the first `limit` only if given. */
+  inboxList: (limit?: number) => call<IncomingView[]>('inbox_list', { limit: limit ?? null }),
   inboxRefresh: () => call<RefreshReport>('inbox_refresh'),
   /** `folder`: a handle from pickFolder (none: the download folder). */
   inboxDownload: (id: string, folder?: string) => call<IncomingView>('inbox_download', { id, folder }),

@@ -15,7 +15,21 @@ export function formatBytes(n: number | null | undefined): string {
     i++;
   }
   const digits = i === 0 || v >= 100 ? 0 : 1;
-  return `${v.toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${units[i]}`;
+  return `${numberFormat(digits).format(v)} ${units[i]}`;
+}
+
+// One number formatter per language and digits (as the dates below): a list
+// of 200 rows would otherwise make 200.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(digits: number): Intl.NumberFormat {
+  const key = `${locale()}|${digits}`;
+  let f = numberFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+    numberFormats.set(key, f);
+  }
+  return f;
 }
 
 export function formatSpeed(bytesPerSec: number): string {

@@ -4,25 +4,37 @@ import {
   api, asAppError, type AppError, type IncomingView, type PickedFile, type Progress, type SendJob, type TransferEvent,
 } from './api';
 import { t } from './i18n.svelte';
+import { PAGE_ROWS } from './listFilter';
+import { painted } from './firstRows.svelte';
 
-export const transfers = $state({
+// The two long lists are raw state (`$state.raw`): 10,000 entries of history
+// stay plain objects, not deep proxies, so a list's first render and a search
+// read them at plain speed (docs/BENCHMARKS.md, the lists' rows). They change
+// only by being replaced, never in place.
+class Transfers {
   /** Files chosen (dropped or picked) and not yet sent: handles with name and size, never paths. */
-  pending: [] as PickedFile[],
-  jobs: [] as SendJob[],
-  progress: {} as Record<string, Progress>,
-  inbox: [] as IncomingView[],
+  pending = $state<PickedFile[]>([]);
+  jobs = $state.raw<SendJob[]>([]);
+  /** False while `jobs` holds only the first page and the rest of the history is on its way. */
+  jobsComplete = $state(true);
+  progress = $state<Record<string, Progress>>({});
+  inbox = $state.raw<IncomingView[]>([]);
+  /** As `jobsComplete`, for the inbox. */
+  inboxComplete = $state(true);
   /** Bytes so far of received files that are downloading, by file-transfer ID. */
-  downloads: {} as Record<string, { done: number; total: number }>,
-  inboxError: null as AppError | null,
+  downloads = $state<Record<string, { done: number; total: number }>>({});
+  inboxError = $state<AppError | null>(null);
   /** The latest milestone, read out by an aria-live region. */
-  announcement: '',
+  announcement = $state('');
   /** True while files are dragged over the window. */
-  dragging: false,
+  dragging = $state(false);
   /** Bumped whenever files arrive, so the Send page can take focus. */
-  added: 0,
+  added = $state(0);
   /** The active profile's organisation: the queue and Sent show only its jobs. */
-  org: '',
-});
+  org = $state('');
+}
+
+export const transfers = new Transfers();
 
 /** `0192:123456789` or the URN form → `123456789`. */
 export function orgDigits(s: string): string {
@@ -99,10 +111,22 @@ function milestone(job: SendJob, p?: Progress): void {
   if (text) transfers.announcement = text;
 }
 
+/** Jobs that changed while a list was on its way: newer than what it will bring. */
+const changedDuringLoad = new Map<string, SendJob>();
+let jobLoads = 0;
+let jobsInFlight = 0;
+
+/** A copy of `list` with `item` at `i` (the lists are raw state: replaced, not changed). */
+function replaced<T>(list: T[], i: number, item: T): T[] {
+  const copy = list.slice();
+  copy[i] = item;
+  return copy;
+}
+
 function upsertJob(job: SendJob, progress?: Progress | null): void {
+  if (jobsInFlight > 0) changedDuringLoad.set(job.id, job);
   const i = transfers.jobs.findIndex((j) => j.id === job.id);
-  if (i >= 0) transfers.jobs[i] = job;
-  else transfers.jobs = [job, ...transfers.jobs];
+  transfers.jobs = i >= 0 ? replaced(transfers.jobs, i, job) : [job, ...transfers.jobs];
   if (progress) transfers.progress[job.id] = progress;
   milestone(job, progress ?? undefined);
 }
@@ -110,7 +134,23 @@ function upsertJob(job: SendJob, progress?: Progress | null): void {
 /** Puts a job fetched again (e.g. a refreshed receipt) in place. */
 export function replaceJob(job: SendJob): void {
   const i = transfers.jobs.findIndex((j) => j.id === job.id);
-  if (i >= 0) transfers.jobs[i] = job;
+  if (i >= 0) transfers.jobs = replaced(transfers.jobs, i, job);
+}
+
+/** Newest first by an ISO 8601 time (a plain comparison: `localeCompare` is slow over 10,000). */
+function newestFirst<T>(time: (x: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const x = time(a);
+    const y = time(b);
+    return x < y ? 1 : x > y ? -1 : 0;
+  };
+}
+
+function setJobs(list: SendJob[], complete: boolean): void {
+  for (const j of list) if (milestones[j.id] === undefined && (j.phase === 'published' || j.phase === 'failed')) milestones[j.id] = j.phase === 'published' ? 1000 : 2000;
+  const fresh = changedDuringLoad.size > 0 ? list.map((j) => changedDuringLoad.get(j.id) ?? j) : list;
+  transfers.jobs = [...fresh].sort(newestFirst((j) => j.created));
+  transfers.jobsComplete = complete;
 }
 
 export function onTransferEvent(e: TransferEvent): void {
@@ -127,14 +167,59 @@ export function onTransferEvent(e: TransferEvent): void {
   }
 }
 
+/**
+ * Loads the active organisation's jobs. With nothing shown yet, the newest
+ * PAGE_ROWS come first and the promise settles then; the rest of the history
+ * follows behind them (`jobsComplete` says when). Otherwise the whole list is
+ * read again while the old one stays on screen.
+ */
 export async function loadJobs(): Promise<void> {
-  const list = await api.sendList();
-  for (const j of list) if (milestones[j.id] === undefined && (j.phase === 'published' || j.phase === 'failed')) milestones[j.id] = j.phase === 'published' ? 1000 : 2000;
-  transfers.jobs = [...list].sort((a, b) => b.created.localeCompare(a.created));
+  const n = ++jobLoads;
+  const load = async (limit?: number) => {
+    jobsInFlight++;
+    try {
+      return await api.sendList(limit);
+    } finally {
+      if (--jobsInFlight === 0) changedDuringLoad.clear();
+    }
+  };
+  if (transfers.jobs.length === 0) {
+    // One more than a page: whether anything is left to load.
+    const first = await load(PAGE_ROWS + 1);
+    if (n !== jobLoads) return;
+    if (first.length <= PAGE_ROWS) return setJobs(first, true);
+    setJobs(first.slice(0, PAGE_ROWS), false);
+    // Once the first rows are on screen: the whole list's answer (megabytes of
+    // JSON at 10,000 entries) would otherwise hold up their first frame.
+    void painted()
+      .then(() => load())
+      .then((all) => n === jobLoads && setJobs(all, true), () => {});
+    return;
+  }
+  const all = await load();
+  if (n === jobLoads) setJobs(all, true);
 }
 
+let inboxLoads = 0;
+
+/** Loads the active organisation's received files, as `loadJobs`. */
 export async function loadInbox(): Promise<void> {
-  transfers.inbox = await api.inboxList();
+  const n = ++inboxLoads;
+  const set = (list: IncomingView[], complete: boolean) => {
+    if (n !== inboxLoads) return;
+    transfers.inbox = [...list].sort(newestFirst((f) => f.overview.created ?? f.firstSeen));
+    transfers.inboxComplete = complete;
+  };
+  if (transfers.inbox.length === 0) {
+    const first = await api.inboxList(PAGE_ROWS + 1);
+    if (first.length <= PAGE_ROWS) return set(first, true);
+    set(first.slice(0, PAGE_ROWS), false);
+    void painted()
+      .then(() => api.inboxList())
+      .then((all) => set(all, true), () => {});
+    return;
+  }
+  set(await api.inboxList(), true);
 }
 
 /** Opens the channel once per window. */
@@ -151,8 +236,12 @@ export async function watch(): Promise<void> {
 
 /** Forget everything (when the environment changes). */
 export function resetTransfers(): void {
+  jobLoads++;
+  inboxLoads++;
   transfers.jobs = [];
+  transfers.jobsComplete = true;
   transfers.inbox = [];
+  transfers.inboxComplete = true;
   transfers.progress = {};
   transfers.pending = [];
 }
@@ -162,7 +251,12 @@ export function resetTransfers(): void {
  * jobs already queued keep sending as the organisation they were made for. */
 export function switchOrg(org: string): void {
   transfers.org = org;
+  jobLoads++;
+  transfers.jobs = [];
+  transfers.jobsComplete = true;
+  inboxLoads++;
   transfers.inbox = [];
+  transfers.inboxComplete = true;
   transfers.inboxError = null;
 }
 
