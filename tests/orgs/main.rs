@@ -4,9 +4,12 @@
 //! new set-up; two organisations each keep their own key, inbox and jobs; the
 //! same file addressed to both is received, saved and confirmed by each; a
 //! job keeps the organisation it was created for when the user switches; and
-//! both poll within the gateway's limits.
+//! both poll within the gateway's limits. `race`: removing an organisation
+//! while it sends.
 
 #![allow(clippy::unwrap_used)] // a test that cannot go on fails at once
+
+mod race;
 
 use budbringer_core::altinn::profile::{self, Profile};
 use budbringer_core::altinn::ProfileStore;

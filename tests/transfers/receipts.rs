@@ -6,6 +6,7 @@ use super::support::*;
 use super::{receive, send_file};
 use budbringer_core::receipts::model::{self, Names};
 use budbringer_core::receipts::pdf;
+use budbringer_core::receipts::zone::Zone;
 use budbringer_core::settings::Language;
 use budbringer_core::transfers::inbox::IncomingFile;
 use budbringer_core::transfers::send::{Phase, UploadSettings};
@@ -37,8 +38,9 @@ async fn a_sent_and_a_received_receipt_carry_the_servers_statuses() {
 
     let mut names = Names::default();
     names.orgs.insert(PRACTICE_ORG_B.into(), "Øvingsetaten Mottaker (310 000 027)".into());
-    let made = time::OffsetDateTime::now_utc();
-    let text = text_of(&pdf::render(&model::sent(&job, &nb, "nb", &names, made)));
+    // The computer's zone, as the app writes them.
+    let (made, zone) = (time::OffsetDateTime::now_utc(), Zone::system());
+    let text = text_of(&pdf::render(&model::sent(&job, &nb, "nb", &names, made, &zone)));
     let o = &details.overview;
     let mut needles = vec![
         "Kvittering for sendt fil".to_owned(),
@@ -56,7 +58,7 @@ async fn a_sent_and_a_received_receipt_carry_the_servers_statuses() {
     // Every status the server recorded, with its time as the receipt writes it.
     for s in &details.file_transfer_status_history {
         needles.push(s.file_transfer_status.clone());
-        needles.push(model::format_time(s.file_transfer_status_changed.as_deref().unwrap()));
+        needles.push(model::format_time(s.file_transfer_status_changed.as_deref().unwrap(), &zone));
     }
     for r in &details.recipient_file_transfer_status_history {
         needles.push(r.recipient_file_transfer_status_code.clone());
@@ -74,13 +76,13 @@ async fn a_sent_and_a_received_receipt_carry_the_servers_statuses() {
         "error": null, "firstSeen": "2026-11-26T10:00:00Z", "org": PRACTICE_ORG_B
     }))
     .unwrap();
-    let text = text_of(&pdf::render(&model::received(&incoming, &incoming.overview, &nb, "nb", &names, made)));
+    let text = text_of(&pdf::render(&model::received(&incoming, &incoming.overview, &nb, "nb", &names, made, &zone)));
     let confirmed = overview.recipients[0].current_recipient_file_transfer_status_changed.as_deref().unwrap();
     for n in [
         "Kvittering for mottatt fil",
         "Filen er lagret og stemmer med kontrollsummen fra Altinn.",
         "Kvittert som mottatt hos Altinn",
-        &model::format_time(confirmed),
+        &model::format_time(confirmed, &zone),
         &spaced(PRACTICE_ORG_A),
         "Øvingsetaten Mottaker (310 000 027)",
     ] {

@@ -10,6 +10,7 @@
 
 pub mod locale;
 pub mod names;
+pub mod org_gate;
 pub mod orgs;
 pub mod practice;
 pub mod receipts;

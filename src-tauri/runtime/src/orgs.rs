@@ -7,7 +7,13 @@
 //! paused or half-sent file would leave a job that can never finish, so the
 //! removal is refused with [`ErrorCode::OrgHasUnfinishedSends`] until those
 //! files are published or cancelled (the Send page does both).
+//!
+//! The check and the removal hold the state's [`OrgGate`](crate::org_gate),
+//! as a send does from reading its sender to saving its jobs: a file queued
+//! in the same instant is either seen by the check (the removal is refused)
+//! or refused itself (the organisation is gone).
 
+use crate::org_gate::GateStep;
 use crate::state::AppState;
 use budbringer_core::environment::Environment;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
@@ -36,11 +42,13 @@ pub fn unfinished_sends(state: &AppState, env: Environment, org: &str) -> AppRes
 /// their way. Another organisation of the environment becomes active when
 /// `org` was.
 pub fn remove(state: &AppState, env: Environment, org: &str) -> AppResult<()> {
+    let _gate = state.org_gate.enter();
     let pending = unfinished_sends(state, env, org)?;
     if !pending.is_empty() {
         return Err(AppError::new(ErrorCode::OrgHasUnfinishedSends)
             .with_detail(format!("{} file(s) of organisation {org} are still being sent", pending.len())));
     }
+    state.org_gate.reached(GateStep::RemovalChecked);
     state.profiles.remove(env, org)?;
     state.forget_client(env);
     Ok(())

@@ -8,6 +8,7 @@ use crate::services::inbox;
 use crate::state::AppState;
 use budbringer_core::error::AppResult;
 use budbringer_core::receipts::model::{self, org_digits, Names};
+use budbringer_core::receipts::zone::Zone;
 use budbringer_core::receipts::{default_file_name, pdf};
 use budbringer_core::settings::Language;
 use budbringer_core::transfers::broker::Broker;
@@ -72,11 +73,11 @@ pub async fn sent(state: &AppState, id: Uuid) -> AppResult<MadeReceipt> {
         orgs.extend(d.recipient_file_transfer_status_history.iter().map(|r| r.recipient.clone()));
     }
     let names = names(state, lang, &orgs, Some(&job.resource_id)).await;
-    let made = time::OffsetDateTime::now_utc();
-    let receipt = model::sent(&job, &texts(lang), lang_code(lang), &names, made);
+    let (made, zone) = (time::OffsetDateTime::now_utc(), Zone::system());
+    let receipt = model::sent(&job, &texts(lang), lang_code(lang), &names, made, &zone);
     let what = if job.reference.trim().is_empty() { &job.file_name } else { &job.reference };
     let word = locale::text(lang, "receipt.fileWord", &[]);
-    Ok(MadeReceipt { bytes: pdf::render(&receipt), file_name: default_file_name(&word, what, made) })
+    Ok(MadeReceipt { bytes: pdf::render(&receipt), file_name: default_file_name(&word, what, made, &zone) })
 }
 
 /// The receipt of a received file, from the recipient's side. The overview is
@@ -96,8 +97,8 @@ pub async fn received(state: &AppState, id: Uuid) -> AppResult<MadeReceipt> {
     orgs.push(file.org.clone());
     orgs.retain(|o| !o.is_empty());
     let names = names(state, lang, &orgs, overview.resource_id.as_deref()).await;
-    let made = time::OffsetDateTime::now_utc();
-    let receipt = model::received(&file, &overview, &texts(lang), lang_code(lang), &names, made);
+    let (made, zone) = (time::OffsetDateTime::now_utc(), Zone::system());
+    let receipt = model::received(&file, &overview, &texts(lang), lang_code(lang), &names, made, &zone);
     let what = overview
         .senders_file_transfer_reference
         .clone()
@@ -105,7 +106,7 @@ pub async fn received(state: &AppState, id: Uuid) -> AppResult<MadeReceipt> {
         .or_else(|| overview.file_name.clone())
         .unwrap_or_default();
     let word = locale::text(lang, "receipt.fileWord", &[]);
-    Ok(MadeReceipt { bytes: pdf::render(&receipt), file_name: default_file_name(&word, &what, made) })
+    Ok(MadeReceipt { bytes: pdf::render(&receipt), file_name: default_file_name(&word, &what, made, &zone) })
 }
 
 /// Writes a made receipt to where the user chose, whole or not at all.

@@ -2,6 +2,7 @@
 //! Tauri-free: the app manages one (in an `Arc`, so the services can hold it
 //! too), the command line and the tests build their own.
 
+use crate::org_gate::OrgGate;
 use budbringer_core::altinn::profile;
 use budbringer_core::altinn::{AltinnClient, Profile, ProfileStore};
 use budbringer_core::environment::Environment;
@@ -79,6 +80,10 @@ pub struct AppState {
     /// are unchanged so that its tokens are reused.
     clients: Mutex<HashMap<(Environment, String), Cached>>,
     queue: OnceLock<Arc<SendQueue>>,
+    /// Held by a removal of an organisation and by a send across their
+    /// check-then-act, so that no file is queued for an organisation being
+    /// removed (`org_gate`).
+    pub org_gate: OrgGate,
 }
 
 impl AppState {
@@ -135,6 +140,7 @@ impl AppState {
             profiles,
             clients: Mutex::new(HashMap::new()),
             queue: OnceLock::new(),
+            org_gate: OrgGate::default(),
             settings: RwLock::new(settings),
             secrets: Arc::new(ScopedSecrets::following(secrets.clone(), org_of)),
             raw_secrets: secrets,

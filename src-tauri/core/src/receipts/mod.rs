@@ -5,11 +5,13 @@
 //!   the received file and Broker's data (marked as data from Altinn);
 //! * [`pdf`]: the layout and the PDF (A4, standard fonts, page breaks);
 //! * [`winansi`]: the standard fonts' encoding and widths;
+//! * [`zone`]: the time zone the times are written in (the computer's);
 //! * here: the default file name and the safe write.
 
 pub mod model;
 pub mod pdf;
 pub mod winansi;
+pub mod zone;
 
 #[cfg(test)]
 mod tests;
@@ -20,9 +22,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `Kvittering Sak 2026-42 2026-11-26.pdf`: the word for receipt, the sender's
-/// reference (or the file name), the date; safe on Windows and never empty.
-pub fn default_file_name(word: &str, what: &str, made: time::OffsetDateTime) -> String {
-    let date = format!("{}-{:02}-{:02}", made.year(), u8::from(made.month()), made.day());
+/// reference (or the file name), the date (in `zone`, as on the receipt); safe
+/// on Windows and never empty.
+pub fn default_file_name(word: &str, what: &str, made: time::OffsetDateTime, zone: &zone::Zone) -> String {
+    let date = zone.date(made);
     // A reference like "2026/42" would otherwise be cut at its slash.
     let what: String = what.chars().map(|c| if matches!(c, '/' | '\\') { '-' } else { c }).collect();
     let stem = sanitize_file_name(&format!("{word} {} {date}", what.trim()));

@@ -7,6 +7,7 @@
 //! screen, and organisation and service names through [`Names`] (looked up
 //! in the registers by the caller; a number stands for itself without one).
 
+use super::zone::Zone;
 use crate::environment::Environment;
 use crate::registers::types::spaced_org;
 use crate::transfers::broker::{Details, Overview, RecipientStatus};
@@ -96,36 +97,30 @@ pub struct Receipt {
     pub page_label: String,
     /// When it was made (also the PDF's creation date).
     pub made: OffsetDateTime,
+    /// The same as the receipt writes its times (the footer).
+    pub made_text: String,
     /// The language's code (nb, nn, en): the PDF's /Lang.
     pub lang: String,
 }
 
-/// An RFC 3339 time from Altinn or the store as the receipt shows it:
-/// `26.11.2026 14:03:15 UTC`. Anything else is shown as it came.
-pub fn format_time(raw: &str) -> String {
+/// An RFC 3339 time from Altinn or the store as the receipt shows it, in
+/// `zone`: `26.11.2026 15:03:15 (UTC+01:00)`. Anything else is shown as it came.
+pub fn format_time(raw: &str, zone: &Zone) -> String {
     use time::format_description::well_known::Rfc3339;
     match OffsetDateTime::parse(raw, &Rfc3339) {
-        Ok(t) => format_datetime(t),
+        Ok(t) => format_datetime(t, zone),
         Err(_) => raw.to_owned(),
     }
 }
 
-/// `26.11.2026 14:03:15 UTC`: an archive needs the time unambiguous, so UTC, said so.
-pub fn format_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:02}.{:02}.{} {:02}:{:02}:{:02} UTC",
-        t.day(),
-        u8::from(t.month()),
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+/// `26.11.2026 15:03:15 (UTC+01:00)`: the clerk's own time, and an archive
+/// needs it unambiguous, so with its offset (`… UTC` when no zone is known).
+pub fn format_datetime(t: OffsetDateTime, zone: &Zone) -> String {
+    zone.datetime(t)
 }
 
-fn time_or_dash(raw: Option<&str>) -> String {
-    raw.filter(|s| !s.is_empty()).map_or_else(|| "–".to_owned(), format_time)
+fn time_or_dash(raw: Option<&str>, zone: &Zone) -> String {
+    raw.filter(|s| !s.is_empty()).map_or_else(|| "–".to_owned(), |s| format_time(s, zone))
 }
 
 /// `1 234 567 byte`: the exact size, grouped as Norwegian and English both read it.
@@ -157,7 +152,7 @@ fn status_text(texts: &dyn Texts, group: &str, code: Option<&str>) -> String {
     }
 }
 
-fn recipients_table(texts: &dyn Texts, names: &Names, recipients: &[RecipientStatus]) -> Table {
+fn recipients_table(texts: &dyn Texts, names: &Names, zone: &Zone, recipients: &[RecipientStatus]) -> Table {
     Table {
         heading: texts.t("sent.perRecipient"),
         columns: vec![texts.t("sent.col.recipient"), texts.t("sent.col.status"), texts.t("sent.col.changed")],
@@ -172,7 +167,7 @@ fn recipients_table(texts: &dyn Texts, names: &Names, recipients: &[RecipientSta
                         "sent.recipientStatus",
                         r.current_recipient_file_transfer_status_code.as_deref(),
                     ),
-                    time_or_dash(r.current_recipient_file_transfer_status_changed.as_deref()),
+                    time_or_dash(r.current_recipient_file_transfer_status_changed.as_deref(), zone),
                 ]
             })
             .collect(),
@@ -195,7 +190,7 @@ fn properties_table(
 }
 
 /// Every status of the transfer and of each recipient, oldest first.
-fn history_table(texts: &dyn Texts, names: &Names, details: Option<&Details>) -> Table {
+fn history_table(texts: &dyn Texts, names: &Names, zone: &Zone, details: Option<&Details>) -> Table {
     let mut events: Vec<(Option<OffsetDateTime>, String, String)> = Vec::new();
     let parse =
         |s: Option<&str>| s.and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok());
@@ -203,7 +198,7 @@ fn history_table(texts: &dyn Texts, names: &Names, details: Option<&Details>) ->
         for s in &d.file_transfer_status_history {
             let when = s.file_transfer_status_changed.as_deref();
             let what = status_text(texts, "sent.status", Some(&s.file_transfer_status));
-            events.push((parse(when), time_or_dash(when), what));
+            events.push((parse(when), time_or_dash(when, zone), what));
         }
         for r in &d.recipient_file_transfer_status_history {
             let when = r.recipient_file_transfer_status_changed.as_deref();
@@ -212,7 +207,7 @@ fn history_table(texts: &dyn Texts, names: &Names, details: Option<&Details>) ->
                 names.org(&r.recipient),
                 status_text(texts, "sent.recipientStatus", Some(&r.recipient_file_transfer_status_code))
             );
-            events.push((parse(when), time_or_dash(when), what));
+            events.push((parse(when), time_or_dash(when, zone), what));
         }
     }
     // Stable: events without a time keep their place after the timed ones.
@@ -226,7 +221,14 @@ fn history_table(texts: &dyn Texts, names: &Names, details: Option<&Details>) ->
     }
 }
 
-fn frame(texts: &dyn Texts, lang: &str, title_key: &str, subject: String, made: OffsetDateTime) -> Receipt {
+fn frame(
+    texts: &dyn Texts,
+    lang: &str,
+    title_key: &str,
+    subject: String,
+    made: OffsetDateTime,
+    zone: &Zone,
+) -> Receipt {
     Receipt {
         title: texts.t(title_key),
         subject,
@@ -236,17 +238,18 @@ fn frame(texts: &dyn Texts, lang: &str, title_key: &str, subject: String, made: 
         tables: Vec::new(),
         page_label: texts.t("receipt.page"),
         made,
+        made_text: format_datetime(made, zone),
         lang: lang.to_owned(),
     }
 }
 
 /// The receipt of a sent transfer: the job as stored, with Broker's details
-/// (its last receipt) where it has them.
-pub fn sent(job: &SendJob, texts: &dyn Texts, lang: &str, names: &Names, made: OffsetDateTime) -> Receipt {
+/// (its last receipt) where it has them; its times in `zone`.
+pub fn sent(job: &SendJob, texts: &dyn Texts, lang: &str, names: &Names, made: OffsetDateTime, zone: &Zone) -> Receipt {
     let d = job.receipt.as_ref();
     let o = d.map(|d| &d.overview);
     let file_name = o.and_then(|o| o.file_name.clone()).unwrap_or_else(|| job.file_name.clone());
-    let mut r = frame(texts, lang, "receipt.titleSent", file_name.clone(), made);
+    let mut r = frame(texts, lang, "receipt.titleSent", file_name.clone(), made, zone);
     let dash = || "–".to_owned();
     let status = match (o.and_then(|o| o.file_transfer_status.as_deref()), &job.error) {
         (Some(code), _) => status_text(texts, "sent.status", Some(code)),
@@ -272,8 +275,8 @@ pub fn sent(job: &SendJob, texts: &dyn Texts, lang: &str, names: &Names, made: O
         (texts.t("sent.sender"), names.org(o.and_then(|o| o.sender.as_deref()).unwrap_or(&job.sender))),
         (texts.t("env.label"), environment_text(texts, job.environment)),
         (texts.t("inbox.altinnStatus"), status),
-        (texts.t("sent.col.sent"), time_or_dash(o.and_then(|o| o.created.as_deref()).or(Some(&job.created)))),
-        (texts.t("receipt.made"), format_datetime(made)),
+        (texts.t("sent.col.sent"), time_or_dash(o.and_then(|o| o.created.as_deref()).or(Some(&job.created)), zone)),
+        (texts.t("receipt.made"), format_datetime(made, zone)),
     ];
     let recipients: Vec<RecipientStatus> = match o {
         Some(o) if !o.recipients.is_empty() => o.recipients.clone(),
@@ -291,16 +294,16 @@ pub fn sent(job: &SendJob, texts: &dyn Texts, lang: &str, names: &Names, made: O
     };
     let properties = o.map(|o| &o.property_list).filter(|p| !p.is_empty()).unwrap_or(&job.properties);
     r.tables = vec![
-        recipients_table(texts, names, &recipients),
+        recipients_table(texts, names, zone, &recipients),
         properties_table(texts, "sent.properties", properties),
-        history_table(texts, names, d),
+        history_table(texts, names, zone, d),
     ];
     r
 }
 
 /// The receipt of a received file, from the recipient's side: Broker's
 /// overview as stored (or fetched just now by the caller), the checksum
-/// check's result and when it was confirmed.
+/// check's result and when it was confirmed; its times in `zone`.
 pub fn received(
     file: &IncomingFile,
     overview: &Overview,
@@ -308,10 +311,11 @@ pub fn received(
     lang: &str,
     names: &Names,
     made: OffsetDateTime,
+    zone: &Zone,
 ) -> Receipt {
     let o = overview;
     let file_name = o.file_name.clone().unwrap_or_default();
-    let mut r = frame(texts, lang, "receipt.titleReceived", file_name.clone(), made);
+    let mut r = frame(texts, lang, "receipt.titleReceived", file_name.clone(), made, zone);
     let dash = || "–".to_owned();
     // The record's own organisation, or (older records) the first recipient.
     let me = if file.org.is_empty() {
@@ -330,7 +334,7 @@ pub fn received(
     };
     let confirmed = match (file.phase, mine) {
         (_, Some(m)) if m.current_recipient_file_transfer_status_code.as_deref() == Some("DownloadConfirmed") => {
-            time_or_dash(m.current_recipient_file_transfer_status_changed.as_deref())
+            time_or_dash(m.current_recipient_file_transfer_status_changed.as_deref(), zone)
         }
         (InboxPhase::Confirmed, _) => texts.t("receipt.confirmedNoTime"),
         _ => texts.t("receipt.notConfirmed"),
@@ -347,14 +351,14 @@ pub fn received(
         (texts.t("sent.col.recipient"), if me.is_empty() { dash() } else { names.org(&me) }),
         (texts.t("env.label"), environment_text(texts, file.environment)),
         (texts.t("inbox.altinnStatus"), status_text(texts, "sent.status", o.file_transfer_status.as_deref())),
-        (texts.t("receipt.sentAt"), time_or_dash(o.created.as_deref())),
-        (texts.t("receipt.firstSeen"), format_time(&file.first_seen)),
+        (texts.t("receipt.sentAt"), time_or_dash(o.created.as_deref(), zone)),
+        (texts.t("receipt.firstSeen"), format_time(&file.first_seen, zone)),
         (texts.t("receipt.confirmed"), confirmed),
-        (texts.t("receipt.made"), format_datetime(made)),
+        (texts.t("receipt.made"), format_datetime(made, zone)),
     ];
     r.tables = vec![
         properties_table(texts, "inbox.properties", &o.property_list),
-        recipients_table(texts, names, &o.recipients),
+        recipients_table(texts, names, zone, &o.recipients),
     ];
     r
 }

@@ -4,7 +4,7 @@
 //! repeated, and "page n of m" at the foot of each page. Written with
 //! `pdf-writer`, which writes the file's objects and nothing else.
 
-use super::model::{format_datetime, Receipt, Table};
+use super::model::{Receipt, Table};
 use super::winansi::{encode, Font};
 use pdf_writer::{Content, Date, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -276,7 +276,7 @@ pub fn render(receipt: &Receipt) -> Vec<u8> {
         }
         c.set_fill_gray(0.0);
         let foot = receipt.page_label.replace("{n}", &(i + 1).to_string()).replace("{total}", &total.to_string());
-        let foot = format!("{} · {} · {}", receipt.title, format_datetime(receipt.made), foot);
+        let foot = format!("{} · {} · {}", receipt.title, receipt.made_text, foot);
         let foot_item = Placed { x: MARGIN, y: MARGIN - 10.0, font: Font::Regular, size: 8.0, bytes: encode(&foot) };
         for t in page.texts.iter().chain(std::iter::once(&foot_item)) {
             let font = match t.font {

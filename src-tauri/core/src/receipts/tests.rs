@@ -2,6 +2,7 @@
 //! writer): every field's text is in the file, æøå included, in each language.
 
 use super::model::{self, Names, Texts};
+use super::zone::Zone;
 use super::{default_file_name, pdf, winansi, write_atomically};
 use crate::transfers::inbox::IncomingFile;
 use crate::transfers::send::SendJob;
@@ -97,7 +98,7 @@ fn a_sent_receipt_holds_every_field_in_each_language() {
         let status = t.t("sent.status.AllConfirmedDownloaded");
         let recipient_status = t.t("sent.recipientStatus.DownloadConfirmed");
         let (env, made_label) = (t.t("env.tt02"), t.t("receipt.made"));
-        let receipt = model::sent(&job(1, 2), &t, lang, &names(), made());
+        let receipt = model::sent(&job(1, 2), &t, lang, &names(), made(), &Zone::utc());
         let bytes = pdf::render(&receipt);
         let pages = pages_text(&bytes);
         assert_eq!(pages.len(), 1, "{lang}: one page");
@@ -147,7 +148,7 @@ fn a_received_receipt_tells_the_check_and_the_confirmation() {
     }))
     .unwrap();
     let t = texts("nb");
-    let bytes = pdf::render(&model::received(&file, &file.overview, &t, "nb", &names(), made()));
+    let bytes = pdf::render(&model::received(&file, &file.overview, &t, "nb", &names(), made(), &Zone::utc()));
     let text = squash(&pages_text(&bytes).concat());
     for needle in [
         "Kvittering for mottatt fil",
@@ -172,8 +173,10 @@ fn a_received_receipt_tells_the_check_and_the_confirmation() {
     let mut new = file.clone();
     new.phase = crate::transfers::inbox::InboxPhase::New;
     new.overview.recipients[0].current_recipient_file_transfer_status_code = Some("Initialized".into());
-    let text =
-        squash(&pages_text(&pdf::render(&model::received(&new, &new.overview, &t, "nb", &names(), made()))).concat());
+    let text = squash(
+        &pages_text(&pdf::render(&model::received(&new, &new.overview, &t, "nb", &names(), made(), &Zone::utc())))
+            .concat(),
+    );
     assert!(text.contains("Ikke kontrollert: filen er ikke lastet ned ennå."), "{text}");
     assert!(!text.contains("stemmer med kontrollsummen"), "{text}");
 }
@@ -181,7 +184,7 @@ fn a_received_receipt_tells_the_check_and_the_confirmation() {
 #[test]
 fn two_hundred_recipients_and_properties_go_on_over_pages() {
     let t = texts("nb");
-    let receipt = model::sent(&job(200, 200), &t, "nb", &names(), made());
+    let receipt = model::sent(&job(200, 200), &t, "nb", &names(), made(), &Zone::utc());
     let pages = pages_text(&pdf::render(&receipt));
     assert!(pages.len() >= 5, "200 recipients and 200 properties on {} pages", pages.len());
     let all = squash(&pages.concat());
@@ -202,6 +205,40 @@ fn two_hundred_recipients_and_properties_go_on_over_pages() {
     assert!(continued >= 2, "the recipients' column titles on {continued} later pages");
 }
 
+/// In Norway's zone every time carries the offset it had that day: +01:00 in
+/// winter, +02:00 in summer (the switch on 29 March 2026 at 01:00 UTC
+/// included), in each language, read back from the PDF; the file name takes
+/// the local day. (The other tests use the fallback: UTC, labelled `UTC`.)
+#[test]
+fn times_are_in_the_zone_with_their_offset_in_winter_and_summer() {
+    let oslo = Zone::named("Europe/Oslo").expect("the time zone database has Europe/Oslo");
+    let mut j = job(1, 1);
+    j.created = "2026-01-15T10:00:00Z".into();
+    let r = j.receipt.as_mut().unwrap();
+    r.overview.created = None;
+    let history = &mut r.file_transfer_status_history;
+    history[0].file_transfer_status_changed = Some("2026-03-29T00:59:59Z".into());
+    history[1].file_transfer_status_changed = Some("2026-03-29T01:00:00Z".into());
+    history[2].file_transfer_status_changed = Some("2026-07-15T10:00:00Z".into());
+    let made = time::macros::datetime!(2026-01-20 23:30:00 UTC);
+    for lang in ["nb", "nn", "en"] {
+        let t = texts(lang);
+        let text = squash(&pages_text(&pdf::render(&model::sent(&j, &t, lang, &names(), made, &oslo))).concat());
+        for needle in [
+            "15.01.2026 11:00:00 (UTC+01:00)",
+            "29.03.2026 01:59:59 (UTC+01:00)",
+            "29.03.2026 03:00:00 (UTC+02:00)",
+            "15.07.2026 12:00:00 (UTC+02:00)",
+            "21.01.2026 00:30:00 (UTC+01:00)",
+        ] {
+            assert!(text.contains(needle), "{lang}: {needle:?} missing in:\n{text}");
+        }
+        assert!(!text.contains(" UTC "), "{lang}: a time without its zone in:\n{text}");
+    }
+    assert_eq!(default_file_name("Kvittering", "Sak", made, &oslo), "Kvittering Sak 2026-01-21.pdf");
+    assert_eq!(default_file_name("Kvittering", "Sak", made, &Zone::utc()), "Kvittering Sak 2026-01-20.pdf");
+}
+
 #[test]
 fn text_outside_winansi_is_replaced_visibly_and_long_words_wrap() {
     assert_eq!(winansi::encode("æøå ÆØÅ €–"), vec![0xE6, 0xF8, 0xE5, b' ', 0xC6, 0xD8, 0xC5, b' ', 0x80, 0x96]);
@@ -210,7 +247,7 @@ fn text_outside_winansi_is_replaced_visibly_and_long_words_wrap() {
     let t = texts("en");
     let mut j = job(1, 1);
     j.receipt.as_mut().unwrap().overview.file_name = Some("报告 → rapport.pdf".into());
-    let text = squash(&pages_text(&pdf::render(&model::sent(&j, &t, "en", &names(), made()))).concat());
+    let text = squash(&pages_text(&pdf::render(&model::sent(&j, &t, "en", &names(), made(), &Zone::utc()))).concat());
     assert!(text.contains("?? ? rapport.pdf"), "{text}");
     // A word wider than the column is cut, never runs past it.
     let long = "x".repeat(400);
@@ -224,9 +261,12 @@ fn text_outside_winansi_is_replaced_visibly_and_long_words_wrap() {
 
 #[test]
 fn the_default_name_is_safe_on_windows() {
-    assert_eq!(default_file_name("Kvittering", "Sak 2026/42", made()), "Kvittering Sak 2026-42 2026-11-26.pdf");
-    assert_eq!(default_file_name("Receipt", "a:b*c?.txt", made()), "Receipt a_b_c_.txt 2026-11-26.pdf");
-    let long = default_file_name("Kvittering", &"å".repeat(300), made());
+    assert_eq!(
+        default_file_name("Kvittering", "Sak 2026/42", made(), &Zone::utc()),
+        "Kvittering Sak 2026-42 2026-11-26.pdf"
+    );
+    assert_eq!(default_file_name("Receipt", "a:b*c?.txt", made(), &Zone::utc()), "Receipt a_b_c_.txt 2026-11-26.pdf");
+    let long = default_file_name("Kvittering", &"å".repeat(300), made(), &Zone::utc());
     assert!(long.len() <= 200 && long.ends_with(".pdf"), "{long}");
 }
 

@@ -1,6 +1,7 @@
 //! Sending as one of the organisations (the active one unless the Send page
 //! chooses another): what the Send page asks for.
 
+use crate::org_gate::GateStep;
 use crate::state::AppState;
 use budbringer_core::error::{AppError, AppResult, ErrorCode};
 use budbringer_core::transfers::send::{SendJob, SendRequest};
@@ -25,7 +26,13 @@ pub struct SendFiles {
 /// active) organisation; each job keeps that organisation whatever is chosen
 /// later. The request as a whole is refused when the profile cannot send;
 /// after that each file gets its own outcome, so one bad file does not stop the others.
+///
+/// From reading the sender's profile to saving the last job it holds the
+/// state's [`OrgGate`](crate::org_gate): the sender cannot be removed in
+/// between (a removal that came first makes this refuse the request). Only
+/// local work happens inside; the uploads run in the queue's tasks.
 pub fn send_files(state: &AppState, files: SendFiles) -> AppResult<Vec<(String, AppResult<SendJob>)>> {
+    let _gate = state.org_gate.enter();
     let env = state.settings().environment;
     let profile = match files.from.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(org) => state.profiles.get_org(env, org.trim()).ok_or_else(|| {
@@ -44,6 +51,7 @@ pub fn send_files(state: &AppState, files: SendFiles) -> AppResult<Vec<(String, 
         return Err(AppError::invalid_input("no files chosen"));
     }
     let queue = state.queue()?;
+    state.org_gate.reached(GateStep::SenderChecked);
     Ok(files
         .paths
         .into_iter()
