@@ -4,8 +4,8 @@
 // every row of the page is still in the document (and the tab order) a frame
 // later (docs/BENCHMARKS.md, the lists' rows).
 
-/** Rows in a list's first frame: more than a screenful on a large monitor. */
-export const FIRST_ROWS = 40;
+/** Rows in a list's first frame: a screenful on a large monitor (a Sent row is about 50 px high). */
+export const FIRST_ROWS = 25;
 
 /** Settles once the next frame has been drawn (a task queued from its animation callback). */
 export function painted(): Promise<void> {
