@@ -47,12 +47,11 @@ fn view(file: IncomingFile) -> IncomingView {
 #[tauri::command]
 pub async fn inbox_list(state: State<'_, Arc<AppState>>, limit: Option<u32>) -> AppResult<Vec<IncomingView>> {
     let state = Arc::clone(&state);
-    tauri::async_runtime::spawn_blocking(move || {
+    super::blocking(move || {
         let (inbox, _) = inbox::active(&state);
         Ok(inbox.newest(limit.map(|n| n as usize))?.into_iter().map(view).collect())
     })
     .await
-    .map_err(|e| AppError::internal(e.to_string()))?
 }
 
 /// Looks for new files now.

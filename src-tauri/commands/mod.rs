@@ -16,9 +16,17 @@ pub mod startup;
 pub mod testing;
 
 use crate::services::events::{TransferEvent, Watchers};
+use budbringer_core::error::{AppError, AppResult};
 use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
+
+/// Runs `work` on a thread for blocking work (files, the keyring, the
+/// database, key generation), so that neither the main thread nor the async
+/// workers wait on it. A panic in it becomes INTERNAL.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    tauri::async_runtime::spawn_blocking(work).await.map_err(|e| AppError::internal(e.to_string()))?
+}
 
 /// Opens a window's channel for transfer events (sending and receiving).
 #[tauri::command]

@@ -54,9 +54,7 @@ async fn save(made: MadeReceipt) -> AppResult<Option<SavedReceipt>> {
         name.push(".pdf");
         path.set_file_name(name);
     }
-    let path = tauri::async_runtime::spawn_blocking(move || receipts::save(&made, &path))
-        .await
-        .map_err(|e| budbringer_core::error::AppError::internal(e.to_string()))??;
+    let path = super::blocking(move || receipts::save(&made, &path)).await?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Some(SavedReceipt { file_name, path: path.to_string_lossy().into_owned() }))
 }

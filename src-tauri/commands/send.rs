@@ -93,9 +93,7 @@ fn prepared_paths(picked: &Picked, files: &[Uuid]) -> Vec<PathBuf> {
 #[tauri::command]
 pub async fn send_list(state: State<'_, Arc<AppState>>, limit: Option<u32>) -> AppResult<Vec<SendJob>> {
     let state = Arc::clone(&state);
-    tauri::async_runtime::spawn_blocking(move || send::newest_jobs(&state, limit.map(|n| n as usize)))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?
+    super::blocking(move || send::newest_jobs(&state, limit.map(|n| n as usize))).await
 }
 
 #[tauri::command]

@@ -114,10 +114,7 @@ pub async fn auth_generate_key(
     bits: Option<usize>,
 ) -> AppResult<KeyInfo> {
     // Key generation takes a moment: keep it off the async workers.
-    let key =
-        tauri::async_runtime::spawn_blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048)))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))??;
+    let key = super::blocking(move || budbringer_core::altinn::keys::generate(bits.unwrap_or(2048))).await?;
     let info = setup::store_generated(&state.profiles, state.secrets.as_ref(), environment, &key)?;
     state.forget_client(environment);
     Ok(info)
@@ -264,9 +261,7 @@ pub async fn auth_renew_system_user_request(
 #[tauri::command]
 pub async fn auth_rotation_start(state: State<'_, Arc<AppState>>, environment: Environment) -> AppResult<KeyInfo> {
     let st = state.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || rotation::start(&st.profiles, st.secrets.as_ref(), environment, 2048))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?
+    super::blocking(move || rotation::start(&st.profiles, st.secrets.as_ref(), environment, 2048)).await
 }
 
 /// Fetches a token with the new key: proves it is on the client.
@@ -303,11 +298,8 @@ pub async fn auth_export_key_backup(
 ) -> AppResult<Option<String>> {
     let passphrase = zeroize::Zeroizing::new(passphrase);
     let st = state.inner().clone();
-    let pem = tauri::async_runtime::spawn_blocking(move || {
-        rotation::backup(&st.profiles, st.secrets.as_ref(), environment, &passphrase)
-    })
-    .await
-    .map_err(|e| AppError::internal(e.to_string()))??;
+    let pem =
+        super::blocking(move || rotation::backup(&st.profiles, st.secrets.as_ref(), environment, &passphrase)).await?;
     let name = format!("budbringer-{}-nokkel.p8.pem", environment.as_str());
     let Some(file) = rfd::AsyncFileDialog::new().set_file_name(&name).save_file().await else {
         return Ok(None);
