@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, fireEvent, waitFor, cleanup, within } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
 import Sent from '../src/pages/Sent.svelte';
-import { setLang } from '../src/lib/i18n.svelte';
-import { resetTransfers } from '../src/lib/transfers.svelte';
+import { setLang, t } from '../src/lib/i18n.svelte';
+import { resetTransfers, onTransferEvent } from '../src/lib/transfers.svelte';
 import { installBackend, details, job, settings as makeSettings, type Backend } from './mockBackend';
 
 let b: Backend;
@@ -52,6 +52,27 @@ describe('search and long lists', () => {
     release();
     await waitFor(() => expect(count()).toContain('av 450 passer'));
     expect(screen.getAllByTestId('sent-row').map((r) => r.dataset.id)).toContain('s44');
+  });
+
+  it('keeps a job that changed while the whole list was on its way in its newer form', async () => {
+    let release = () => {};
+    b.wholeList = new Promise<void>((r) => (release = r));
+    b.jobs = Array.from({ length: 300 }, (_, i) => job({
+      id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`,
+      created: `2026-11-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
+    })).reverse();
+    render(Sent, { settings });
+    await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
+    // The whole list has been asked for; its answer (the back end's older copy) is held back.
+    await waitFor(() => expect(b.calls.some((c) => c.cmd === 'send_list' && c.args.limit === null)).toBe(true));
+    const newer = { ...b.jobs[0], phase: 'failed' as const };
+    onTransferEvent({ kind: 'send', job: newer, progress: null });
+    const first = () => screen.getAllByTestId('sent-row')[0];
+    await waitFor(() => expect(first().textContent).toContain(t('phase.failed')));
+    release();
+    await waitFor(() => expect(screen.getByTestId('sent-search-count').textContent).toContain('Viser 200 av 300'));
+    expect(first().dataset.id).toBe('s299');
+    expect(first().textContent).toContain(t('phase.failed'));
   });
 
   it('filters by name, organisation and reference, says how many, and shows a page of rows at a time', async () => {

@@ -148,8 +148,7 @@ function newestFirst<T>(time: (x: T) => string): (a: T, b: T) => number {
 
 function setJobs(list: SendJob[], complete: boolean): void {
   for (const j of list) if (milestones[j.id] === undefined && (j.phase === 'published' || j.phase === 'failed')) milestones[j.id] = j.phase === 'published' ? 1000 : 2000;
-  const fresh = changedDuringLoad.size > 0 ? list.map((j) => changedDuringLoad.get(j.id) ?? j) : list;
-  transfers.jobs = [...fresh].sort(newestFirst((j) => j.created));
+  transfers.jobs = [...list].sort(newestFirst((j) => j.created));
   transfers.jobsComplete = complete;
 }
 
@@ -168,36 +167,48 @@ export function onTransferEvent(e: TransferEvent): void {
 }
 
 /**
- * Loads the active organisation's jobs. With nothing shown yet, the newest
- * PAGE_ROWS come first and the promise settles then; the rest of the history
- * follows behind them (`jobsComplete` says when). Otherwise the whole list is
- * read again while the old one stays on screen.
+ * Reads a list with `read`. With nothing shown yet (`empty`), the newest
+ * PAGE_ROWS come first and the promise settles then; once they are painted the
+ * whole list follows (its answer, megabytes of JSON at 10,000 entries, would
+ * otherwise hold up their first frame). Otherwise the whole list is read again
+ * while the old one stays on screen. `set` gets each answer and whether it is
+ * the whole list; nothing more happens once `stale` says a newer load began.
  */
+async function loadList<T>(
+  read: (limit?: number) => Promise<T[]>,
+  empty: boolean,
+  stale: () => boolean,
+  set: (list: T[], complete: boolean) => void,
+): Promise<void> {
+  if (!empty) {
+    const all = await read();
+    if (!stale()) set(all, true);
+    return;
+  }
+  // One more than a page: whether anything is left to load.
+  const first = await read(PAGE_ROWS + 1);
+  if (stale()) return;
+  if (first.length <= PAGE_ROWS) return set(first, true);
+  set(first.slice(0, PAGE_ROWS), false);
+  void painted()
+    .then(() => read())
+    .then((all) => !stale() && set(all, true), () => {});
+}
+
+/** Loads the active organisation's jobs (see `loadList`; `jobsComplete` says when the whole list is in). */
 export async function loadJobs(): Promise<void> {
   const n = ++jobLoads;
-  const load = async (limit?: number) => {
+  const read = async (limit?: number) => {
     jobsInFlight++;
     try {
-      return await api.sendList(limit);
+      const list = await api.sendList(limit);
+      // Jobs that changed while the answer was on its way: the event's version is newer.
+      return changedDuringLoad.size > 0 ? list.map((j) => changedDuringLoad.get(j.id) ?? j) : list;
     } finally {
       if (--jobsInFlight === 0) changedDuringLoad.clear();
     }
   };
-  if (transfers.jobs.length === 0) {
-    // One more than a page: whether anything is left to load.
-    const first = await load(PAGE_ROWS + 1);
-    if (n !== jobLoads) return;
-    if (first.length <= PAGE_ROWS) return setJobs(first, true);
-    setJobs(first.slice(0, PAGE_ROWS), false);
-    // Once the first rows are on screen: the whole list's answer (megabytes of
-    // JSON at 10,000 entries) would otherwise hold up their first frame.
-    void painted()
-      .then(() => load())
-      .then((all) => n === jobLoads && setJobs(all, true), () => {});
-    return;
-  }
-  const all = await load();
-  if (n === jobLoads) setJobs(all, true);
+  await loadList(read, transfers.jobs.length === 0, () => n !== jobLoads, setJobs);
 }
 
 let inboxLoads = 0;
@@ -205,21 +216,10 @@ let inboxLoads = 0;
 /** Loads the active organisation's received files, as `loadJobs`. */
 export async function loadInbox(): Promise<void> {
   const n = ++inboxLoads;
-  const set = (list: IncomingView[], complete: boolean) => {
-    if (n !== inboxLoads) return;
+  await loadList(api.inboxList, transfers.inbox.length === 0, () => n !== inboxLoads, (list, complete) => {
     transfers.inbox = [...list].sort(newestFirst((f) => f.overview.created ?? f.firstSeen));
     transfers.inboxComplete = complete;
-  };
-  if (transfers.inbox.length === 0) {
-    const first = await api.inboxList(PAGE_ROWS + 1);
-    if (first.length <= PAGE_ROWS) return set(first, true);
-    set(first.slice(0, PAGE_ROWS), false);
-    void painted()
-      .then(() => api.inboxList())
-      .then((all) => set(all, true), () => {});
-    return;
-  }
-  set(await api.inboxList(), true);
+  });
 }
 
 /** Opens the channel once per window. */
