@@ -12,18 +12,22 @@ export function painted(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
-/** `n` is FIRST_ROWS until `start` has been called and a frame painted; then unlimited. */
-export function firstRows(): { readonly n: number; start(): void } {
+/**
+ * How many of a list's rows to render: FIRST_ROWS until `hasRows` first says
+ * yes and that frame is painted, then all. Call it while a component is made
+ * (it watches `hasRows` with an effect).
+ */
+export function firstRows(hasRows: () => boolean): { readonly n: number } {
   let n = $state(FIRST_ROWS);
   let started = false;
+  $effect(() => {
+    if (started || !hasRows()) return;
+    started = true;
+    void painted().then(() => (n = Number.POSITIVE_INFINITY));
+  });
   return {
     get n() {
       return n;
-    },
-    start() {
-      if (started) return;
-      started = true;
-      void painted().then(() => (n = Number.POSITIVE_INFINITY));
     },
   };
 }

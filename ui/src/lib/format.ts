@@ -18,18 +18,23 @@ export function formatBytes(n: number | null | undefined): string {
   return `${numberFormat(digits).format(v)} ${units[i]}`;
 }
 
-// One number formatter per language and digits (as the dates below): a list
-// of 200 rows would otherwise make 200.
-const numberFormats = new Map<string, Intl.NumberFormat>();
+// Formatters made once per language and options: `toLocaleString` makes a
+// new one on every call, which a list of 200 rows (and a search through
+// 10,000 dates) felt.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: (tag: string) => F): F {
+  const tag = locale();
+  let f = formatters.get(`${tag}|${key}`);
+  if (!f) {
+    f = make(tag);
+    formatters.set(`${tag}|${key}`, f);
+  }
+  return f as F;
+}
 
 function numberFormat(digits: number): Intl.NumberFormat {
-  const key = `${locale()}|${digits}`;
-  let f = numberFormats.get(key);
-  if (!f) {
-    f = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-    numberFormats.set(key, f);
-  }
-  return f;
+  return formatter(`number|${digits}`, (tag) => new Intl.NumberFormat(tag, { maximumFractionDigits: digits, minimumFractionDigits: 0 }));
 }
 
 export function formatSpeed(bytesPerSec: number): string {
@@ -43,21 +48,11 @@ export function formatDuration(secs: number | null | undefined): string {
   return t('time.hours', { n: Math.round((secs / 3600) * 10) / 10 });
 }
 
-// One formatter per language: `toLocaleString` makes a new one on every
-// call, which a list of 10,000 dates felt.
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
 export function formatDate(iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined || iso === '') return '–';
   const d = typeof iso === 'number' ? new Date(iso * 1000) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  const tag = locale();
-  let f = dateFormats.get(tag);
-  if (!f) {
-    f = new Intl.DateTimeFormat(tag, { dateStyle: 'short', timeStyle: 'short' });
-    dateFormats.set(tag, f);
-  }
-  return f.format(d);
+  return formatter('date', (tag) => new Intl.DateTimeFormat(tag, { dateStyle: 'short', timeStyle: 'short' })).format(d);
 }
 
 export function formatDay(unix: number | null | undefined): string {
