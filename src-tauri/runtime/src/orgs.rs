@@ -31,11 +31,7 @@ pub fn unfinished_sends(state: &AppState, env: Environment, org: &str) -> AppRes
         // No queue yet (the app is still starting): nothing can be in flight.
         return Ok(Vec::new());
     };
-    Ok(queue
-        .list()?
-        .into_iter()
-        .filter(|j| j.environment == env && j.sender == sender && !j.phase.is_finished())
-        .collect())
+    Ok(queue.unfinished()?.into_iter().filter(|j| j.environment == env && j.sender == sender).collect())
 }
 
 /// Removes `org` from `env` on this computer, unless it still has files on

@@ -235,16 +235,34 @@ impl Store {
         &self,
         table: Table,
         limit: Option<usize>,
+        keep: impl FnMut(&T) -> bool,
+    ) -> AppResult<Vec<T>> {
+        self.scan(table, &[0, 1], limit, keep)
+    }
+
+    /// The unfinished records only (work under way, newest first): what a
+    /// restart resumes, without reading the finished history.
+    pub fn unfinished<T: DeserializeOwned>(&self, table: Table) -> AppResult<Vec<T>> {
+        self.scan(table, &[0], None, |_: &T| true)
+    }
+
+    /// The records whose `finished` is each of `parts` in turn, newest first
+    /// within each, until `limit` of them pass `keep`.
+    fn scan<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        parts: &[i64],
+        limit: Option<usize>,
         mut keep: impl FnMut(&T) -> bool,
     ) -> AppResult<Vec<T>> {
         let conn = self.conn.lock().expect("store lock poisoned");
-        // Unfinished, then finished; each walks the `<table>_newest` index
-        // (finished, rowid) backwards, so no sort and no row is read early.
+        // Each part walks the `<table>_newest` index (finished, rowid)
+        // backwards, so no sort and no row is read early.
         let mut stmt = conn
             .prepare(&format!("SELECT data FROM {} WHERE finished = ?1 ORDER BY rowid DESC", table.name()))
             .map_err(db_err)?;
         let mut out = Vec::new();
-        for finished in [0, 1] {
+        for &finished in parts {
             let rows = stmt.query_map([finished], |r| r.get::<_, String>(0)).map_err(db_err)?;
             for data in rows.filter_map(|r| r.ok()) {
                 if limit.is_some_and(|n| out.len() >= n) {
@@ -348,6 +366,7 @@ mod tests {
         assert_eq!(ns(s.newest(Table::Outgoing, Some(3), |r: &Rec| r.n % 2 == 0).unwrap()), [100, 8, 6]);
         assert_eq!(ns(s.newest(Table::Outgoing, Some(0), |_: &Rec| true).unwrap()), Vec::<u32>::new());
         assert_eq!(s.newest(Table::Outgoing, Some(50), |_: &Rec| true).unwrap().len(), 11);
+        assert_eq!(ns(s.unfinished(Table::Outgoing).unwrap()), [100]);
     }
 
     #[test]

@@ -155,6 +155,12 @@ impl SendQueue {
         self.store.list(Table::Outgoing)
     }
 
+    /// The jobs not yet published, failed or cancelled (paused ones too),
+    /// without reading the finished history.
+    pub fn unfinished(&self) -> AppResult<Vec<SendJob>> {
+        self.store.unfinished(Table::Outgoing)
+    }
+
     /// The first `limit` jobs (all without one) that `keep` accepts, in the
     /// order of [`SendQueue::list`]: a list's first page.
     pub fn newest(&self, limit: Option<usize>, keep: impl FnMut(&SendJob) -> bool) -> AppResult<Vec<SendJob>> {
@@ -175,7 +181,7 @@ impl SendQueue {
     /// jobs stay paused. Returns how many were restarted.
     pub fn resume_unfinished(self: &Arc<Self>) -> AppResult<usize> {
         let mut n = 0;
-        for job in self.list()? {
+        for job in self.unfinished()? {
             if matches!(job.phase, Phase::Queued | Phase::Preparing | Phase::Uploading | Phase::Processing) {
                 tracing::info!(job = %job.id, phase = ?job.phase, "resuming after restart");
                 if self.start(job) {
