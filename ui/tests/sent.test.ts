@@ -33,14 +33,19 @@ describe('Sent within Altinn\'s limits', () => {
   });
 });
 
+/** `n` published jobs, the newest (`s{n-1}`) first, as the back end lists them. */
+function history(n: number) {
+  return Array.from({ length: n }, (_, i) => job({
+    id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`,
+    created: `2026-11-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
+  })).reverse();
+}
+
 describe('search and long lists', () => {
   it('shows the newest page at once and says the rest of the history is on its way', async () => {
     let release = () => {};
     b.wholeList = new Promise<void>((r) => (release = r));
-    b.jobs = Array.from({ length: 450 }, (_, i) => job({
-      id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`,
-      created: `2026-11-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
-    })).reverse();
+    b.jobs = history(450);
     render(Sent, { settings });
     await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
     const count = () => screen.getByTestId('sent-search-count').textContent ?? '';
@@ -57,10 +62,7 @@ describe('search and long lists', () => {
   it('keeps a job that changed while the whole list was on its way in its newer form', async () => {
     let release = () => {};
     b.wholeList = new Promise<void>((r) => (release = r));
-    b.jobs = Array.from({ length: 300 }, (_, i) => job({
-      id: `s${i}`, fileName: `brev ${i}.pdf`, phase: 'published', fileTransferId: `ft-${i}`,
-      created: `2026-11-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
-    })).reverse();
+    b.jobs = history(300);
     render(Sent, { settings });
     await waitFor(() => expect(screen.getAllByTestId('sent-row')).toHaveLength(200));
     // The whole list has been asked for; its answer (the back end's older copy) is held back.
